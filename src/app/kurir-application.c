@@ -1,0 +1,194 @@
+/* kurir-application.c: the single-instance application
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kurir-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "kurir-application.h"
+#include "kurir-window.h"
+
+struct _KurirApplication
+{
+  AdwApplication parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (KurirApplication, kurir_application, ADW_TYPE_APPLICATION)
+
+/* Helpers */
+
+static KurirWindow *
+ensure_window (KurirApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    window = GTK_WINDOW (kurir_window_new (GTK_APPLICATION (self)));
+  return KURIR_WINDOW (window);
+}
+
+/* Callbacks */
+
+static void
+quit_activated_cb (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+about_activated_cb (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  KurirApplication *self = user_data;
+  const char *developers[] = { "The Kurir Developers", NULL };
+  GtkWidget *about;
+
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", gtk_application_get_active_window (GTK_APPLICATION (self)),
+                        "application-name", _("Kurir"),
+                        "application-icon", APP_ID,
+                        "developer-name", _("The Kurir Developers"),
+                        "version", PACKAGE_VERSION,
+                        "website", PACKAGE_WEBSITE,
+                        "issue-url", PACKAGE_WEBSITE "/issues",
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "copyright", "© 2026 The Kurir Developers",
+                        "developers", developers,
+                        /* Translators: put your names here, one per line */
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+add_account_activated_cb (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  KurirWindow *window = ensure_window (KURIR_APPLICATION (user_data));
+
+  gtk_window_present (GTK_WINDOW (window));
+  kurir_window_show_toast (window,
+                           _("The setup assistant is not ready yet: add an account with "
+                             "“kurir-cli account add”"));
+}
+
+static void
+new_message_activated_cb (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  KurirWindow *window = ensure_window (KURIR_APPLICATION (user_data));
+
+  gtk_window_present (GTK_WINDOW (window));
+  kurir_window_show_toast (window, _("Writing mail is not available yet in this version"));
+}
+
+/* Overrides */
+
+static void
+kurir_application_activate (GApplication *application)
+{
+  gtk_window_present (GTK_WINDOW (ensure_window (KURIR_APPLICATION (application))));
+}
+
+static void
+kurir_application_open (GApplication  *application,
+                        GFile        **files,
+                        int            n_files,
+                        const char    *hint)
+{
+  /* mailto: links open the composer once it exists; until then, the window. */
+  kurir_application_activate (application);
+}
+
+static int
+kurir_application_handle_local_options (GApplication *application,
+                                        GVariantDict *options)
+{
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("kurir %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  if (g_variant_dict_contains (options, "compose"))
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!g_application_register (application, NULL, &error))
+        {
+          g_printerr ("kurir: %s\n", error->message);
+          return 1;
+        }
+      g_action_group_activate_action (G_ACTION_GROUP (application), "new-message", NULL);
+      return g_application_get_is_remote (application) ? 0 : -1;
+    }
+
+  return -1;
+}
+
+static void
+kurir_application_startup (GApplication *application)
+{
+  static const GActionEntry actions[] = {
+    { "quit", quit_activated_cb },
+    { "about", about_activated_cb },
+    { "add-account", add_account_activated_cb },
+    { "new-message", new_message_activated_cb },
+  };
+  static const char *quit_accels[] = { "<Control>q", NULL };
+  static const char *close_accels[] = { "<Control>w", NULL };
+
+  G_APPLICATION_CLASS (kurir_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (application), actions,
+                                   G_N_ELEMENTS (actions), application);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (application), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (application), "window.close", close_accels);
+  gtk_window_set_default_icon_name (APP_ID);
+}
+
+static void
+kurir_application_class_init (KurirApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->activate = kurir_application_activate;
+  app_class->open = kurir_application_open;
+  app_class->startup = kurir_application_startup;
+  app_class->handle_local_options = kurir_application_handle_local_options;
+}
+
+static void
+kurir_application_init (KurirApplication *self)
+{
+  const GOptionEntry entries[] = {
+    { "version", 'v', 0, G_OPTION_ARG_NONE, NULL, N_("Show the version and quit"), NULL },
+    { "compose", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Write a new message"), NULL },
+    { NULL }
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
+}
+
+/* Public API */
+
+KurirApplication *
+kurir_application_new (const char        *application_id,
+                       GApplicationFlags  flags)
+{
+  g_return_val_if_fail (application_id != NULL, NULL);
+
+  return g_object_new (KURIR_TYPE_APPLICATION,
+                       "application-id", application_id,
+                       "flags", flags,
+                       "resource-base-path", "/io/github/kurir/Kurir",
+                       NULL);
+}

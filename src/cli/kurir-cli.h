@@ -1,0 +1,32 @@
+/* kurir-cli.h: what the commands of kurir-cli share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Exit statuses */
+enum {
+  KURIR_CLI_EXIT_OK = 0,
+  KURIR_CLI_EXIT_FAILED = 1,
+  KURIR_CLI_EXIT_USAGE = 2,
+  KURIR_CLI_EXIT_UNAVAILABLE = 69,  /* EX_UNAVAILABLE */
+};
+
+int           kurir_cli_account        (int           argc,
+                                        char        **argv);
+
+int           kurir_cli_fail           (const char   *account_name,
+                                        const GError *error);
+int           kurir_cli_usage_error    (const char   *format,
+                                        ...) G_GNUC_PRINTF (1, 2);
+GAsyncResult *kurir_cli_wait           (GAsyncResult **slot);
+void          kurir_cli_store_result   (GObject      *source,
+                                        GAsyncResult *result,
+                                        gpointer      user_data);
+char         *kurir_cli_read_password  (GError      **error);
+
+G_END_DECLS
