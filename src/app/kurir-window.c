@@ -37,12 +37,24 @@ make_account_row (KurirAccount *account)
 {
   GtkWidget *row = adw_action_row_new ();
   g_autofree char *subtitle = NULL;
-  const char *protocol;
 
-  protocol = kurir_account_get_protocol (account) == KURIR_PROTOCOL_POP3 ? "POP3" : "IMAP";
-  /* Translators: the account's email address, POP3 or IMAP, and the server */
-  subtitle = g_strdup_printf (_("%s · %s on %s"), kurir_account_get_email (account),
-                              protocol, kurir_account_get_host (account));
+  switch (kurir_account_get_protocol (account))
+    {
+    case KURIR_PROTOCOL_POP3:
+      /* Translators: the account's email address and its POP3 server */
+      subtitle = g_strdup_printf (_("%s · POP3 on %s"), kurir_account_get_email (account),
+                                  kurir_account_get_host (account));
+      break;
+    case KURIR_PROTOCOL_IMAP:
+      /* Translators: the account's email address and its IMAP server */
+      subtitle = g_strdup_printf (_("%s · IMAP on %s"), kurir_account_get_email (account),
+                                  kurir_account_get_host (account));
+      break;
+    default:
+      /* Translators: the account's email address; its mail has no server */
+      subtitle = g_strdup_printf (_("%s · on this computer only"), kurir_account_get_email (account));
+      break;
+    }
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), kurir_account_get_name (account));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   adw_action_row_add_prefix (ADW_ACTION_ROW (row),

@@ -62,7 +62,7 @@ make_context (const char *parameter,
 {
   const GOptionEntry setting_entries[] = {
     { "email", 0, 0, G_OPTION_ARG_STRING, &options->email, N_("The account’s email address"), N_("ADDRESS") },
-    { "protocol", 0, 0, G_OPTION_ARG_STRING, &options->protocol, N_("How mail is fetched: imap or pop3"), "imap|pop3" },
+    { "protocol", 0, 0, G_OPTION_ARG_STRING, &options->protocol, N_("How mail is fetched: imap or pop3; local for mail with no server"), "imap|pop3|local" },
     { "host", 0, 0, G_OPTION_ARG_STRING, &options->host, N_("The incoming mail server"), N_("HOST") },
     { "port", 0, 0, G_OPTION_ARG_INT, &options->port, N_("Its port (default: by protocol and security)"), "N" },
     { "security", 0, 0, G_OPTION_ARG_STRING, &options->security, N_("tls (default), starttls or none"), "tls|starttls|none" },
@@ -170,7 +170,7 @@ apply_options (KurirAccount  *account,
           protocol == KURIR_PROTOCOL_SMTP)
         {
           g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
-                       _("--protocol must be imap or pop3, not “%s”"), options->protocol);
+                       _("--protocol must be imap, pop3 or local, not “%s”"), options->protocol);
           return FALSE;
         }
       if (protocol != kurir_account_get_protocol (account))
@@ -327,6 +327,8 @@ describe_server (const char    *host,
                  guint16        port,
                  KurirSecurity  security)
 {
+  if (host == NULL)
+    return g_strdup (_("this computer only"));
   return g_strdup_printf ("%s:%u (%s)", host, port, kurir_security_to_string (security));
 }
 
@@ -343,7 +345,10 @@ account_to_json (KurirAccount *account)
   json_builder_set_member_name (builder, "protocol");
   json_builder_add_string_value (builder, kurir_protocol_to_string (kurir_account_get_protocol (account)));
   json_builder_set_member_name (builder, "host");
-  json_builder_add_string_value (builder, kurir_account_get_host (account));
+  if (kurir_account_get_host (account) != NULL)
+    json_builder_add_string_value (builder, kurir_account_get_host (account));
+  else
+    json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "port");
   json_builder_add_int_value (builder, kurir_account_get_port (account));
   json_builder_set_member_name (builder, "security");
@@ -415,7 +420,8 @@ account_add (int    argc,
   name = name_argument (argc, argv);
   if (name == NULL)
     return kurir_cli_usage_error (_("account add takes one NAME"));
-  if (options.email == NULL || options.protocol == NULL || options.host == NULL)
+  if (options.email == NULL || options.protocol == NULL ||
+      (options.host == NULL && g_ascii_strcasecmp (options.protocol, "local") != 0))
     return kurir_cli_usage_error (_("account add needs --email, --protocol and --host"));
   if (!kurir_account_name_is_valid (name, &error))
     return kurir_cli_fail (NULL, error);
@@ -430,6 +436,8 @@ account_add (int    argc,
   account = kurir_account_new (name);
   if (!apply_options (account, &options, &error))
     return kurir_cli_fail (name, error);
+  if (options.password_stdin && kurir_account_get_protocol (account) == KURIR_PROTOCOL_LOCAL)
+    return kurir_cli_usage_error (_("a local account has no server, so no password"));
 
   if (options.password_stdin)
     {
@@ -498,7 +506,15 @@ account_set (int    argc,
           g_strcmp0 (old_host, kurir_account_get_host (account)) != 0 ||
           g_strcmp0 (old_user, kurir_account_get_user (account)) != 0;
 
-  if (options.password_stdin)
+  if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_LOCAL)
+    {
+      if (options.password_stdin)
+        return kurir_cli_usage_error (_("a local account has no server, so no password"));
+      /* Its mail stays; a password it no longer needs does not. */
+      if (moved && !clear_passwords (name, KURIR_SECRET_ALL_PROTOCOLS, &error))
+        return kurir_cli_fail (name, error);
+    }
+  else if (options.password_stdin)
     {
       password = kurir_cli_read_password (&error);
       if (password == NULL)

@@ -229,7 +229,7 @@ account_from_key_file (const char  *name,
       self->protocol == KURIR_PROTOCOL_SMTP)
     {
       g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
-                   "The protocol “%s” is not imap or pop3", protocol ? protocol : "");
+                   "The protocol “%s” is not imap, pop3 or local", protocol ? protocol : "");
       return NULL;
     }
 
@@ -489,6 +489,8 @@ kurir_protocol_to_string (KurirProtocol protocol)
       return "pop3";
     case KURIR_PROTOCOL_SMTP:
       return "smtp";
+    case KURIR_PROTOCOL_LOCAL:
+      return "local";
     default:
       g_return_val_if_reached (NULL);
     }
@@ -508,6 +510,8 @@ kurir_protocol_from_string (const char    *str,
     *out_protocol = KURIR_PROTOCOL_POP3;
   else if (g_ascii_strcasecmp (str, "smtp") == 0)
     *out_protocol = KURIR_PROTOCOL_SMTP;
+  else if (g_ascii_strcasecmp (str, "local") == 0)
+    *out_protocol = KURIR_PROTOCOL_LOCAL;
   else
     return FALSE;
   return TRUE;
@@ -533,6 +537,8 @@ kurir_protocol_default_port (KurirProtocol protocol,
       return implicit ? 995 : 110;
     case KURIR_PROTOCOL_SMTP:
       return implicit ? 465 : 587;
+    case KURIR_PROTOCOL_LOCAL:
+      return 0;
     default:
       g_return_val_if_reached (0);
     }
@@ -580,7 +586,7 @@ kurir_account_set_protocol (KurirAccount  *self,
                             KurirProtocol  protocol)
 {
   g_return_if_fail (KURIR_IS_ACCOUNT (self));
-  g_return_if_fail (protocol == KURIR_PROTOCOL_IMAP || protocol == KURIR_PROTOCOL_POP3);
+  g_return_if_fail (protocol != KURIR_PROTOCOL_SMTP);
 
   if (self->protocol == protocol)
     return;
@@ -863,7 +869,7 @@ kurir_account_check (KurirAccount  *self,
       return FALSE;
     }
 
-  if (!is_valid_host (self->host))
+  if (self->protocol != KURIR_PROTOCOL_LOCAL && !is_valid_host (self->host))
     {
       g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
                    "“%s” is not a server name", self->host ? self->host : "");
@@ -878,7 +884,7 @@ kurir_account_check (KurirAccount  *self,
     }
 
   if (!self->allow_plaintext &&
-      (self->security == KURIR_SECURITY_NONE ||
+      ((self->protocol != KURIR_PROTOCOL_LOCAL && self->security == KURIR_SECURITY_NONE) ||
        (self->smtp_host != NULL && self->smtp_security == KURIR_SECURITY_NONE)))
     {
       g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_PLAINTEXT_REFUSED,
@@ -1074,7 +1080,7 @@ kurir_account_save (KurirAccount  *self,
   g_key_file_set_string (key_file, GROUP_ACCOUNT, "protocol",
                          kurir_protocol_to_string (self->protocol));
 
-  g_key_file_set_string (key_file, GROUP_INCOMING, "host", self->host);
+  key_file_set_or_remove (key_file, GROUP_INCOMING, "host", self->host);
   key_file_set_port (key_file, GROUP_INCOMING, self->port);
   g_key_file_set_string (key_file, GROUP_INCOMING, "security",
                          kurir_security_to_string (self->security));

@@ -28,6 +28,7 @@ typedef enum {
   KURIR_PROTOCOL_IMAP,
   KURIR_PROTOCOL_POP3,
   KURIR_PROTOCOL_SMTP,
+  KURIR_PROTOCOL_LOCAL,   /* mail with no server, like Thunderbird's Local Folders */
 } KurirProtocol;
 
 const char *kurir_protocol_to_string     (KurirProtocol  protocol);
