@@ -454,6 +454,52 @@ test_split_lines_and_close (void)
 }
 
 static void
+test_lines_and_chunks (void)
+{
+  /* An IMAP-style literal: a line announcing 11 bytes, the bytes (with a
+   * CRLF inside), then the rest of the line. */
+  static const Step steps[] = {
+    { NULL, "* 1 FETCH (BODY[] {11}\r\nab\r\ncd\r\nefg)\r\n* OK done\r\n" },
+    { "", NULL },
+  };
+  ScriptedServer *server = scripted_server_start (steps);
+  g_autoptr(KurirConnection) connection = kurir_connection_new ("127.0.0.1", server->port,
+                                                                KURIR_SECURITY_NONE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *announce = NULL;
+  g_autofree char *rest = NULL;
+  g_autofree char *last = NULL;
+  g_autoptr(GByteArray) literal = g_byte_array_new ();
+
+  g_assert_true (do_connect (connection, &error));
+  announce = read_line (connection, &error);
+  g_assert_cmpstr (announce, ==, "* 1 FETCH (BODY[] {11}");
+
+  while (literal->len < 11)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GBytes) chunk = NULL;
+
+      kurir_connection_read_chunk_async (connection, 11 - literal->len, NULL,
+                                         kurir_test_store_result, &result);
+      chunk = kurir_connection_read_chunk_finish (connection, kurir_test_wait (&result), &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_bytes_get_size (chunk), >, 0);
+      g_assert_cmpuint (g_bytes_get_size (chunk), <=, 11 - literal->len);
+      g_byte_array_append (literal, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+    }
+  g_assert_cmpmem (literal->data, literal->len, "ab\r\ncd\r\nefg", 11);
+
+  rest = read_line (connection, &error);
+  last = read_line (connection, &error);
+  g_assert_cmpstr (rest, ==, ")");
+  g_assert_cmpstr (last, ==, "* OK done");
+
+  g_clear_object (&connection);
+  scripted_server_stop (server);
+}
+
+static void
 test_connection_refused (void)
 {
   g_autoptr(GSocket) socket = NULL;
@@ -497,6 +543,7 @@ main (int    argc,
   g_test_add_func ("/net/scripted/starttls-injected-bytes", test_starttls_injected_bytes);
   g_test_add_func ("/net/scripted/line-too-long", test_line_too_long);
   g_test_add_func ("/net/scripted/split-lines-and-close", test_split_lines_and_close);
+  g_test_add_func ("/net/scripted/lines-and-chunks", test_lines_and_chunks);
   g_test_add_func ("/net/connection-refused", test_connection_refused);
 
   return g_test_run ();

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kurir-account.h"
+#include "kurir-test-util.h"
 
 /* Helpers */
 
@@ -19,42 +20,6 @@ account_file (const char *name)
   g_autofree char *file = g_strconcat (name, ".conf", NULL);
 
   return g_build_filename (dir, file, NULL);
-}
-
-/* Runs kurir-cli with the test's isolated XDG folders; returns its status. */
-static int
-run_cli (char       **out_stdout,
-         char       **out_stderr,
-         const char  *first_arg,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *cli = g_getenv ("KURIR_CLI");
-  va_list args;
-
-  g_assert_nonnull (cli);
-  g_ptr_array_add (argv, (gpointer) cli);
-  va_start (args, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDIN_PIPE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, "", NULL, out_stdout, out_stderr, &error);
-  g_assert_no_error (error);
-
-  return g_subprocess_get_exit_status (process);
 }
 
 /* Tests */
@@ -271,7 +236,7 @@ test_cli_plaintext_refused (void)
   g_autofree char *err = NULL;
   int status;
 
-  status = run_cli (&out, &err, "account", "add", "plain", "--email", "p@example.org",
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "add", "plain", "--email", "p@example.org",
                     "--protocol", "imap", "--host", "mail.example.org",
                     "--security", "none", NULL);
   g_assert_cmpint (status, ==, 1);
@@ -283,7 +248,7 @@ test_cli_plaintext_refused (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  status = run_cli (&out, &err, "account", "add", "plain", "--email", "p@example.org",
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "add", "plain", "--email", "p@example.org",
                     "--protocol", "pop3", "--host", "mail.example.org",
                     "--smtp-host", "smtp.example.org", "--smtp-security", "none", NULL);
   g_assert_cmpint (status, ==, 1);
@@ -291,7 +256,7 @@ test_cli_plaintext_refused (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  status = run_cli (&out, &err, "account", "add", "plain", "--email", "p@example.org",
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "add", "plain", "--email", "p@example.org",
                     "--protocol", "imap", "--host", "mail.example.org",
                     "--security", "none", "--allow-plaintext", NULL);
   g_assert_cmpint (status, ==, 0);
@@ -300,7 +265,7 @@ test_cli_plaintext_refused (void)
   g_clear_pointer (&err, g_free);
 
   /* Back to TLS: the permission is not kept once nothing needs it. */
-  status = run_cli (&out, &err, "account", "set", "plain", "--security", "tls", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "plain", "--security", "tls", NULL);
   g_assert_cmpint (status, ==, 0);
   {
     g_autoptr(KurirAccount) account = kurir_account_load ("plain", NULL);
@@ -311,7 +276,7 @@ test_cli_plaintext_refused (void)
   g_clear_pointer (&err, g_free);
 
   /* Choosing none again needs the flag again. */
-  status = run_cli (&out, &err, "account", "set", "plain", "--security", "none", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "plain", "--security", "none", NULL);
   g_assert_cmpint (status, ==, 1);
   {
     g_autoptr(KurirAccount) account = kurir_account_load ("plain", NULL);
@@ -330,7 +295,7 @@ test_cli_add_list_set (void)
   JsonObject *object;
   int status;
 
-  status = run_cli (&out, &err, "account", "add", "home", "--email", "siti@example.net",
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "add", "home", "--email", "siti@example.net",
                     "--protocol", "imap", "--host", "imap.example.net",
                     "--smtp-host", "smtp.example.net", "--smtp-security", "starttls", NULL);
   g_assert_cmpint (status, ==, 0);
@@ -338,14 +303,14 @@ test_cli_add_list_set (void)
   g_clear_pointer (&err, g_free);
 
   /* The name is taken now. */
-  status = run_cli (&out, &err, "account", "add", "home", "--email", "x@example.net",
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "add", "home", "--email", "x@example.net",
                     "--protocol", "pop3", "--host", "pop.example.net", NULL);
   g_assert_cmpint (status, ==, 1);
   g_assert_nonnull (strstr (err, "home"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  status = run_cli (&out, &err, "account", "list", "--json", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "list", "--json", NULL);
   g_assert_cmpint (status, ==, 0);
   g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
   array = json_node_get_array (json_parser_get_root (parser));
@@ -364,7 +329,7 @@ test_cli_add_list_set (void)
 
   /* The POP3 policy (switching protocols moves the password, so that is
    * tested with the keyring, in the integration suite). */
-  status = run_cli (&out, &err, "account", "set", "home", "--delete-after-days", "30",
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "home", "--delete-after-days", "30",
                     "--smtp-port", "2587", NULL);
   g_assert_cmpint (status, ==, 0);
   {
@@ -380,7 +345,7 @@ test_cli_add_list_set (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  status = run_cli (&out, &err, "account", "set", "home", "--delete-from-server", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "home", "--delete-from-server", NULL);
   g_assert_cmpint (status, ==, 0);
   {
     g_autoptr(KurirAccount) account = kurir_account_load ("home", &error);
@@ -391,21 +356,21 @@ test_cli_add_list_set (void)
   g_clear_pointer (&err, g_free);
 
   /* Contradictions and nonsense are refused and change nothing. */
-  status = run_cli (&out, &err, "account", "set", "home", "--leave-on-server",
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "home", "--leave-on-server",
                     "--delete-from-server", NULL);
   g_assert_cmpint (status, ==, 1);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  status = run_cli (&out, &err, "account", "set", "home", "--port", "70000", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "home", "--port", "70000", NULL);
   g_assert_cmpint (status, ==, 1);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  status = run_cli (&out, &err, "account", "set", "home", "--ca-file", "/nonexistent.pem", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "home", "--ca-file", "/nonexistent.pem", NULL);
   g_assert_cmpint (status, ==, 1);
   g_assert_nonnull (strstr (err, "nonexistent.pem"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  status = run_cli (&out, &err, "account", "set", "nobody", "--port", "1", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "nobody", "--port", "1", NULL);
   g_assert_cmpint (status, ==, 1);
   g_assert_nonnull (strstr (err, "nobody"));
   {
@@ -423,19 +388,19 @@ test_cli_version_and_unavailable (void)
   g_autofree char *err = NULL;
   int status;
 
-  status = run_cli (&out, &err, "--version", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "--version", NULL);
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (out, ==, "kurir-cli " PACKAGE_VERSION "\n");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  status = run_cli (&out, &err, "frobnicate", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "frobnicate", NULL);
   g_assert_cmpint (status, ==, 2);
   g_assert_nonnull (strstr (err, "frobnicate"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  status = run_cli (&out, &err, "sync", "work", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "sync", "work", NULL);
   g_assert_cmpint (status, ==, 69);
   g_assert_nonnull (strstr (err, "not available yet"));
 }

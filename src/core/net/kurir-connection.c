@@ -441,6 +441,57 @@ read_line_step (GTask *task)
 }
 
 static void
+return_chunk (GTask *task)
+{
+  KurirConnection *self = g_task_get_source_object (task);
+  gsize max_length = GPOINTER_TO_SIZE (g_task_get_task_data (task));
+  gsize available;
+  gsize length;
+  char *data;
+  GError *error = NULL;
+
+  g_buffered_input_stream_peek_buffer (self->input, &available);
+  length = MIN (available, max_length);
+  data = g_malloc (length);
+  /* Buffered: no I/O. */
+  if (!g_input_stream_read_all (G_INPUT_STREAM (self->input), data, length, NULL, NULL, &error))
+    {
+      g_free (data);
+      g_task_return_error (task, error);
+      return;
+    }
+  wire_log (self, "S:", data, length, FALSE);
+  g_task_return_pointer (task, g_bytes_new_take (data, length), (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+fill_chunk_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KurirConnection *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  gssize n;
+
+  n = g_buffered_input_stream_fill_finish (G_BUFFERED_INPUT_STREAM (source), result, &error);
+  if (n < 0)
+    {
+      return_error (task, self, error, FALSE);
+      return;
+    }
+  if (n == 0)
+    {
+      g_task_return_new_error (task, KURIR_NET_ERROR, KURIR_NET_ERROR_CLOSED,
+                               "%s:%u closed the connection",
+                               server_name (self), self->port);
+      return;
+    }
+
+  return_chunk (task);
+}
+
+static void
 write_cb (GObject      *source,
           GAsyncResult *result,
           gpointer      user_data)
@@ -836,6 +887,48 @@ kurir_connection_read_line_finish (KurirConnection  *self,
   if (out_length != NULL)
     *out_length = line != NULL ? data->length : 0;
   return line;
+}
+
+/**
+ * kurir_connection_read_chunk_async:
+ *
+ * Reads what the server sent, at least one byte and at most @max_length,
+ * for protocols whose parser takes bytes rather than lines (IMAP literals).
+ */
+void
+kurir_connection_read_chunk_async (KurirConnection     *self,
+                                   gsize                max_length,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (KURIR_IS_CONNECTION (self));
+  g_return_if_fail (self->input != NULL);
+  g_return_if_fail (max_length > 0);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kurir_connection_read_chunk_async);
+  g_task_set_task_data (task, GSIZE_TO_POINTER (max_length), NULL);
+
+  if (g_buffered_input_stream_get_available (self->input) > 0)
+    {
+      return_chunk (task);
+      return;
+    }
+
+  g_buffered_input_stream_fill_async (self->input, -1, G_PRIORITY_DEFAULT, cancellable,
+                                      fill_chunk_cb, g_steal_pointer (&task));
+}
+
+GBytes *
+kurir_connection_read_chunk_finish (KurirConnection  *self,
+                                    GAsyncResult     *result,
+                                    GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 void

@@ -72,6 +72,14 @@ char                *kurir_connection_read_line_finish           (KurirConnectio
                                                                   GAsyncResult         *result,
                                                                   gsize                *out_length,
                                                                   GError              **error);
+void                 kurir_connection_read_chunk_async           (KurirConnection      *self,
+                                                                  gsize                 max_length,
+                                                                  GCancellable         *cancellable,
+                                                                  GAsyncReadyCallback   callback,
+                                                                  gpointer              user_data);
+GBytes              *kurir_connection_read_chunk_finish          (KurirConnection      *self,
+                                                                  GAsyncResult         *result,
+                                                                  GError              **error);
 void                 kurir_connection_write_async                (KurirConnection      *self,
                                                                   const void           *data,
                                                                   gsize                 length,
