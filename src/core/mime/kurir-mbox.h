@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "kurir-mime.h"
+
 G_BEGIN_DECLS
 
 typedef struct _KurirMboxReader KurirMboxReader;
@@ -17,7 +19,10 @@ KurirMboxReader *kurir_mbox_reader_open  (const char       *path,
 /* The next message's bytes as they were before mbox quoting (">From "
  * unquoted, the From_ line not included), or NULL at the end (no error)
  * or on an error. @out_from_time: the date of the From_ line as Unix time,
- * or 0. */
+ * or 0. Errors: KURIR_MIME_ERROR_NOT_MBOX (the file does not start with a
+ * From_ line: nothing more to read), KURIR_MIME_ERROR_TOO_LARGE (one
+ * message over 512 MiB was skipped: call again for the next one), or the
+ * GIO error of a failed read. */
 GBytes          *kurir_mbox_reader_next  (KurirMboxReader  *reader,
                                           gint64           *out_from_time,
                                           GError          **error);
