@@ -29,13 +29,16 @@ static int not_available (int argc, char **argv);
 static const Command commands[] = {
   { "account", kurir_cli_account, N_("Add, change, list and remove accounts") },
   { "sync", not_available, N_("Fetch new mail and send what waits in the Outbox") },
-  { "folders", not_available, N_("List an account's folders") },
-  { "list", not_available, N_("List messages (the unified inbox by default)") },
-  { "show", not_available, N_("Print a message") },
-  { "search", not_available, N_("Search all mail") },
-  { "flag", not_available, N_("Mark messages read, flagged or answered") },
-  { "delete", not_available, N_("Delete messages") },
-  { "move", not_available, N_("Move messages to another folder") },
+  { "folders", kurir_cli_folders, N_("List an account's folders") },
+  { "list", kurir_cli_list, N_("List messages (the unified inbox by default)") },
+  { "show", kurir_cli_show, N_("Print a message") },
+  { "search", kurir_cli_search, N_("Search all mail") },
+  { "flag", kurir_cli_flag, N_("Mark messages read, flagged or answered") },
+  { "delete", kurir_cli_delete, N_("Delete messages") },
+  { "move", kurir_cli_move, N_("Move messages to another folder") },
+  { "reindex", kurir_cli_reindex, N_("Rebuild the mail index from the mail files") },
+  { "import", kurir_cli_import, N_("Import an mbox file or a Maildir folder") },
+  { "export", kurir_cli_export, N_("Export a folder as an mbox file") },
   { "send", not_available, N_("Send a prepared message") },
 };
 

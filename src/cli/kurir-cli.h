@@ -18,6 +18,26 @@ enum {
 
 int           kurir_cli_account        (int           argc,
                                         char        **argv);
+int           kurir_cli_list           (int           argc,
+                                        char        **argv);
+int           kurir_cli_show           (int           argc,
+                                        char        **argv);
+int           kurir_cli_search         (int           argc,
+                                        char        **argv);
+int           kurir_cli_folders        (int           argc,
+                                        char        **argv);
+int           kurir_cli_flag           (int           argc,
+                                        char        **argv);
+int           kurir_cli_delete         (int           argc,
+                                        char        **argv);
+int           kurir_cli_move           (int           argc,
+                                        char        **argv);
+int           kurir_cli_reindex        (int           argc,
+                                        char        **argv);
+int           kurir_cli_import         (int           argc,
+                                        char        **argv);
+int           kurir_cli_export         (int           argc,
+                                        char        **argv);
 
 int           kurir_cli_fail           (const char   *account_name,
                                         const GError *error);

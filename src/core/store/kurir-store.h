@@ -1,0 +1,290 @@
+/* kurir-store.h: the local mail store: Maildir files and one SQLite index
+ *
+ * Layout under the store's root ($XDG_DATA_HOME/kurir by default):
+ *   mail/ACCOUNT/FOLDER/{tmp,new,cur}   one Maildir per folder; ACCOUNT and
+ *                                       FOLDER encoded (kurir-maildir.h)
+ *   mail/ACCOUNT/.kurir-lock            flock: one writer per account
+ *   index.sqlite                        the index (WAL), rebuilt from the
+ *                                       files when missing or damaged
+ *
+ * Sync calls are for kurir-cli and worker threads; the app uses the
+ * _async ones, which run the SQLite and file work in a worker thread.
+ * A KurirStore may be used from several threads: calls are serialised.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "kurir-message.h"
+
+G_BEGIN_DECLS
+
+#define KURIR_STORE_ERROR (kurir_store_error_quark ())
+
+/* The codes say what the caller can do. */
+typedef enum {
+  KURIR_STORE_ERROR_BUSY,       /* another process writes to the account: try again later */
+  KURIR_STORE_ERROR_NOT_FOUND,  /* no such message or folder */
+  KURIR_STORE_ERROR_CORRUPT,    /* the index is damaged: reindex */
+  KURIR_STORE_ERROR_IO,         /* the disk failed or is full: free space, try again */
+  KURIR_STORE_ERROR_INVALID,    /* bad input (query, name, key): fix it */
+} KurirStoreError;
+
+GQuark kurir_store_error_quark (void);
+
+#define KURIR_STORE_INBOX "INBOX"
+
+/* How long a writer waits for another process's lock on the account. */
+#define KURIR_STORE_LOCK_TIMEOUT_MS 2000
+
+/* One message to store. */
+typedef struct
+{
+  GBytes            *data;         /* the exact bytes */
+  const char        *backend_key;  /* IMAP UID or POP3 UIDL, or NULL */
+  KurirMessageFlags  flags;
+  gint64             received;     /* Unix time, or 0 for now */
+} KurirStoreNewMessage;
+
+/* A folder and its counts. */
+typedef struct
+{
+  char   *account;
+  char   *name;
+  char   *role;          /* special use (inbox, sent, drafts, trash, junk, archive) or NULL */
+  guint   total;
+  guint   unread;
+  gint64  uidvalidity;   /* 0: unknown */
+  gint64  uidnext;
+  gint64  highestmodseq;
+} KurirStoreFolder;
+
+void              kurir_store_folder_free  (KurirStoreFolder *folder);
+
+/* What kurir_store_import() did. */
+typedef struct
+{
+  guint added;
+  guint duplicates;
+  guint failed;          /* unreadable entries, skipped */
+} KurirStoreImportStats;
+
+#define KURIR_TYPE_STORE (kurir_store_get_type ())
+G_DECLARE_FINAL_TYPE (KurirStore, kurir_store, KURIR, STORE, GObject)
+
+char         *kurir_store_get_default_path     (void);
+
+KurirStore   *kurir_store_open                 (const char        *path,
+                                                GError           **error);
+void          kurir_store_open_async           (const char        *path,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+KurirStore   *kurir_store_open_finish          (GAsyncResult      *result,
+                                                GError           **error);
+
+const char   *kurir_store_get_path             (KurirStore        *self);
+char         *kurir_store_get_message_path     (KurirStore        *self,
+                                                gint64             id,
+                                                GError           **error);
+
+/* Adding: files first, made durable, then the index. On success every
+ * message is on disk and indexed; a backend may then record it as
+ * downloaded. @out_ids: the new ids (gint64), in order. */
+gint64        kurir_store_add                  (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                GBytes            *data,
+                                                const char        *backend_key,
+                                                KurirMessageFlags  flags,
+                                                gint64             received,
+                                                GError           **error);
+gboolean      kurir_store_add_batch            (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                const KurirStoreNewMessage *messages,
+                                                guint              n_messages,
+                                                GArray           **out_ids,
+                                                GError           **error);
+void          kurir_store_add_batch_async      (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                const KurirStoreNewMessage *messages,
+                                                guint              n_messages,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+GArray       *kurir_store_add_batch_finish     (KurirStore        *self,
+                                                GAsyncResult      *result,
+                                                GError           **error);
+
+/* Reading. account NULL and folder NULL: the unified inbox (INBOX of every
+ * account); account only: its INBOX; folder only: that folder everywhere.
+ * Newest first. Returns: (element-type KurirMessage). */
+GPtrArray    *kurir_store_list                 (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                guint              offset,
+                                                guint              limit,
+                                                GError           **error);
+void          kurir_store_list_async           (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                guint              offset,
+                                                guint              limit,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+GPtrArray    *kurir_store_list_finish          (KurirStore        *self,
+                                                GAsyncResult      *result,
+                                                GError           **error);
+gint64        kurir_store_count                (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                GError           **error);
+void          kurir_store_count_async          (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+gint64        kurir_store_count_finish         (KurirStore        *self,
+                                                GAsyncResult      *result,
+                                                GError           **error);
+GPtrArray    *kurir_store_search               (KurirStore        *self,
+                                                const char        *query,
+                                                guint              offset,
+                                                guint              limit,
+                                                GError           **error);
+void          kurir_store_search_async         (KurirStore        *self,
+                                                const char        *query,
+                                                guint              offset,
+                                                guint              limit,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+GPtrArray    *kurir_store_search_finish        (KurirStore        *self,
+                                                GAsyncResult      *result,
+                                                GError           **error);
+KurirMessage *kurir_store_get_message          (KurirStore        *self,
+                                                gint64             id,
+                                                GError           **error);
+GPtrArray    *kurir_store_get_thread           (KurirStore        *self,
+                                                gint64             thread_id,
+                                                GError           **error);
+GBytes       *kurir_store_get_raw              (KurirStore        *self,
+                                                gint64             id,
+                                                GError           **error);
+void          kurir_store_get_raw_async        (KurirStore        *self,
+                                                gint64             id,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+GBytes       *kurir_store_get_raw_finish       (KurirStore        *self,
+                                                GAsyncResult      *result,
+                                                GError           **error);
+
+/* Changing: the file first (renamed), then the index. */
+gboolean      kurir_store_set_flags            (KurirStore        *self,
+                                                gint64             id,
+                                                KurirMessageFlags  add,
+                                                KurirMessageFlags  remove,
+                                                GError           **error);
+gboolean      kurir_store_delete               (KurirStore        *self,
+                                                gint64             id,
+                                                GError           **error);
+gboolean      kurir_store_move                 (KurirStore        *self,
+                                                gint64             id,
+                                                const char        *folder,
+                                                GError           **error);
+void          kurir_store_set_flags_async      (KurirStore        *self,
+                                                gint64             id,
+                                                KurirMessageFlags  add,
+                                                KurirMessageFlags  remove,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+void          kurir_store_delete_async         (KurirStore        *self,
+                                                gint64             id,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+void          kurir_store_move_async           (KurirStore        *self,
+                                                gint64             id,
+                                                const char        *folder,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+gboolean      kurir_store_change_finish        (KurirStore        *self,
+                                                GAsyncResult      *result,
+                                                GError           **error);
+
+/* Folders. account NULL: every account's. */
+GPtrArray    *kurir_store_list_folders         (KurirStore        *self,
+                                                const char        *account,
+                                                GError           **error);
+void          kurir_store_list_folders_async   (KurirStore        *self,
+                                                const char        *account,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+GPtrArray    *kurir_store_list_folders_finish  (KurirStore        *self,
+                                                GAsyncResult      *result,
+                                                GError           **error);
+gboolean      kurir_store_create_folder        (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                const char        *role,
+                                                GError           **error);
+char         *kurir_store_get_folder_dir       (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder);
+
+/* What a backend needs. */
+gboolean      kurir_store_has_backend_key      (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                const char        *key,
+                                                GError           **error);
+GPtrArray    *kurir_store_list_backend_keys    (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                GError           **error);
+
+/* Rebuilds the index of @account (NULL: all) from its Maildir files,
+ * keeping flags and backend keys from the file names. */
+gboolean      kurir_store_reindex              (KurirStore        *self,
+                                                const char        *account,
+                                                GError           **error);
+void          kurir_store_reindex_async        (KurirStore        *self,
+                                                const char        *account,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
+gboolean      kurir_store_reindex_finish       (KurirStore        *self,
+                                                GAsyncResult      *result,
+                                                GError           **error);
+
+/* Import from an mbox file or a Maildir folder (cur/ and new/, flags
+ * kept); messages already in the folder (same Message-ID and bytes) are
+ * skipped. Export writes a folder as mbox. */
+gboolean      kurir_store_import               (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                const char        *path,
+                                                KurirStoreImportStats *out_stats,
+                                                GCancellable      *cancellable,
+                                                GError           **error);
+gboolean      kurir_store_export_mbox          (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                const char        *path,
+                                                guint             *out_count,
+                                                GCancellable      *cancellable,
+                                                GError           **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KurirStoreFolder, kurir_store_folder_free)
+
+G_END_DECLS
