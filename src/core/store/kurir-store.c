@@ -46,7 +46,7 @@
 #define LOCK_NAME        ".kurir-lock"
 #define MARKER_NAME      ".kurir-writing"
 #define DAMAGED_SUFFIX   ".damaged"
-#define SCHEMA_VERSION   1
+#define SCHEMA_VERSION   2
 #define BUSY_TIMEOUT_MS  10000
 #define LOCK_POLL_MS     10
 #define MAX_NAME_LENGTH  1000
@@ -2272,6 +2272,19 @@ kurir_store_delete (KurirStore  *self,
       !read_message_location (self, id, NULL, &dir, &filename, NULL, NULL, error))
     goto out;
 
+  /* Its backend key is remembered before anything goes (deleted_keys). */
+  stmt = prepare (self, "INSERT OR REPLACE INTO deleted_keys "
+                        "(account, folder, backend_key, received, deleted) "
+                        "SELECT f.account, f.name, m.backend_key, m.received, ? "
+                        "FROM messages m JOIN folders f ON f.id = m.folder_id "
+                        "WHERE m.id = ? AND m.backend_key IS NOT NULL", error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int64 (stmt, 1, g_get_real_time () / G_USEC_PER_SEC);
+  sqlite3_bind_int64 (stmt, 2, id);
+  if (!step_done (self, stmt, error))
+    goto out;
+
   /* The file first: a crash in between leaves a row without a file, which
    * reconciling drops; the other way round would bring the message back. */
   path = folder_path (self, account, dir);
@@ -2640,6 +2653,126 @@ kurir_store_list_backend_keys (KurirStore  *self,
       return NULL;
     }
   return g_steal_pointer (&keys);
+}
+
+void
+kurir_store_key_info_free (KurirStoreKeyInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->folder);
+  g_free (info);
+}
+
+/**
+ * kurir_store_get_account_keys:
+ *
+ * Every backend key the account knows: those of its messages, in any
+ * folder, and those of messages deleted here (#KurirStoreKeyInfo.deleted).
+ * A message that is here wins over a deletion of the same key.
+ *
+ * Returns: (transfer full): backend key → #KurirStoreKeyInfo
+ */
+GHashTable *
+kurir_store_get_account_keys (KurirStore  *self,
+                              const char  *account,
+                              GError     **error)
+{
+  g_autoptr(GHashTable) keys = NULL;
+  sqlite3_stmt *stmt;
+  int rc = SQLITE_DONE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), NULL);
+  g_return_val_if_fail (account != NULL, NULL);
+
+  keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                (GDestroyNotify) kurir_store_key_info_free);
+
+  g_rec_mutex_lock (&self->mutex);
+  for (guint pass = 0; pass < 2 && rc == SQLITE_DONE; pass++)
+    {
+      stmt = pass == 0 ?
+        prepare (self, "SELECT m.backend_key, f.name, m.received, 0 FROM messages m "
+                       "JOIN folders f ON f.id = m.folder_id "
+                       "WHERE f.account = ? AND m.backend_key IS NOT NULL", error) :
+        prepare (self, "SELECT backend_key, folder, received, deleted FROM deleted_keys "
+                       "WHERE account = ?", error);
+      if (stmt == NULL)
+        {
+          g_rec_mutex_unlock (&self->mutex);
+          return NULL;
+        }
+      bind_text (stmt, 1, account);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          const char *key = (const char *) sqlite3_column_text (stmt, 0);
+          KurirStoreKeyInfo *info;
+
+          if (g_hash_table_contains (keys, key))
+            continue;
+          info = g_new0 (KurirStoreKeyInfo, 1);
+          info->folder = column_strdup (stmt, 1);
+          info->received = sqlite3_column_int64 (stmt, 2);
+          info->deleted = sqlite3_column_int64 (stmt, 3);
+          g_hash_table_insert (keys, g_strdup (key), info);
+        }
+      sqlite3_reset (stmt);
+    }
+  g_rec_mutex_unlock (&self->mutex);
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc, _("read"));
+      return NULL;
+    }
+  return g_steal_pointer (&keys);
+}
+
+/**
+ * kurir_store_forget_deleted_keys:
+ * @keys: (array zero-terminated=1): backend keys
+ *
+ * Drops what kurir_store_delete() remembered of these keys, once the
+ * server no longer has their messages.
+ */
+gboolean
+kurir_store_forget_deleted_keys (KurirStore         *self,
+                                 const char         *account,
+                                 const char * const *keys,
+                                 GError            **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+  g_return_val_if_fail (account != NULL, FALSE);
+
+  if (keys == NULL || keys[0] == NULL)
+    return TRUE;
+
+  g_rec_mutex_lock (&self->mutex);
+  if (!begin (self, error))
+    {
+      g_rec_mutex_unlock (&self->mutex);
+      return FALSE;
+    }
+  for (guint i = 0; ok && keys[i] != NULL; i++)
+    {
+      stmt = prepare (self, "DELETE FROM deleted_keys WHERE account = ? AND backend_key = ?", error);
+      ok = stmt != NULL;
+      if (ok)
+        {
+          bind_text (stmt, 1, account);
+          bind_text (stmt, 2, keys[i]);
+          ok = step_done (self, stmt, error);
+        }
+    }
+  if (ok)
+    ok = commit (self, error);
+  else
+    rollback (self);
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
 }
 
 gboolean

@@ -71,6 +71,16 @@ typedef struct
   guint failed;          /* unreadable entries, skipped */
 } KurirStoreImportStats;
 
+/* A backend key the account knows (kurir_store_get_account_keys()). */
+typedef struct
+{
+  char   *folder;
+  gint64  received;   /* when the message was stored here */
+  gint64  deleted;    /* when it was deleted here, or 0 while it is here */
+} KurirStoreKeyInfo;
+
+void              kurir_store_key_info_free (KurirStoreKeyInfo *info);
+
 #define KURIR_TYPE_STORE (kurir_store_get_type ())
 G_DECLARE_FINAL_TYPE (KurirStore, kurir_store, KURIR, STORE, GObject)
 
@@ -247,6 +257,13 @@ gboolean      kurir_store_has_backend_key      (KurirStore        *self,
                                                 const char        *account,
                                                 const char        *folder,
                                                 const char        *key,
+                                                GError           **error);
+GHashTable   *kurir_store_get_account_keys     (KurirStore        *self,
+                                                const char        *account,
+                                                GError           **error);
+gboolean      kurir_store_forget_deleted_keys  (KurirStore        *self,
+                                                const char        *account,
+                                                const char * const *keys,
                                                 GError           **error);
 GPtrArray    *kurir_store_list_backend_keys    (KurirStore        *self,
                                                 const char        *account,

@@ -1198,6 +1198,60 @@ test_async (void)
 }
 
 static void
+test_deleted_keys (void)
+{
+  g_autoptr(KurirStore) store = open_store ();
+  g_autoptr(GHashTable) keys = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) one = make_numbered (1);
+  g_autoptr(GBytes) two = make_numbered (2);
+  g_autoptr(GBytes) three = make_numbered (3);
+  const char *forget[] = { "uidl-2", NULL };
+  KurirStoreKeyInfo *info;
+  gint64 id2;
+
+  add (store, "pop", NULL, one, "uidl-1", 0);
+  id2 = add (store, "pop", NULL, two, "uidl-2", 0);
+  add (store, "pop", "Archive", three, "uidl-3", 0);
+  add (store, "other", NULL, one, "uidl-9", 0);
+
+  /* Every key of the account, in any folder; none of another account's. */
+  keys = kurir_store_get_account_keys (store, "pop", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (keys), ==, 3);
+  info = g_hash_table_lookup (keys, "uidl-3");
+  g_assert_nonnull (info);
+  g_assert_cmpstr (info->folder, ==, "Archive");
+  g_assert_cmpint (info->deleted, ==, 0);
+  g_assert_cmpint (info->received, >, 0);
+  g_clear_pointer (&keys, g_hash_table_unref);
+
+  /* A message deleted here leaves its key behind, with its times. */
+  g_assert_true (kurir_store_delete (store, id2, &error));
+  g_assert_no_error (error);
+  keys = kurir_store_get_account_keys (store, "pop", &error);
+  g_assert_cmpuint (g_hash_table_size (keys), ==, 3);
+  info = g_hash_table_lookup (keys, "uidl-2");
+  g_assert_nonnull (info);
+  g_assert_cmpint (info->deleted, >, 0);
+  g_assert_cmpint (info->received, >, 0);
+  g_assert_cmpstr (info->folder, ==, "INBOX");
+  g_clear_pointer (&keys, g_hash_table_unref);
+
+  /* It survives reopening, and goes once forgotten. */
+  g_clear_object (&store);
+  store = open_store ();
+  keys = kurir_store_get_account_keys (store, "pop", &error);
+  g_assert_true (g_hash_table_contains (keys, "uidl-2"));
+  g_clear_pointer (&keys, g_hash_table_unref);
+  g_assert_true (kurir_store_forget_deleted_keys (store, "pop", forget, &error));
+  g_assert_no_error (error);
+  keys = kurir_store_get_account_keys (store, "pop", &error);
+  g_assert_false (g_hash_table_contains (keys, "uidl-2"));
+  g_assert_cmpuint (g_hash_table_size (keys), ==, 2);
+}
+
+static void
 test_maildir_names (void)
 {
   const char *names[] = { "INBOX", "Sent Items", "a/b", "..", ".x", "%", "50%", "x.", "\xc3\xa9", "~" };
@@ -1259,6 +1313,7 @@ main (int    argc,
   g_test_add_func ("/store/crash", test_crash);
   g_test_add_func ("/store/two-processes", test_two_processes);
   g_test_add_func ("/store/async", test_async);
+  g_test_add_func ("/store/deleted-keys", test_deleted_keys);
 
   return g_test_run ();
 }
