@@ -32,6 +32,7 @@ typedef struct
   gboolean  leave_on_server;
   gboolean  delete_from_server;
   int       delete_after_days;
+  char     *delete_when_deleted_here;
   gboolean  allow_plaintext;
   gboolean  json;
 } Options;
@@ -50,6 +51,7 @@ options_clear (Options *options)
   g_free (options->smtp_host);
   g_free (options->smtp_security);
   g_free (options->smtp_user);
+  g_free (options->delete_when_deleted_here);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -76,6 +78,7 @@ make_context (const char *parameter,
     { "leave-on-server", 0, 0, G_OPTION_ARG_NONE, &options->leave_on_server, N_("POP3: keep downloaded mail on the server (default)"), NULL },
     { "delete-from-server", 0, 0, G_OPTION_ARG_NONE, &options->delete_from_server, N_("POP3: delete mail from the server once it is stored here"), NULL },
     { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &options->delete_after_days, N_("POP3: delete mail from the server N days after it was downloaded (0: never)"), "N" },
+    { "delete-when-deleted-here", 0, 0, G_OPTION_ARG_STRING, &options->delete_when_deleted_here, N_("POP3: delete mail on the server when it is deleted here (default: no)"), "yes|no" },
     { "allow-plaintext", 0, 0, G_OPTION_ARG_NONE, &options->allow_plaintext, N_("Allow security “none”: password and mail unencrypted"), NULL },
     { NULL }
   };
@@ -265,6 +268,21 @@ apply_options (KurirAccount  *account,
         kurir_account_set_leave_on_server (account, TRUE);
     }
 
+  if (options->delete_when_deleted_here != NULL)
+    {
+      if (g_ascii_strcasecmp (options->delete_when_deleted_here, "yes") == 0)
+        kurir_account_set_delete_when_deleted_here (account, TRUE);
+      else if (g_ascii_strcasecmp (options->delete_when_deleted_here, "no") == 0)
+        kurir_account_set_delete_when_deleted_here (account, FALSE);
+      else
+        {
+          g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                       _("--delete-when-deleted-here must be yes or no, not “%s”"),
+                       options->delete_when_deleted_here);
+          return FALSE;
+        }
+    }
+
   /* Permission for plaintext lasts only while a server still needs it. */
   kurir_account_set_allow_plaintext (account,
     (options->allow_plaintext || kurir_account_get_allow_plaintext (account)) &&
@@ -386,6 +404,8 @@ account_to_json (KurirAccount *account)
   json_builder_add_boolean_value (builder, kurir_account_get_leave_on_server (account));
   json_builder_set_member_name (builder, "delete_after_days");
   json_builder_add_int_value (builder, kurir_account_get_delete_after_days (account));
+  json_builder_set_member_name (builder, "delete_when_deleted_here");
+  json_builder_add_boolean_value (builder, kurir_account_get_delete_when_deleted_here (account));
   json_builder_end_object (builder);
 
   json_builder_end_object (builder);

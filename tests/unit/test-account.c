@@ -94,6 +94,7 @@ test_round_trip (void)
                 "allow-plaintext", TRUE,
                 "leave-on-server", TRUE,
                 "delete-after-days", 14,
+                "delete-when-deleted-here", TRUE,
                 NULL);
   g_assert_true (kurir_account_save (account, &error));
   g_assert_no_error (error);
@@ -125,6 +126,7 @@ test_round_trip (void)
   g_assert_true (kurir_account_get_allow_plaintext (loaded));
   g_assert_true (kurir_account_get_leave_on_server (loaded));
   g_assert_cmpuint (kurir_account_get_delete_after_days (loaded), ==, 14);
+  g_assert_true (kurir_account_get_delete_when_deleted_here (loaded));
 
   kurir_account_set_delete_after_days (loaded, 0);
   g_assert_true (kurir_account_save (loaded, &error));
@@ -330,7 +332,7 @@ test_cli_add_list_set (void)
   /* The POP3 policy (switching protocols moves the password, so that is
    * tested with the keyring, in the integration suite). */
   status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "home", "--delete-after-days", "30",
-                    "--smtp-port", "2587", NULL);
+                    "--smtp-port", "2587", "--delete-when-deleted-here", "yes", NULL);
   g_assert_cmpint (status, ==, 0);
   {
     g_autoptr(KurirAccount) account = kurir_account_load ("home", &error);
@@ -340,6 +342,7 @@ test_cli_add_list_set (void)
     g_assert_true (kurir_account_get_leave_on_server (account));
     g_assert_cmpuint (kurir_account_get_delete_after_days (account), ==, 30);
     g_assert_cmpuint (kurir_account_get_smtp_port (account), ==, 2587);
+    g_assert_true (kurir_account_get_delete_when_deleted_here (account));
     g_assert_cmpstr (kurir_account_get_smtp_host (account), ==, "smtp.example.net");
   }
   g_clear_pointer (&out, g_free);

@@ -47,6 +47,7 @@ struct _KurirAccount
 
   gboolean       leave_on_server;
   guint          delete_after_days;
+  gboolean       delete_when_deleted_here;
 };
 
 enum {
@@ -66,6 +67,7 @@ enum {
   PROP_SMTP_USER,
   PROP_LEAVE_ON_SERVER,
   PROP_DELETE_AFTER_DAYS,
+  PROP_DELETE_WHEN_DELETED_HERE,
   N_PROPS
 };
 
@@ -249,6 +251,8 @@ account_from_key_file (const char  *name,
 
   if (g_key_file_has_key (key_file, GROUP_POP3, "leave-on-server", NULL))
     self->leave_on_server = g_key_file_get_boolean (key_file, GROUP_POP3, "leave-on-server", NULL);
+  self->delete_when_deleted_here =
+    g_key_file_get_boolean (key_file, GROUP_POP3, "delete-when-deleted-here", NULL);
   days = g_key_file_get_int64 (key_file, GROUP_POP3, "delete-after-days", &local_error);
   if (local_error == NULL)
     {
@@ -349,6 +353,9 @@ kurir_account_get_property (GObject    *object,
     case PROP_DELETE_AFTER_DAYS:
       g_value_set_uint (value, self->delete_after_days);
       break;
+    case PROP_DELETE_WHEN_DELETED_HERE:
+      g_value_set_boolean (value, self->delete_when_deleted_here);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -409,6 +416,9 @@ kurir_account_set_property (GObject      *object,
     case PROP_DELETE_AFTER_DAYS:
       kurir_account_set_delete_after_days (self, g_value_get_uint (value));
       break;
+    case PROP_DELETE_WHEN_DELETED_HERE:
+      kurir_account_set_delete_when_deleted_here (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -463,6 +473,8 @@ kurir_account_class_init (KurirAccountClass *klass)
     g_param_spec_boolean ("leave-on-server", NULL, NULL, TRUE, rw);
   properties[PROP_DELETE_AFTER_DAYS] =
     g_param_spec_uint ("delete-after-days", NULL, NULL, 0, 36500, 0, rw);
+  properties[PROP_DELETE_WHEN_DELETED_HERE] =
+    g_param_spec_boolean ("delete-when-deleted-here", NULL, NULL, FALSE, rw);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -848,6 +860,32 @@ kurir_account_set_delete_after_days (KurirAccount *self,
 }
 
 /**
+ * kurir_account_get_delete_when_deleted_here:
+ *
+ * Returns: for POP3 accounts that leave mail on the server, whether a
+ *   message deleted here is deleted on the server at the next sync
+ */
+gboolean
+kurir_account_get_delete_when_deleted_here (KurirAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), FALSE);
+  return self->delete_when_deleted_here;
+}
+
+void
+kurir_account_set_delete_when_deleted_here (KurirAccount *self,
+                                            gboolean      enable)
+{
+  g_return_if_fail (KURIR_IS_ACCOUNT (self));
+
+  enable = !!enable;
+  if (self->delete_when_deleted_here == enable)
+    return;
+  self->delete_when_deleted_here = enable;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DELETE_WHEN_DELETED_HERE]);
+}
+
+/**
  * kurir_account_check:
  *
  * Checks that the settings make a usable account. An unencrypted server
@@ -1096,6 +1134,8 @@ kurir_account_save (KurirAccount  *self,
 
   g_key_file_set_boolean (key_file, GROUP_POP3, "leave-on-server", self->leave_on_server);
   g_key_file_set_uint64 (key_file, GROUP_POP3, "delete-after-days", self->delete_after_days);
+  g_key_file_set_boolean (key_file, GROUP_POP3, "delete-when-deleted-here",
+                          self->delete_when_deleted_here);
 
   data = g_key_file_to_data (key_file, &length, NULL);
   if (!g_file_set_contents_full (path, data, length,

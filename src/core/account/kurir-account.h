@@ -87,6 +87,10 @@ guint          kurir_account_get_delete_after_days   (KurirAccount  *self);
 void           kurir_account_set_delete_after_days   (KurirAccount  *self,
                                                       guint          days);
 
+gboolean       kurir_account_get_delete_when_deleted_here (KurirAccount *self);
+void           kurir_account_set_delete_when_deleted_here (KurirAccount *self,
+                                                           gboolean      enable);
+
 gboolean       kurir_account_check                   (KurirAccount  *self,
                                                       GError       **error);
 
