@@ -28,7 +28,7 @@ static int not_available (int argc, char **argv);
 
 static const Command commands[] = {
   { "account", kurir_cli_account, N_("Add, change, list and remove accounts") },
-  { "sync", not_available, N_("Fetch new mail and send what waits in the Outbox") },
+  { "sync", kurir_cli_sync, N_("Fetch new mail and send what waits in the Outbox") },
   { "folders", kurir_cli_folders, N_("List an account's folders") },
   { "list", kurir_cli_list, N_("List messages (the unified inbox by default)") },
   { "show", kurir_cli_show, N_("Print a message") },

@@ -16,6 +16,8 @@ enum {
   KURIR_CLI_EXIT_UNAVAILABLE = 69,  /* EX_UNAVAILABLE */
 };
 
+int           kurir_cli_sync           (int           argc,
+                                        char        **argv);
 int           kurir_cli_account        (int           argc,
                                         char        **argv);
 int           kurir_cli_list           (int           argc,

@@ -113,6 +113,10 @@ kurir_test_run_cli (const char  *stdin_text,
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  /* The system's data folders, not the test's isolated ones: GIO finds its
+   * modules' settings schemas (the proxy resolver's) there. */
+  g_subprocess_launcher_unsetenv (launcher, "XDG_DATA_DIRS");
+  g_subprocess_launcher_unsetenv (launcher, "XDG_CONFIG_DIRS");
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, stdin_text ? stdin_text : "", NULL,

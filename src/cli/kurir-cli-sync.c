@@ -1,0 +1,136 @@
+/* kurir-cli-sync.c: kurir-cli sync [NAME...]
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kurir-cli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <unistd.h>
+
+#include "kurir-cli.h"
+#include "kurir-pop3-sync.h"
+#include "kurir-secret.h"
+#include "kurir-store.h"
+
+/* Helpers */
+
+static void
+progress_cb (guint    done,
+             guint    total,
+             gpointer user_data)
+{
+  const char *name = user_data;
+
+  /* Translators: shown while downloading: account, messages stored, to store */
+  g_printerr (_("\r%s: downloading %u of %u…"), name, done, total);
+}
+
+static char *
+lookup_password (KurirAccount  *account,
+                 GError       **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  kurir_secret_lookup_async (kurir_account_get_name (account), kurir_account_get_protocol (account),
+                             NULL, kurir_cli_store_result, &result);
+  return kurir_secret_lookup_finish (kurir_cli_wait (&result), error);
+}
+
+static gboolean
+sync_pop3 (KurirAccount  *account,
+           KurirStore    *store,
+           GError       **error)
+{
+  KurirPop3SyncStats stats = { 0 };
+  const char *name = kurir_account_get_name (account);
+  gboolean tty = isatty (STDERR_FILENO);
+  char *password;
+  gboolean ok;
+
+  password = lookup_password (account, error);
+  if (password == NULL && error != NULL && *error != NULL)
+    return FALSE;
+
+  ok = kurir_pop3_sync_run (account, store, password, tty ? progress_cb : NULL, (gpointer) name,
+                            &stats, NULL, error);
+  if (password != NULL)
+    kurir_secret_free (password);
+  if (tty && stats.downloaded > 0)
+    g_printerr ("\r\033[K");
+  if (!ok)
+    return FALSE;
+
+  /* Translators: the account, then counts of messages */
+  g_print (_("%s: %u downloaded, %u deleted on the server, %u kept on the server\n"),
+           name, stats.downloaded, stats.deleted_on_server, stats.kept_on_server);
+  return TRUE;
+}
+
+/* Public API */
+
+int
+kurir_cli_sync (int    argc,
+                char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("[NAME…]"));
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = KURIR_CLI_EXIT_OK;
+
+  g_option_context_set_summary (context,
+                                _("Fetch new mail of the named accounts, or of all of them."));
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return kurir_cli_usage_error ("%s", error->message);
+
+  if (argc > 1)
+    {
+      accounts = g_ptr_array_new_with_free_func (g_object_unref);
+      for (int i = 1; i < argc; i++)
+        {
+          KurirAccount *account = kurir_account_load (argv[i], &error);
+
+          if (account == NULL)
+            return kurir_cli_fail (argv[i], error);
+          g_ptr_array_add (accounts, account);
+        }
+    }
+  else
+    {
+      accounts = kurir_account_load_all (&error);
+      if (accounts == NULL)
+        return kurir_cli_fail (NULL, error);
+    }
+
+  store = kurir_store_open (NULL, &error);
+  if (store == NULL)
+    return kurir_cli_fail (NULL, error);
+
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      KurirAccount *account = g_ptr_array_index (accounts, i);
+      g_autoptr(GError) sync_error = NULL;
+
+      switch (kurir_account_get_protocol (account))
+        {
+        case KURIR_PROTOCOL_POP3:
+          if (!sync_pop3 (account, store, &sync_error))
+            status = kurir_cli_fail (kurir_account_get_name (account), sync_error);
+          break;
+
+        case KURIR_PROTOCOL_IMAP:
+          g_printerr (_("kurir-cli: account “%s”: IMAP sync is not available yet in this version\n"),
+                      kurir_account_get_name (account));
+          status = KURIR_CLI_EXIT_UNAVAILABLE;
+          break;
+
+        default:
+          /* A local account has no server to sync with. */
+          break;
+        }
+    }
+
+  return status;
+}

@@ -1,0 +1,58 @@
+/* kurir-pop3-sync.h: the POP3 workflow of one account
+ *
+ * Connect, authenticate, UIDL; download every message whose UIDL the
+ * account does not know, storing each durably in the local INBOX before
+ * its UIDL counts as known; delete on the server only messages that are
+ * stored here, as the account's policy says; QUIT, so the server applies
+ * the deletions. A connection lost before QUIT deletes nothing, and the
+ * next sync neither loses nor duplicates anything.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "kurir-account.h"
+#include "kurir-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint on_server;           /* messages on the server when the sync began */
+  guint downloaded;          /* stored here by this sync */
+  guint deleted_on_server;   /* deleted on the server (applied by QUIT) */
+  guint kept_on_server;      /* left there */
+} KurirPop3SyncStats;
+
+/* Called as messages are stored: @done of @total to download. */
+typedef void (*KurirSyncProgressFunc) (guint    done,
+                                       guint    total,
+                                       gpointer user_data);
+
+/* Messages are stored in batches of at most this many, or this many bytes:
+ * one syncfs and one transaction each. */
+#define KURIR_POP3_SYNC_BATCH_MESSAGES 256
+#define KURIR_POP3_SYNC_BATCH_BYTES    (32 * 1024 * 1024)
+
+gboolean kurir_pop3_sync_run    (KurirAccount           *account,
+                                 KurirStore             *store,
+                                 const char             *password,
+                                 KurirSyncProgressFunc   progress,
+                                 gpointer                progress_data,
+                                 KurirPop3SyncStats     *out_stats,
+                                 GCancellable           *cancellable,
+                                 GError                **error);
+
+void     kurir_pop3_sync_async  (KurirAccount           *account,
+                                 KurirStore             *store,
+                                 const char             *password,
+                                 GCancellable           *cancellable,
+                                 GAsyncReadyCallback     callback,
+                                 gpointer                user_data);
+gboolean kurir_pop3_sync_finish (GAsyncResult           *result,
+                                 KurirPop3SyncStats     *out_stats,
+                                 GError                **error);
+
+G_END_DECLS

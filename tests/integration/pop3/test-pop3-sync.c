@@ -1,0 +1,501 @@
+/* test-pop3-sync.c: the POP3 workflow of kurir-cli sync against the real
+ * Dovecot and SMTP server of tests/servers/with-servers
+ *
+ * These tests own the mailboxes of dave (POP3S and STLS) and erin (mail
+ * that arrives through SMTP).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "kurir-account.h"
+#include "kurir-pop3-client.h"
+#include "kurir-store.h"
+#include "kurir-test-util.h"
+
+#define N_MESSAGES 12
+
+/* Helpers */
+
+static char *
+maildir_of (const char *user)
+{
+  g_autofree char *variable = g_ascii_strup (user, -1);
+  g_autofree char *name = g_strconcat ("KURIR_TEST_MAILDIR_", variable, NULL);
+
+  return g_strdup (kurir_test_getenv (name));
+}
+
+static char *
+password_of (const char *user)
+{
+  g_autofree char *variable = g_ascii_strup (user, -1);
+  g_autofree char *name = g_strconcat ("KURIR_TEST_PASSWORD_", variable, NULL);
+
+  return g_strdup (kurir_test_getenv (name));
+}
+
+static void
+empty_dir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (path, name, NULL);
+      g_assert_cmpint (g_unlink (file), ==, 0);
+    }
+}
+
+/* The server's messages, as files in the Maildir (new/ and cur/), LF ends:
+ * message file name → contents */
+static GHashTable *
+server_messages (const char *user)
+{
+  g_autofree char *maildir = maildir_of (user);
+  GHashTable *messages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *sub = g_build_filename (maildir, i == 0 ? "new" : "cur", NULL);
+      g_autoptr(GDir) dir = g_dir_open (sub, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (sub, name, NULL);
+          char *contents = NULL;
+
+          g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+          g_hash_table_insert (messages, g_strdup (name), contents);
+        }
+    }
+  return messages;
+}
+
+/* Empties the user's mailbox and places @n messages (LF line ends, some
+ * with lines starting with a dot, one 8-bit) owned by the mail user. */
+static void
+fill_mailbox (const char *user,
+              guint       n)
+{
+  g_autofree char *maildir = maildir_of (user);
+  guint64 uid = 0, gid = 0;
+
+  g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_UID"), 10, 0, G_MAXUINT32, &uid, NULL);
+  g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_GID"), 10, 0, G_MAXUINT32, &gid, NULL);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *subs[] = { "new", "cur", "tmp" };
+      g_autofree char *sub = g_build_filename (maildir, subs[i], NULL);
+      empty_dir (sub);
+    }
+  /* Dovecot's index of the old messages goes too. */
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *files[] = { "dovecot.index", "dovecot.index.log", "dovecot-uidlist", "dovecot.index.cache" };
+      g_autofree char *path = g_build_filename (maildir, files[i], NULL);
+      g_unlink (path);
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%u.M%uP1.test", 1700000000 + i, i);
+      g_autofree char *path = g_build_filename (maildir, "new", name, NULL);
+      g_autofree char *text = NULL;
+
+      text = g_strdup_printf ("From: Sender %u <sender%u@example.org>\n"
+                              "To: %s@localhost\n"
+                              "Subject: =?UTF-8?B?U2FsYW0=?= number %u\n"
+                              "Message-ID: <sync-%u-%s@example.org>\n"
+                              "Date: Fri, 27 Nov 2026 10:%02u:00 +0700\n"
+                              "MIME-Version: 1.0\n"
+                              "Content-Type: text/plain; charset=utf-8\n"
+                              "Content-Transfer-Encoding: 8bit\n"
+                              "\n"
+                              "Halo, ini pesan nomor %u.\n"
+                              ".a line that starts with a dot\n"
+                              "..and two dots\n"
+                              "Grüße\n",
+                              i, i, user, i, i, user, i % 60, i);
+      g_assert_true (g_file_set_contents (path, text, -1, NULL));
+      g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
+    }
+}
+
+static char *
+lf_to_crlf (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '\n' && (p == text || p[-1] != '\r'))
+        g_string_append_c (out, '\r');
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+add_account (const char *name,
+             const char *user,
+             const char *port_variable,
+             const char *security,
+             const char *password)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *input = g_strconcat (password, "\n", NULL);
+  g_autofree char *email = g_strconcat (user, "@localhost", NULL);
+  int status;
+
+  status = kurir_test_run_cli (input, &out, &err, "account", "add", name,
+                               "--email", email, "--user", user, "--protocol", "pop3",
+                               "--host", kurir_test_getenv ("KURIR_TEST_HOST"),
+                               "--port", kurir_test_getenv (port_variable),
+                               "--security", security,
+                               "--ca-file", kurir_test_getenv ("KURIR_TEST_CA"),
+                               "--password-stdin", NULL);
+  if (status != 0)
+    g_error ("account add failed: %s", err);
+}
+
+static void
+set_account (const char *name,
+             const char *option,
+             const char *value)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  if (kurir_test_run_cli (NULL, &out, &err, "account", "set", name, option, value, NULL) != 0)
+    g_error ("account set failed: %s", err);
+}
+
+/* Runs kurir-cli sync NAME; returns its status, and its counts from the
+ * summary line in @out_counts (downloaded, deleted, kept). */
+static int
+sync_account (const char  *name,
+              guint       *out_counts,
+              char       **out_err)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *prefix = g_strconcat (name, ": ", NULL);
+  int status;
+
+  status = kurir_test_run_cli (NULL, &out, &err, "sync", name, NULL);
+  if (status == 0)
+    {
+      g_assert_true (g_str_has_prefix (out, prefix));
+      g_assert_cmpint (sscanf (out + strlen (prefix),
+                               "%u downloaded, %u deleted on the server, %u kept on the server",
+                               &out_counts[0], &out_counts[1], &out_counts[2]), ==, 3);
+    }
+  if (out_err != NULL)
+    *out_err = g_steal_pointer (&err);
+  return status;
+}
+
+static KurirStore *
+open_store (void)
+{
+  g_autoptr(GError) error = NULL;
+  KurirStore *store = kurir_store_open (NULL, &error);
+
+  g_assert_no_error (error);
+  return store;
+}
+
+/* Every message in the account's INBOX equals one of the server's
+ * messages (as Dovecot serves it: CRLF), and each appears once. */
+static void
+assert_store_equals (const char *account,
+                     GHashTable *expected_files)
+{
+  g_autoptr(KurirStore) store = open_store ();
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, expected_files);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_hash_table_add (expected, lf_to_crlf (value));
+
+  messages = kurir_store_list (store, account, KURIR_STORE_INBOX, 0, 10000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages->len, ==, g_hash_table_size (expected));
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      KurirMessage *message = g_ptr_array_index (messages, i);
+      g_autoptr(GBytes) raw = kurir_store_get_raw (store, kurir_message_get_id (message), &error);
+      g_autofree char *text = NULL;
+
+      g_assert_no_error (error);
+      text = g_strndup (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
+      g_assert_cmpuint (strlen (text), ==, g_bytes_get_size (raw));
+      /* Removing it proves it was expected and is not there twice. */
+      if (!g_hash_table_remove (expected, text))
+        g_error ("Stored message %" G_GINT64_FORMAT " is not one of the server's, or a duplicate",
+                 kurir_message_get_id (message));
+    }
+}
+
+/* Tests */
+
+static void
+test_first_download_and_again (gconstpointer data)
+{
+  const char *security = data;
+  const char *port = g_str_equal (security, "tls") ? "KURIR_TEST_POP3S_PORT" : "KURIR_TEST_POP3_PORT";
+  g_autofree char *password = password_of ("dave");
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  guint counts[3];
+
+  fill_mailbox ("dave", N_MESSAGES);
+  before = server_messages ("dave");
+  add_account ("dave", "dave", port, security, password);
+
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, N_MESSAGES);
+  g_assert_cmpuint (counts[1], ==, 0);
+  g_assert_cmpuint (counts[2], ==, N_MESSAGES);
+  assert_store_equals ("dave", before);
+
+  /* Left on the server (the default), and not downloaded again. */
+  after = server_messages ("dave");
+  g_assert_cmpuint (g_hash_table_size (after), ==, N_MESSAGES);
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+  assert_store_equals ("dave", before);
+}
+
+static void
+test_delete_from_server (void)
+{
+  g_autofree char *password = password_of ("dave");
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  guint counts[3];
+
+  fill_mailbox ("dave", N_MESSAGES);
+  before = server_messages ("dave");
+  add_account ("dave", "dave", "KURIR_TEST_POP3S_PORT", "tls", password);
+  set_account ("dave", "--delete-from-server", NULL);
+
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, N_MESSAGES);
+  g_assert_cmpuint (counts[1], ==, N_MESSAGES);
+  g_assert_cmpuint (counts[2], ==, 0);
+  assert_store_equals ("dave", before);
+  after = server_messages ("dave");
+  g_assert_cmpuint (g_hash_table_size (after), ==, 0);
+}
+
+static void
+test_delete_after_days (void)
+{
+  g_autofree char *password = password_of ("dave");
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  guint counts[3];
+  gint64 old_id;
+
+  fill_mailbox ("dave", N_MESSAGES);
+  before = server_messages ("dave");
+  add_account ("dave", "dave", "KURIR_TEST_POP3S_PORT", "tls", password);
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, N_MESSAGES);
+
+  /* One message was downloaded ten days ago: store it again with that
+   * time under its UIDL, in place of today's copy. */
+  store = open_store ();
+  messages = kurir_store_list (store, "dave", KURIR_STORE_INBOX, 0, 1, &error);
+  g_assert_no_error (error);
+  {
+    KurirMessage *message = g_ptr_array_index (messages, 0);
+    g_autoptr(GBytes) raw = kurir_store_get_raw (store, kurir_message_get_id (message), &error);
+    g_autofree char *key = g_strdup (kurir_message_get_backend_key (message));
+
+    g_assert_nonnull (key);
+    g_assert_true (kurir_store_delete (store, kurir_message_get_id (message), &error));
+    g_assert_true (kurir_store_forget_deleted_keys (store, "dave",
+                                                    (const char *[]) { key, NULL }, &error));
+    old_id = kurir_store_add (store, "dave", KURIR_STORE_INBOX, raw, key, 0,
+                              g_get_real_time () / G_USEC_PER_SEC - 10 * 24 * 3600, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (old_id, >, 0);
+  }
+  g_clear_object (&store);
+
+  set_account ("dave", "--delete-after-days", "7");
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+  g_assert_cmpuint (counts[1], ==, 1);
+  g_assert_cmpuint (counts[2], ==, N_MESSAGES - 1);
+  after = server_messages ("dave");
+  g_assert_cmpuint (g_hash_table_size (after), ==, N_MESSAGES - 1);
+  /* Still all here. */
+  assert_store_equals ("dave", before);
+}
+
+static void
+test_deleted_here (void)
+{
+  g_autofree char *password = password_of ("dave");
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  guint counts[3];
+
+  fill_mailbox ("dave", N_MESSAGES);
+  before = server_messages ("dave");
+  add_account ("dave", "dave", "KURIR_TEST_POP3S_PORT", "tls", password);
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+
+  /* Deleted here while the server keeps it: not downloaded again. */
+  store = open_store ();
+  messages = kurir_store_list (store, "dave", KURIR_STORE_INBOX, 0, 2, &error);
+  g_assert_true (kurir_store_delete (store, kurir_message_get_id (g_ptr_array_index (messages, 0)), &error));
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+  g_assert_cmpuint (counts[1], ==, 0);
+  g_assert_cmpuint (counts[2], ==, N_MESSAGES);
+
+  /* With the policy on, the next sync deletes it there too, only it. */
+  set_account ("dave", "--delete-when-deleted-here", "yes");
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+  g_assert_cmpuint (counts[1], ==, 1);
+  g_assert_cmpuint (counts[2], ==, N_MESSAGES - 1);
+  after = server_messages ("dave");
+  g_assert_cmpuint (g_hash_table_size (after), ==, N_MESSAGES - 1);
+
+  /* And once gone there, it is forgotten here: nothing more happens. */
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+  g_assert_cmpuint (counts[1], ==, 0);
+  store = open_store ();
+  {
+    g_autoptr(GHashTable) keys = kurir_store_get_account_keys (store, "dave", &error);
+    g_assert_cmpuint (g_hash_table_size (keys), ==, N_MESSAGES - 1);
+  }
+}
+
+static void
+test_wrong_password (void)
+{
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  guint counts[3];
+
+  fill_mailbox ("dave", N_MESSAGES);
+  before = server_messages ("dave");
+  add_account ("dave", "dave", "KURIR_TEST_POP3S_PORT", "tls", "not-the-password");
+  set_account ("dave", "--delete-from-server", NULL);
+
+  g_assert_cmpint (sync_account ("dave", counts, &err), ==, 1);
+  /* One line naming the account, the server and the cause. */
+  g_assert_nonnull (strstr (err, "dave"));
+  g_assert_nonnull (strstr (err, kurir_test_getenv ("KURIR_TEST_HOST")));
+  g_assert_nonnull (strstr (err, "password"));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+
+  after = server_messages ("dave");
+  g_assert_cmpuint (g_hash_table_size (after), ==, N_MESSAGES);
+  store = open_store ();
+  g_assert_cmpint (kurir_store_count (store, "dave", KURIR_STORE_INBOX, &error), ==, 0);
+}
+
+static void
+test_smtp_to_pop3 (void)
+{
+  g_autofree char *password = password_of ("erin");
+  g_autofree char *alice = password_of ("alice");
+  g_autoptr(GSubprocess) sender = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *subject = g_strdup_printf ("Kabar dari SMTP %u", g_random_int ());
+  guint counts[3];
+
+  fill_mailbox ("erin", 0);
+  add_account ("erin", "erin", "KURIR_TEST_POP3S_PORT", "tls", password);
+
+  /* A real SMTP submission (STARTTLS, AUTH) by another client. */
+  script = g_strdup_printf (
+    "import smtplib, ssl, sys\n"
+    "from email.message import EmailMessage\n"
+    "m = EmailMessage()\n"
+    "m['From'] = 'alice@localhost'; m['To'] = 'erin@localhost'; m['Subject'] = sys.argv[1]\n"
+    "m.set_content('Selamat pagi, Erin.')\n"
+    "c = ssl.create_default_context(cafile=sys.argv[2])\n"
+    "s = smtplib.SMTP('127.0.0.1', int(sys.argv[3]))\n"
+    "s.starttls(context=c); s.login('alice', sys.stdin.readline().strip())\n"
+    "s.send_message(m); s.quit()\n");
+  sender = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, &error,
+                             "/usr/bin/python3", "-c", script, subject,
+                             kurir_test_getenv ("KURIR_TEST_CA"),
+                             kurir_test_getenv ("KURIR_TEST_SMTP_PORT"), NULL);
+  g_assert_no_error (error);
+  {
+    g_autofree char *line = g_strconcat (alice, "\n", NULL);
+    g_subprocess_communicate_utf8 (sender, line, NULL, NULL, NULL, &error);
+  }
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (sender));
+
+  g_assert_cmpint (sync_account ("erin", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 1);
+
+  store = open_store ();
+  messages = kurir_store_list (store, "erin", KURIR_STORE_INBOX, 0, 10, &error);
+  g_assert_cmpuint (messages->len, ==, 1);
+  g_assert_cmpstr (kurir_message_get_subject (g_ptr_array_index (messages, 0)), ==, subject);
+
+  /* It is in the unified inbox too. */
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = kurir_store_list (store, NULL, NULL, 0, 100, &error);
+  g_assert_cmpuint (messages->len, ==, 1);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  kurir_test_require_servers ();
+
+  g_test_add_data_func ("/pop3-sync/first-download-and-again/tls", "tls", test_first_download_and_again);
+  g_test_add_data_func ("/pop3-sync/first-download-and-again/starttls", "starttls", test_first_download_and_again);
+  g_test_add_func ("/pop3-sync/delete-from-server", test_delete_from_server);
+  g_test_add_func ("/pop3-sync/delete-after-days", test_delete_after_days);
+  g_test_add_func ("/pop3-sync/deleted-here", test_deleted_here);
+  g_test_add_func ("/pop3-sync/wrong-password", test_wrong_password);
+  g_test_add_func ("/pop3-sync/smtp-to-pop3", test_smtp_to_pop3);
+
+  return g_test_run ();
+}
