@@ -10,6 +10,7 @@
 
 #include "kurir-connection.h"
 #include "kurir-net-error.h"
+#include "kurir-scripted-server.h"
 #include "kurir-test-util.h"
 
 /* Helpers: synchronous wrappers around the async API, each bounded */
@@ -271,107 +272,19 @@ test_pop3_stls (void)
   g_assert_null (strstr (after, "STLS"));
 }
 
-/* A scripted loopback server: it answers each connection with @script,
- * a list of (expected prefix of a client line or NULL, bytes to send) */
-
-typedef struct
-{
-  const char *expect;   /* NULL: send without reading */
-  const char *send;     /* NULL: close the connection */
-  gsize       length;   /* 0: strlen (send) */
-} Step;
-
-typedef struct
-{
-  GThread     *thread;
-  GSocket     *listener;
-  guint16      port;
-  const Step  *steps;
-  GString     *received;
-} ScriptedServer;
-
-static gpointer
-scripted_server_thread (gpointer data)
-{
-  ScriptedServer *server = data;
-  g_autoptr(GSocket) client = NULL;
-  g_autoptr(GError) error = NULL;
-
-  client = g_socket_accept (server->listener, NULL, &error);
-  g_assert_no_error (error);
-  g_socket_set_timeout (client, KURIR_TEST_TIMEOUT_SECONDS);
-
-  for (const Step *step = server->steps; step->expect != NULL || step->send != NULL; step++)
-    {
-      if (step->expect != NULL)
-        {
-          char buffer[4096];
-          gssize n = g_socket_receive (client, buffer, sizeof buffer - 1, NULL, &error);
-
-          if (n <= 0)
-            break;
-          buffer[n] = '\0';
-          g_string_append (server->received, buffer);
-          g_assert_true (g_str_has_prefix (buffer, step->expect));
-        }
-      if (step->send == NULL)
-        break;
-      /* The client may hang up first: that is for the test to judge. */
-      if (g_socket_send (client, step->send, step->length ? step->length : strlen (step->send),
-                         NULL, &error) < 0)
-        break;
-    }
-
-  g_socket_close (client, NULL);
-  return NULL;
-}
-
-static ScriptedServer *
-scripted_server_start (const Step *steps)
-{
-  ScriptedServer *server = g_new0 (ScriptedServer, 1);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  server->steps = steps;
-  server->received = g_string_new (NULL);
-  server->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                   G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (server->listener, address, TRUE, &error);
-  g_assert_no_error (error);
-  g_socket_listen (server->listener, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (server->listener, &error);
-  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  server->thread = g_thread_new ("scripted-server", scripted_server_thread, server);
-
-  return server;
-}
-
-static void
-scripted_server_stop (ScriptedServer *server)
-{
-  g_thread_join (server->thread);
-  g_socket_close (server->listener, NULL);
-  g_object_unref (server->listener);
-  g_string_free (server->received, TRUE);
-  g_free (server);
-}
+/* Against a scripted loopback server (tests/common) */
 
 static void
 test_starttls_injected_bytes (void)
 {
   /* The "go ahead" and a forged reply in one packet (CVE-2011-0411 style). */
-  static const Step steps[] = {
+  static const KurirScriptStep steps[] = {
     { NULL, "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n" },
     { "a1 STARTTLS", "a1 OK Begin TLS negotiation now\r\n* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] forged\r\n" },
     { "", NULL },
   };
-  ScriptedServer *server = scripted_server_start (steps);
-  g_autoptr(KurirConnection) connection = kurir_connection_new ("127.0.0.1", server->port,
+  KurirScriptedServer *server = kurir_scripted_server_start (steps);
+  g_autoptr(KurirConnection) connection = kurir_connection_new ("127.0.0.1", kurir_scripted_server_get_port (server),
                                                                 KURIR_SECURITY_STARTTLS);
   g_autoptr(GError) error = NULL;
   g_autofree char *greeting = NULL;
@@ -388,25 +301,25 @@ test_starttls_injected_bytes (void)
   g_assert_error (error, KURIR_NET_ERROR, KURIR_NET_ERROR_PROTOCOL);
   g_assert_false (kurir_connection_is_encrypted (connection));
 
-  scripted_server_stop (server);
+  kurir_scripted_server_stop (server);
 }
 
 static void
 test_line_too_long (void)
 {
   static char flood[200 * 1024];
-  static Step steps[] = {
+  static KurirScriptStep steps[] = {
     { NULL, flood, sizeof flood },
     { "", NULL },
   };
-  ScriptedServer *server;
+  KurirScriptedServer *server;
   g_autoptr(KurirConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
 
   memset (flood, 'x', sizeof flood);
-  server = scripted_server_start (steps);
-  connection = kurir_connection_new ("127.0.0.1", server->port, KURIR_SECURITY_NONE);
+  server = kurir_scripted_server_start (steps);
+  connection = kurir_connection_new ("127.0.0.1", kurir_scripted_server_get_port (server), KURIR_SECURITY_NONE);
   kurir_connection_set_max_line_length (connection, 64 * 1024);
   g_assert_true (do_connect (connection, &error));
   line = read_line (connection, &error);
@@ -415,21 +328,21 @@ test_line_too_long (void)
   g_assert_nonnull (strstr (error->message, "longer than"));
 
   g_clear_object (&connection);
-  scripted_server_stop (server);
+  kurir_scripted_server_stop (server);
 }
 
 static void
 test_split_lines_and_close (void)
 {
   /* One reply split in pieces, then two in one packet, then a close. */
-  static const Step steps[] = {
+  static const KurirScriptStep steps[] = {
     { NULL, "+OK hel" },
     { NULL, "lo\r" },
     { NULL, "\n+OK one\r\n+OK two\n" },
     { NULL, NULL },
   };
-  ScriptedServer *server = scripted_server_start (steps);
-  g_autoptr(KurirConnection) connection = kurir_connection_new ("127.0.0.1", server->port,
+  KurirScriptedServer *server = kurir_scripted_server_start (steps);
+  g_autoptr(KurirConnection) connection = kurir_connection_new ("127.0.0.1", kurir_scripted_server_get_port (server),
                                                                 KURIR_SECURITY_NONE);
   g_autoptr(GError) error = NULL;
   g_autofree char *first = NULL;
@@ -450,7 +363,7 @@ test_split_lines_and_close (void)
   g_assert_null (fourth);
   g_assert_error (error, KURIR_NET_ERROR, KURIR_NET_ERROR_CLOSED);
 
-  scripted_server_stop (server);
+  kurir_scripted_server_stop (server);
 }
 
 static void
@@ -458,12 +371,12 @@ test_lines_and_chunks (void)
 {
   /* An IMAP-style literal: a line announcing 11 bytes, the bytes (with a
    * CRLF inside), then the rest of the line. */
-  static const Step steps[] = {
+  static const KurirScriptStep steps[] = {
     { NULL, "* 1 FETCH (BODY[] {11}\r\nab\r\ncd\r\nefg)\r\n* OK done\r\n" },
     { "", NULL },
   };
-  ScriptedServer *server = scripted_server_start (steps);
-  g_autoptr(KurirConnection) connection = kurir_connection_new ("127.0.0.1", server->port,
+  KurirScriptedServer *server = kurir_scripted_server_start (steps);
+  g_autoptr(KurirConnection) connection = kurir_connection_new ("127.0.0.1", kurir_scripted_server_get_port (server),
                                                                 KURIR_SECURITY_NONE);
   g_autoptr(GError) error = NULL;
   g_autofree char *announce = NULL;
@@ -496,7 +409,7 @@ test_lines_and_chunks (void)
   g_assert_cmpstr (last, ==, "* OK done");
 
   g_clear_object (&connection);
-  scripted_server_stop (server);
+  kurir_scripted_server_stop (server);
 }
 
 static void
