@@ -403,7 +403,7 @@ test_cli_version_and_unavailable (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  status = kurir_test_run_cli (NULL, &out, &err, "sync", "work", NULL);
+  status = kurir_test_run_cli (NULL, &out, &err, "send", "--account", "work", "-", NULL);
   g_assert_cmpint (status, ==, 69);
   g_assert_nonnull (strstr (err, "not available yet"));
 }
