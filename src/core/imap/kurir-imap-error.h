@@ -17,6 +17,13 @@ typedef enum {
   KURIR_IMAP_ERROR_CLOSED,            /* the stream ended inside a response: retry later */
   KURIR_IMAP_ERROR_MAILBOX_NAME,      /* a mailbox name cannot be decoded: keep and show the raw name */
   KURIR_IMAP_ERROR_INVALID_ARGUMENT,  /* a command cannot carry this argument: fix the caller or the input */
+  KURIR_IMAP_ERROR_AUTH_FAILED,       /* wrong user name or password: ask for a new password */
+  KURIR_IMAP_ERROR_UNAVAILABLE,       /* [UNAVAILABLE], [INUSE], [SERVERBUG]...: a problem on the server: retry later */
+  KURIR_IMAP_ERROR_NOT_SUPPORTED,     /* the server lacks what this needs (a capability): give up */
+  KURIR_IMAP_ERROR_REFUSED,           /* NO or BAD to a command; the message has the server's words: tell the user */
+  KURIR_IMAP_ERROR_NONEXISTENT,       /* [NONEXISTENT] or [TRYCREATE]: the mailbox does not exist */
+  KURIR_IMAP_ERROR_NO_SUCH_MESSAGE,   /* the message is not (any longer) on the server */
+  KURIR_IMAP_ERROR_BYE,               /* the server ended the session (BYE): reconnect later */
 } KurirImapError;
 
 GQuark kurir_imap_error_quark (void);

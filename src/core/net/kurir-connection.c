@@ -43,6 +43,9 @@ struct _KurirConnection
 
   GTlsCertificate      *peer_certificate;
   GTlsCertificateFlags  peer_certificate_errors;
+
+  gboolean              compressed;       /* COMPRESS=DEFLATE (RFC 4978) is on */
+  GInputStream         *raw_input;        /* under the decompressor, when compressed */
 };
 
 G_DEFINE_TYPE (KurirConnection, kurir_connection, G_TYPE_OBJECT)
@@ -492,6 +495,24 @@ fill_chunk_cb (GObject      *source,
 }
 
 static void
+flush_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KurirConnection *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!g_output_stream_flush_finish (G_OUTPUT_STREAM (source), result, &error))
+    {
+      return_error (task, self, error, FALSE);
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
 write_cb (GObject      *source,
           GAsyncResult *result,
           gpointer      user_data)
@@ -503,6 +524,16 @@ write_cb (GObject      *source,
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
     {
       return_error (task, self, error, FALSE);
+      return;
+    }
+
+  if (self->compressed)
+    {
+      /* A sync flush: the server must see the whole command now. */
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      g_output_stream_flush_async (G_OUTPUT_STREAM (source), G_PRIORITY_DEFAULT,
+                                   cancellable, flush_cb, g_steal_pointer (&task));
       return;
     }
 
@@ -535,7 +566,10 @@ kurir_connection_dispose (GObject *object)
   if (self->input != NULL)
     g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (self->input), FALSE);
   g_clear_object (&self->input);
+  if (self->compressed)
+    g_clear_object (&self->output);
   self->output = NULL;
+  g_clear_object (&self->raw_input);
   g_clear_object (&self->stream);
   g_clear_object (&self->socket_connection);
   g_clear_object (&self->ca_database);
@@ -989,6 +1023,65 @@ kurir_connection_close_async (KurirConnection     *self,
 
   g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, cancellable,
                            close_cb, g_steal_pointer (&task));
+}
+
+/**
+ * kurir_connection_start_compression:
+ *
+ * Turns on DEFLATE compression (raw deflate, RFC 1951) in both directions,
+ * as IMAP's COMPRESS=DEFLATE (RFC 4978) asks once the server said OK to it.
+ * Bytes already buffered are taken as compressed; the wire log keeps
+ * showing the uncompressed protocol. Each write is flushed (a sync flush)
+ * so that the server sees complete commands.
+ */
+gboolean
+kurir_connection_start_compression (KurirConnection  *self,
+                                    GError          **error)
+{
+  g_autoptr(GZlibCompressor) compressor = NULL;
+  g_autoptr(GZlibDecompressor) decompressor = NULL;
+  GInputStream *converter;
+
+  g_return_val_if_fail (KURIR_IS_CONNECTION (self), FALSE);
+
+  if (self->input == NULL || self->output == NULL)
+    {
+      g_set_error (error, KURIR_NET_ERROR, KURIR_NET_ERROR_CLOSED,
+                   "The connection to %s:%u is not open", server_name (self), self->port);
+      return FALSE;
+    }
+  if (self->compressed)
+    {
+      g_set_error (error, KURIR_NET_ERROR, KURIR_NET_ERROR_PROTOCOL,
+                   "Compression is already on for %s:%u", server_name (self), self->port);
+      return FALSE;
+    }
+
+  compressor = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW, -1);
+  decompressor = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW);
+
+  /* The old buffer still yields what it holds, then reads the socket. */
+  self->raw_input = G_INPUT_STREAM (g_steal_pointer (&self->input));
+  converter = g_converter_input_stream_new (self->raw_input, G_CONVERTER (decompressor));
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (converter), FALSE);
+  self->input = G_BUFFERED_INPUT_STREAM (g_buffered_input_stream_new_sized (converter,
+                                                                            INITIAL_BUFFER_SIZE));
+  g_object_unref (converter);
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (self->input), FALSE);
+
+  self->output = g_converter_output_stream_new (self->output, G_CONVERTER (compressor));
+  g_filter_output_stream_set_close_base_stream (G_FILTER_OUTPUT_STREAM (self->output), FALSE);
+  self->compressed = TRUE;
+
+  g_debug ("%s:%u: DEFLATE compression on", self->host, self->port);
+  return TRUE;
+}
+
+gboolean
+kurir_connection_is_compressed (KurirConnection *self)
+{
+  g_return_val_if_fail (KURIR_IS_CONNECTION (self), FALSE);
+  return self->compressed;
 }
 
 gboolean

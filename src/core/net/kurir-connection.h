@@ -97,5 +97,10 @@ void                 kurir_connection_close_async                (KurirConnectio
 gboolean             kurir_connection_close_finish               (KurirConnection      *self,
                                                                   GAsyncResult         *result,
                                                                   GError              **error);
+/* After the protocol agreed to it (IMAP COMPRESS=DEFLATE, RFC 4978):
+ * raw deflate in both directions from the next byte on. */
+gboolean             kurir_connection_start_compression          (KurirConnection      *self,
+                                                                  GError              **error);
+gboolean             kurir_connection_is_compressed              (KurirConnection      *self);
 
 G_END_DECLS
