@@ -90,6 +90,30 @@ new_message_activated_cb (GSimpleAction *action,
   kurir_window_show_toast (window, _("Writing mail is not available yet in this version"));
 }
 
+static void
+open_message_activated_cb (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  KurirWindow *window = ensure_window (KURIR_APPLICATION (user_data));
+
+  gtk_window_present (GTK_WINDOW (window));
+  kurir_window_open_message (window, g_variant_get_int64 (parameter));
+}
+
+static void
+show_folder_activated_cb (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  KurirWindow *window = ensure_window (KURIR_APPLICATION (user_data));
+  const char *account, *folder;
+
+  g_variant_get (parameter, "(&s&s)", &account, &folder);
+  gtk_window_present (GTK_WINDOW (window));
+  kurir_sidebar_select (kurir_window_get_sidebar (window), account, folder);
+}
+
 /* Overrides */
 
 static void
@@ -142,16 +166,34 @@ kurir_application_startup (GApplication *application)
     { "about", about_activated_cb },
     { "add-account", add_account_activated_cb },
     { "new-message", new_message_activated_cb },
+    { "open-message", open_message_activated_cb, "x" },
+    { "show-folder", show_folder_activated_cb, "(ss)" },
   };
-  static const char *quit_accels[] = { "<Control>q", NULL };
-  static const char *close_accels[] = { "<Control>w", NULL };
+  static const struct {
+    const char *action;
+    const char *accels[3];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "app.new-message", { "<Control>n", NULL } },
+    { "window.close", { "<Control>w", NULL } },
+    { "win.delete", { "Delete", "KP_Delete", NULL } },
+    { "win.refresh", { "F5", "<Control>r", NULL } },
+    { "win.search", { "<Control>f", NULL } },
+    { "win.mark-read", { "<Control>i", NULL } },
+    { "win.mark-unread", { "<Shift><Control>i", NULL } },
+    { "win.toggle-flag", { "<Control>g", NULL } },
+    { "win.next-message", { "<Control>period", "<Alt>Down", NULL } },
+    { "win.previous-message", { "<Control>comma", "<Alt>Up", NULL } },
+    { "win.open-in-window", { "<Control>o", NULL } },
+  };
 
   G_APPLICATION_CLASS (kurir_application_parent_class)->startup (application);
 
   g_action_map_add_action_entries (G_ACTION_MAP (application), actions,
                                    G_N_ELEMENTS (actions), application);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (application), "app.quit", quit_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (application), "window.close", close_accels);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (application), accels[i].action,
+                                           accels[i].accels);
   gtk_window_set_default_icon_name (APP_ID);
 }
 

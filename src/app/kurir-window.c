@@ -1,7 +1,11 @@
 /* kurir-window.c: the main window
  *
  * With no account it shows the welcome page that leads to the setup
- * wizard; otherwise the accounts. Settings are read off the main loop.
+ * wizard; otherwise three panes: the sidebar (All Inboxes, then each
+ * account's state and folders), the message list (a KurirMessageListModel
+ * over the store, page by page) and the reader. Everything that touches
+ * the disk or the network is asynchronous: the store's _async calls, the
+ * accounts' syncs in worker threads.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -10,74 +14,745 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kurir-account.h"
+#include "kurir-mail-account.h"
+#include "kurir-message-row.h"
+#include "kurir-message-window.h"
 #include "kurir-window.h"
 
 struct _KurirWindow
 {
-  AdwApplicationWindow  parent_instance;
+  AdwApplicationWindow   parent_instance;
 
-  GCancellable         *cancellable;
-  GSettings            *settings;
+  GCancellable          *cancellable;
+  GSettings             *settings;
+
+  KurirStore            *store;
+  GPtrArray             *loaded_accounts;  /* KurirAccount, until the store is open too */
+  GError                *load_error;
+  guint                  loads_pending;
+  GPtrArray             *accounts;         /* KurirMailAccount */
+  GPtrArray             *folders;          /* KurirStoreFolder */
+  gboolean               folders_loading;
+  gboolean               folders_again;
+
+  char                  *account;          /* the folder shown; both NULL: All Inboxes */
+  char                  *folder;
+  char                  *query;            /* the search shown, or NULL */
+  KurirMessageListModel *model;
+  GtkMultiSelection     *selection;
+  KurirMessageItem      *waiting_item;     /* selected, its message not loaded yet */
+  gulong                 waiting_id;
+  guint                  changes_pending;
+  guint                  select_after_refresh;
+  guint                  check_source;
+  guint                  timing_tick;
+  gboolean               timing_reported;
 
   /* Template widgets */
-  AdwToastOverlay      *toast_overlay;
-  GtkStack             *stack;
-  GtkListBox           *account_list;
-  AdwStatusPage        *error_page;
+  AdwToastOverlay       *toast_overlay;
+  GtkStack              *stack;
+  AdwStatusPage         *error_page;
+  KurirSidebar          *sidebar;
+  AdwWindowTitle        *list_title;
+  GtkStack              *refresh_stack;
+  GtkSpinner            *refresh_spinner;
+  GtkToggleButton       *search_button;
+  GtkSearchBar          *search_bar;
+  GtkSearchEntry        *search_entry;
+  GtkStack              *list_stack;
+  GtkListView           *list_view;
+  AdwStatusPage         *empty_page;
+  GtkMenuButton         *move_button;
+  GtkButton             *flag_button;
+  GtkButton             *read_button;
+  KurirReader           *reader;
 };
 
 G_DEFINE_FINAL_TYPE (KurirWindow, kurir_window, ADW_TYPE_APPLICATION_WINDOW)
 
+static void load_folders (KurirWindow *self);
+static void show_list (KurirWindow *self, const char *account, const char *folder, const char *query);
+
 /* Helpers */
 
-static GtkWidget *
-make_account_row (KurirAccount *account)
+/* Milliseconds since this process started, for KURIR_DEBUG_TIMING. */
+static gint64
+ms_since_process_start (void)
 {
-  GtkWidget *row = adw_action_row_new ();
-  g_autofree char *subtitle = NULL;
+  g_autofree char *stat = NULL;
+  struct timespec now;
+  const char *p;
+  unsigned long long start_ticks = 0;
 
-  switch (kurir_account_get_protocol (account))
+  if (!g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL) ||
+      (p = strrchr (stat, ')')) == NULL ||
+      clock_gettime (CLOCK_BOOTTIME, &now) != 0)
+    return -1;
+  /* Field 22 (starttime); p is at the end of field 2. */
+  for (int field = 2; field < 22 && p != NULL; field++)
+    p = strchr (p + 1, ' ');
+  if (p == NULL || sscanf (p + 1, "%llu", &start_ticks) != 1)
+    return -1;
+  return (gint64) now.tv_sec * 1000 + now.tv_nsec / 1000000 -
+         (gint64) (start_ticks * 1000 / (unsigned long long) sysconf (_SC_CLK_TCK));
+}
+
+static KurirMailAccount *
+find_account (KurirWindow *self,
+              const char  *name)
+{
+  for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
     {
-    case KURIR_PROTOCOL_POP3:
-      /* Translators: the account's email address and its POP3 server */
-      subtitle = g_strdup_printf (_("%s · POP3 on %s"), kurir_account_get_email (account),
-                                  kurir_account_get_host (account));
-      break;
-    case KURIR_PROTOCOL_IMAP:
-      /* Translators: the account's email address and its IMAP server */
-      subtitle = g_strdup_printf (_("%s · IMAP on %s"), kurir_account_get_email (account),
-                                  kurir_account_get_host (account));
-      break;
-    default:
-      /* Translators: the account's email address; its mail has no server */
-      subtitle = g_strdup_printf (_("%s · on this computer only"), kurir_account_get_email (account));
-      break;
+      KurirMailAccount *account = g_ptr_array_index (self->accounts, i);
+      if (g_strcmp0 (kurir_mail_account_get_name (account), name) == 0)
+        return account;
     }
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), kurir_account_get_name (account));
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
-                             gtk_image_new_from_icon_name ("mail-unread-symbolic"));
-  return row;
+  return NULL;
+}
+
+static KurirStoreFolder *
+find_folder_with_role (KurirWindow *self,
+                       const char  *account,
+                       const char  *role)
+{
+  for (guint i = 0; self->folders != NULL && i < self->folders->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (self->folders, i);
+      const char *folder_role = kurir_sidebar_folder_role (folder->name, folder->role);
+
+      if (g_strcmp0 (folder->account, account) == 0 && folder_role != NULL &&
+          g_ascii_strcasecmp (folder_role, role) == 0)
+        return folder;
+    }
+  return NULL;
+}
+
+/* The loaded messages selected: a selection of all 100,000 rows reads
+ * none of the rows not loaded. */
+static GPtrArray *
+get_selected_messages (KurirWindow *self)
+{
+  GPtrArray *messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GtkBitset) selected = NULL;
+  GtkBitsetIter iter;
+  guint position;
+
+  if (self->selection == NULL)
+    return messages;
+
+  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  for (gboolean ok = gtk_bitset_iter_init_first (&iter, selected, &position); ok;
+       ok = gtk_bitset_iter_next (&iter, &position))
+    {
+      KurirMessage *message = kurir_message_list_model_peek (self->model, position);
+
+      if (message != NULL)
+        g_ptr_array_add (messages, g_object_ref (message));
+    }
+  return messages;
+}
+
+static guint
+get_first_selected (KurirWindow *self)
+{
+  g_autoptr(GtkBitset) selected = NULL;
+
+  if (self->selection == NULL)
+    return G_MAXUINT;
+  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  return gtk_bitset_is_empty (selected) ? G_MAXUINT : gtk_bitset_get_minimum (selected);
 }
 
 static void
-show_accounts (KurirWindow *self,
-               GPtrArray   *accounts)
+set_action_enabled (KurirWindow *self,
+                    const char  *name,
+                    gboolean     enabled)
 {
-  GtkWidget *child;
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->account_list))) != NULL)
-    gtk_list_box_remove (self->account_list, child);
+  if (action != NULL)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
+}
 
-  for (guint i = 0; i < accounts->len; i++)
-    gtk_list_box_append (self->account_list, make_account_row (g_ptr_array_index (accounts, i)));
+static void
+update_move_menu (KurirWindow *self,
+                  const char  *account)
+{
+  g_autoptr(GMenu) menu = g_menu_new ();
 
-  gtk_stack_set_visible_child_name (self->stack, accounts->len == 0 ? "welcome" : "accounts");
+  for (guint i = 0; account != NULL && self->folders != NULL && i < self->folders->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (self->folders, i);
+      g_autoptr(GMenuItem) item = NULL;
+
+      if (g_strcmp0 (folder->account, account) != 0)
+        continue;
+      item = g_menu_item_new (kurir_sidebar_folder_title (folder->name, folder->role), NULL);
+      g_menu_item_set_action_and_target (item, "win.move-to", "s", folder->name);
+      g_menu_append_item (menu, item);
+    }
+  gtk_menu_button_set_menu_model (self->move_button, G_MENU_MODEL (menu));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->move_button), g_menu_model_get_n_items (G_MENU_MODEL (menu)) > 0);
+}
+
+static void
+update_actions (KurirWindow *self)
+{
+  g_autoptr(GPtrArray) messages = get_selected_messages (self);
+  gboolean any = messages->len > 0;
+  gboolean unread = FALSE, flagged = FALSE;
+  guint position = get_first_selected (self);
+  guint n = self->model ? g_list_model_get_n_items (G_LIST_MODEL (self->model)) : 0;
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      KurirMessageFlags flags = kurir_message_get_flags (g_ptr_array_index (messages, i));
+      unread |= !(flags & KURIR_MESSAGE_FLAG_SEEN);
+      flagged |= (flags & KURIR_MESSAGE_FLAG_FLAGGED) != 0;
+    }
+
+  set_action_enabled (self, "delete", any);
+  set_action_enabled (self, "mark-read", any);
+  set_action_enabled (self, "mark-unread", any);
+  set_action_enabled (self, "toggle-read", any);
+  set_action_enabled (self, "toggle-flag", any);
+  set_action_enabled (self, "move-to", any);
+  set_action_enabled (self, "open-in-window", messages->len == 1);
+  set_action_enabled (self, "view-source", messages->len == 1);
+  set_action_enabled (self, "next-message", n > 0 && (position == G_MAXUINT || position + 1 < n));
+  set_action_enabled (self, "previous-message", n > 0 && position != G_MAXUINT && position > 0);
+
+  gtk_button_set_icon_name (self->flag_button, flagged ? "starred-symbolic" : "non-starred-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->flag_button), flagged ? _("Remove Flag") : _("Flag"));
+  gtk_button_set_icon_name (self->read_button, unread ? "mail-unread-symbolic" : "mail-read-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->read_button), unread ? _("Mark as Read") : _("Mark as Unread"));
+  update_move_menu (self, any ? kurir_message_get_account (g_ptr_array_index (messages, 0)) : NULL);
+}
+
+static void
+update_list_page (KurirWindow *self)
+{
+  guint n = self->model ? g_list_model_get_n_items (G_LIST_MODEL (self->model)) : 0;
+  g_autofree char *subtitle = NULL;
+
+  if (self->model == NULL || (n == 0 && kurir_message_list_model_get_loading (self->model)))
+    gtk_stack_set_visible_child_name (self->list_stack, "loading");
+  else if (n == 0)
+    {
+      const GError *error = kurir_message_list_model_get_error (self->model);
+
+      adw_status_page_set_title (self->empty_page, self->query ? _("No Results") : _("No Messages"));
+      adw_status_page_set_description (self->empty_page, error ? error->message : NULL);
+      adw_status_page_set_icon_name (self->empty_page,
+                                     self->query ? "system-search-symbolic" : "kurir-inbox-symbolic");
+      gtk_stack_set_visible_child_name (self->list_stack, "empty");
+    }
+  else
+    gtk_stack_set_visible_child_name (self->list_stack, "list");
+
+  if (n > 0)
+    /* Translators: the number of messages in the list */
+    subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u message", "%u messages", n), n);
+  adw_window_title_set_subtitle (self->list_title, subtitle);
+  update_actions (self);
+}
+
+static void
+update_title (KurirWindow *self)
+{
+  const char *title;
+  const char *role = NULL;
+
+  for (guint i = 0; self->folders != NULL && i < self->folders->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (self->folders, i);
+      if (g_strcmp0 (folder->account, self->account) == 0 && g_strcmp0 (folder->name, self->folder) == 0)
+        role = folder->role;
+    }
+
+  if (self->query != NULL)
+    title = _("Search Results");
+  else if (self->folder == NULL)
+    title = _("All Inboxes");
+  else
+    title = kurir_sidebar_folder_title (self->folder, role);
+  adw_window_title_set_title (self->list_title, title);
+}
+
+static void
+update_refresh_state (KurirWindow *self)
+{
+  gboolean syncing = FALSE;
+
+  for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
+    syncing |= kurir_mail_account_get_state (g_ptr_array_index (self->accounts, i)) == KURIR_MAIL_ACCOUNT_SYNCING;
+  gtk_spinner_set_spinning (self->refresh_spinner, syncing);
+  gtk_stack_set_visible_child_name (self->refresh_stack, syncing ? "spinner" : "button");
+}
+
+static void
+select_position (KurirWindow *self,
+                 guint        position)
+{
+  if (self->selection == NULL || position >= g_list_model_get_n_items (G_LIST_MODEL (self->selection)))
+    return;
+  gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), position, TRUE);
+  gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", position);
+}
+
+static void
+refresh_after_change (KurirWindow *self)
+{
+  if (self->model != NULL)
+    kurir_message_list_model_refresh (self->model);
+  load_folders (self);
+}
+
+static void change_done_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+set_flags_on_selected (KurirWindow       *self,
+                       KurirMessageFlags  add,
+                       KurirMessageFlags  remove)
+{
+  g_autoptr(GPtrArray) messages = get_selected_messages (self);
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      KurirMessage *message = g_ptr_array_index (messages, i);
+      KurirMessageFlags flags = kurir_message_get_flags (message);
+
+      if ((flags & add) == add && (flags & remove) == 0)
+        continue;
+      self->changes_pending++;
+      kurir_store_set_flags_async (self->store, kurir_message_get_id (message), add, remove,
+                                   self->cancellable, change_done_cb, g_object_ref (self));
+    }
+}
+
+static void
+show_selected_message (KurirWindow *self)
+{
+  g_autoptr(GtkBitset) selected = NULL;
+  g_autoptr(KurirMessageItem) item = NULL;
+  KurirMessage *message;
+
+  if (self->waiting_item != NULL)
+    {
+      g_clear_signal_handler (&self->waiting_id, self->waiting_item);
+      g_clear_object (&self->waiting_item);
+    }
+
+  if (self->selection == NULL)
+    {
+      kurir_reader_set_message (self->reader, NULL);
+      return;
+    }
+  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  if (gtk_bitset_get_size (selected) != 1)
+    {
+      kurir_reader_set_message (self->reader, NULL);
+      return;
+    }
+
+  item = g_list_model_get_item (G_LIST_MODEL (self->model), gtk_bitset_get_minimum (selected));
+  message = item ? kurir_message_item_get_message (item) : NULL;
+  if (message == NULL)
+    {
+      /* Its page is loading: show it when it arrives. */
+      if (item != NULL)
+        {
+          self->waiting_item = g_object_ref (item);
+          self->waiting_id = g_signal_connect_swapped (item, "notify::message",
+                                                       G_CALLBACK (show_selected_message), self);
+        }
+      return;
+    }
+
+  kurir_reader_set_message (self->reader, message);
+  if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_SEEN))
+    {
+      self->changes_pending++;
+      kurir_store_set_flags_async (self->store, kurir_message_get_id (message), KURIR_MESSAGE_FLAG_SEEN, 0,
+                                   self->cancellable, change_done_cb, g_object_ref (self));
+    }
+}
+
+static void
+sync_all (KurirWindow *self)
+{
+  for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
+    kurir_mail_account_sync (g_ptr_array_index (self->accounts, i));
+}
+
+static gboolean check_timeout_cb (gpointer user_data);
+
+static void
+start_check_timer (KurirWindow *self)
+{
+  guint minutes = self->settings ? g_settings_get_uint (self->settings, "check-interval-minutes") : 10;
+
+  g_clear_handle_id (&self->check_source, g_source_remove);
+  self->check_source = g_timeout_add_seconds (MAX (minutes, 1) * 60, check_timeout_cb, self);
 }
 
 /* Callbacks */
+
+static gboolean
+check_timeout_cb (gpointer user_data)
+{
+  KurirWindow *self = user_data;
+
+  sync_all (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+check_interval_changed_cb (KurirWindow *self)
+{
+  start_check_timer (self);
+}
+
+static void
+change_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(KurirWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kurir_store_change_finish (KURIR_STORE (source), result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      kurir_window_show_toast (self, error->message);
+    }
+  if (self->changes_pending > 0 && --self->changes_pending == 0)
+    refresh_after_change (self);
+}
+
+static void
+notification_listed_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(KurirWindow) self = user_data;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GNotification) notification = NULL;
+  g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
+  g_autofree char *id = NULL;
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  gint64 started;
+  KurirMessage *first;
+  const char *account;
+
+  messages = kurir_store_list_finish (KURIR_STORE (source), result, NULL);
+  if (messages == NULL || app == NULL)
+    return;
+
+  started = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (self), "kurir-notify-since"));
+  for (guint i = 0; i < messages->len; i++)
+    {
+      KurirMessage *message = g_ptr_array_index (messages, i);
+      if (kurir_message_get_received (message) >= started &&
+          !(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_SEEN))
+        g_ptr_array_add (fresh, message);
+    }
+  if (fresh->len == 0)
+    return;
+
+  first = g_ptr_array_index (fresh, 0);
+  account = kurir_message_get_account (first);
+  if (fresh->len == 1)
+    {
+      g_autofree char *sender = kurir_message_row_format_sender (kurir_message_get_from (first));
+      const char *subject = kurir_message_get_subject (first);
+
+      notification = g_notification_new (sender ? sender : _("New message"));
+      g_notification_set_body (notification, subject && *subject ? subject : _("(No subject)"));
+      g_notification_set_default_action_and_target (notification, "app.open-message", "x",
+                                                    kurir_message_get_id (first));
+    }
+  else
+    {
+      g_autofree char *title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new message",
+                                                             "%u new messages", fresh->len), fresh->len);
+      g_autoptr(GString) body = g_string_new (NULL);
+
+      notification = g_notification_new (title);
+      for (guint i = 0; i < fresh->len && i < 3; i++)
+        {
+          KurirMessage *message = g_ptr_array_index (fresh, i);
+          g_autofree char *sender = kurir_message_row_format_sender (kurir_message_get_from (message));
+          g_string_append_printf (body, "%s%s: %s", i ? "\n" : "", sender ? sender : "",
+                                  kurir_message_get_subject (message) ? kurir_message_get_subject (message) : "");
+        }
+      g_notification_set_body (notification, body->str);
+      g_notification_set_default_action_and_target (notification, "app.show-folder", "(ss)", account, KURIR_STORE_INBOX);
+    }
+  id = g_strdup_printf ("new-mail-%s", account);
+  g_application_send_notification (app, id, notification);
+}
+
+static void
+account_synced_cb (KurirMailAccount *account,
+                   guint             n_new,
+                   gint64            started,
+                   KurirWindow      *self)
+{
+  const char *name = kurir_mail_account_get_name (account);
+  gboolean watching;
+
+  refresh_after_change (self);
+  if (n_new == 0 || (self->settings && !g_settings_get_boolean (self->settings, "notifications")))
+    return;
+
+  /* No notification for what the user is looking at. */
+  watching = gtk_window_is_active (GTK_WINDOW (self)) && self->query == NULL &&
+             ((self->account == NULL && self->folder == NULL) ||
+              (g_strcmp0 (self->account, name) == 0 && g_strcmp0 (self->folder, KURIR_STORE_INBOX) == 0));
+  if (watching)
+    return;
+
+  g_object_set_data (G_OBJECT (self), "kurir-notify-since", GSIZE_TO_POINTER ((gsize) started));
+  kurir_store_list_async (self->store, name, KURIR_STORE_INBOX, 0, MIN (n_new, 50),
+                          self->cancellable, notification_listed_cb, g_object_ref (self));
+}
+
+static void
+account_state_cb (KurirWindow *self)
+{
+  update_refresh_state (self);
+}
+
+static void
+folders_loaded_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(KurirWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *folders;
+
+  folders = kurir_store_list_folders_finish (KURIR_STORE (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->folders_loading = FALSE;
+  if (folders == NULL)
+    kurir_window_show_toast (self, error->message);
+  else
+    {
+      g_clear_pointer (&self->folders, g_ptr_array_unref);
+      self->folders = folders;
+      kurir_sidebar_set_content (self->sidebar, self->accounts, self->folders);
+      update_title (self);
+      update_actions (self);
+    }
+  if (self->folders_again)
+    {
+      self->folders_again = FALSE;
+      load_folders (self);
+    }
+}
+
+static void
+folder_selected_cb (KurirSidebar *sidebar,
+                    const char   *account,
+                    const char   *folder,
+                    KurirWindow  *self)
+{
+  if (self->query == NULL && self->model != NULL &&
+      g_strcmp0 (account, self->account) == 0 && g_strcmp0 (folder, self->folder) == 0)
+    return;
+  gtk_toggle_button_set_active (self->search_button, FALSE);
+  show_list (self, account, folder, NULL);
+}
+
+static void
+selection_changed_cb (KurirWindow *self)
+{
+  show_selected_message (self);
+  update_actions (self);
+}
+
+static void
+model_changed_cb (KurirWindow *self)
+{
+  update_list_page (self);
+}
+
+static void
+model_loading_cb (KurirWindow *self)
+{
+  update_list_page (self);
+  /* Once the list shows the result of every change made. */
+  if (!kurir_message_list_model_get_loading (self->model) && self->changes_pending == 0 &&
+      self->select_after_refresh != G_MAXUINT)
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+      guint position = MIN (self->select_after_refresh, n > 0 ? n - 1 : 0);
+
+      self->select_after_refresh = G_MAXUINT;
+      if (n > 0)
+        select_position (self, position);
+    }
+}
+
+static void
+setup_row_cb (GtkSignalListItemFactory *factory,
+              GtkListItem              *list_item,
+              gpointer                  user_data)
+{
+  gtk_list_item_set_child (list_item, kurir_message_row_new ());
+}
+
+static void
+bind_row_cb (GtkSignalListItemFactory *factory,
+             GtkListItem              *list_item,
+             gpointer                  user_data)
+{
+  kurir_message_row_set_item (KURIR_MESSAGE_ROW (gtk_list_item_get_child (list_item)),
+                              gtk_list_item_get_item (list_item));
+}
+
+static void
+unbind_row_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *list_item,
+               gpointer                  user_data)
+{
+  kurir_message_row_set_item (KURIR_MESSAGE_ROW (gtk_list_item_get_child (list_item)), NULL);
+}
+
+static void
+list_activated_cb (GtkListView *view,
+                   guint        position,
+                   KurirWindow *self)
+{
+  g_autoptr(KurirMessageItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), position);
+  KurirMessage *message = item ? kurir_message_item_get_message (item) : NULL;
+
+  if (message != NULL)
+    kurir_window_open_message (self, kurir_message_get_id (message));
+}
+
+static void
+after_paint_cb (GdkFrameClock *clock,
+                KurirWindow   *self)
+{
+  g_printerr ("first-list-frame %" G_GINT64_FORMAT "\n", ms_since_process_start ());
+  g_signal_handlers_disconnect_by_func (clock, after_paint_cb, self);
+}
+
+static gboolean
+has_real_row (GtkWidget *widget)
+{
+  if (KURIR_IS_MESSAGE_ROW (widget))
+    {
+      KurirMessageItem *item = kurir_message_row_get_item (KURIR_MESSAGE_ROW (widget));
+      return item != NULL && kurir_message_item_get_message (item) != NULL && gtk_widget_get_mapped (widget);
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    if (has_real_row (child))
+      return TRUE;
+  return FALSE;
+}
+
+/* Waits for the first frame with a real message row in it. */
+static gboolean
+timing_tick_cb (GtkWidget     *widget,
+                GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+
+  if (!has_real_row (widget))
+    return G_SOURCE_CONTINUE;
+  self->timing_tick = 0;
+  self->timing_reported = TRUE;
+  g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+search_changed_cb (KurirWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  g_autofree char *query = g_strstrip (g_strdup (text));
+
+  if (*query == '\0')
+    {
+      if (self->query != NULL)
+        show_list (self, self->account, self->folder, NULL);
+      return;
+    }
+  if (g_strcmp0 (query, self->query) != 0)
+    show_list (self, self->account, self->folder, query);
+}
+
+static void
+search_mode_cb (KurirWindow *self)
+{
+  if (!gtk_search_bar_get_search_mode (self->search_bar))
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+      if (self->query != NULL)
+        show_list (self, self->account, self->folder, NULL);
+    }
+}
+
+static void
+show_accounts (KurirWindow *self)
+{
+  g_clear_pointer (&self->accounts, g_ptr_array_unref);
+  self->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < self->loaded_accounts->len; i++)
+    {
+      KurirAccount *account = g_ptr_array_index (self->loaded_accounts, i);
+      KurirMailAccount *mail_account;
+
+      /* The outgoing-only settings of an account are no mailbox. */
+      if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_SMTP)
+        continue;
+      mail_account = kurir_mail_account_new (account, self->store);
+      g_signal_connect_object (mail_account, "synced", G_CALLBACK (account_synced_cb), self, 0);
+      g_signal_connect_object (mail_account, "notify::state", G_CALLBACK (account_state_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_ptr_array_add (self->accounts, mail_account);
+    }
+
+  if (self->accounts->len == 0)
+    {
+      gtk_stack_set_visible_child_name (self->stack, "welcome");
+      return;
+    }
+
+  gtk_stack_set_visible_child_name (self->stack, "accounts");
+  load_folders (self);
+  start_check_timer (self);
+  if (self->settings == NULL || g_settings_get_boolean (self->settings, "check-on-startup"))
+    sync_all (self);
+}
+
+static void
+load_finished (KurirWindow *self)
+{
+  if (--self->loads_pending > 0)
+    return;
+
+  if (self->load_error != NULL)
+    {
+      adw_status_page_set_description (self->error_page, self->load_error->message);
+      gtk_stack_set_visible_child_name (self->stack, "error");
+      return;
+    }
+  show_accounts (self);
+}
 
 static void
 accounts_loaded_cb (GObject      *source,
@@ -85,21 +760,233 @@ accounts_loaded_cb (GObject      *source,
                     gpointer      user_data)
 {
   g_autoptr(KurirWindow) self = user_data;
-  g_autoptr(GPtrArray) accounts = NULL;
   g_autoptr(GError) error = NULL;
 
-  accounts = kurir_account_load_all_finish (result, &error);
+  self->loaded_accounts = kurir_account_load_all_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  if (self->loaded_accounts == NULL && self->load_error == NULL)
+    self->load_error = g_steal_pointer (&error);
+  load_finished (self);
+}
 
-  if (accounts == NULL)
+static void
+store_opened_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(KurirWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->store = kurir_store_open_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (self->store == NULL && self->load_error == NULL)
     {
-      adw_status_page_set_description (self->error_page, error->message);
-      gtk_stack_set_visible_child_name (self->stack, "error");
-      return;
+      g_prefix_error (&error, _("The mail store cannot be opened: "));
+      self->load_error = g_steal_pointer (&error);
     }
+  if (self->store != NULL)
+    kurir_reader_set_store (self->reader, self->store);
+  load_finished (self);
+}
 
-  show_accounts (self, accounts);
+/* Actions */
+
+static void
+delete_activated_cb (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+  g_autoptr(GPtrArray) messages = get_selected_messages (self);
+
+  if (messages->len == 0)
+    return;
+  self->select_after_refresh = get_first_selected (self);
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      KurirMessage *message = g_ptr_array_index (messages, i);
+      KurirStoreFolder *trash = find_folder_with_role (self, kurir_message_get_account (message), "trash");
+
+      self->changes_pending++;
+      /* To the Trash, unless it is there already or there is none. */
+      if (trash != NULL && g_strcmp0 (trash->name, kurir_message_get_folder (message)) != 0)
+        kurir_store_move_async (self->store, kurir_message_get_id (message), trash->name,
+                                self->cancellable, change_done_cb, g_object_ref (self));
+      else
+        kurir_store_delete_async (self->store, kurir_message_get_id (message),
+                                  self->cancellable, change_done_cb, g_object_ref (self));
+    }
+}
+
+static void
+mark_read_activated_cb (GSimpleAction *action,
+                        GVariant      *parameter,
+                        gpointer       user_data)
+{
+  set_flags_on_selected (user_data, KURIR_MESSAGE_FLAG_SEEN, 0);
+}
+
+static void
+mark_unread_activated_cb (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  set_flags_on_selected (user_data, 0, KURIR_MESSAGE_FLAG_SEEN);
+}
+
+static void
+toggle_read_activated_cb (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+  g_autoptr(GPtrArray) messages = get_selected_messages (self);
+  gboolean unread = FALSE;
+
+  for (guint i = 0; i < messages->len; i++)
+    unread |= !(kurir_message_get_flags (g_ptr_array_index (messages, i)) & KURIR_MESSAGE_FLAG_SEEN);
+  if (unread)
+    set_flags_on_selected (self, KURIR_MESSAGE_FLAG_SEEN, 0);
+  else
+    set_flags_on_selected (self, 0, KURIR_MESSAGE_FLAG_SEEN);
+}
+
+static void
+toggle_flag_activated_cb (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+  g_autoptr(GPtrArray) messages = get_selected_messages (self);
+  gboolean all_flagged = messages->len > 0;
+
+  for (guint i = 0; i < messages->len; i++)
+    all_flagged &= (kurir_message_get_flags (g_ptr_array_index (messages, i)) & KURIR_MESSAGE_FLAG_FLAGGED) != 0;
+  if (all_flagged)
+    set_flags_on_selected (self, 0, KURIR_MESSAGE_FLAG_FLAGGED);
+  else
+    set_flags_on_selected (self, KURIR_MESSAGE_FLAG_FLAGGED, 0);
+}
+
+static void
+move_to_activated_cb (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+  g_autoptr(GPtrArray) messages = get_selected_messages (self);
+  const char *folder = g_variant_get_string (parameter, NULL);
+
+  self->select_after_refresh = get_first_selected (self);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      KurirMessage *message = g_ptr_array_index (messages, i);
+
+      if (g_strcmp0 (kurir_message_get_folder (message), folder) == 0)
+        continue;
+      self->changes_pending++;
+      kurir_store_move_async (self->store, kurir_message_get_id (message), folder,
+                              self->cancellable, change_done_cb, g_object_ref (self));
+    }
+}
+
+static void
+refresh_activated_cb (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+
+  sync_all (self);
+  refresh_after_change (self);
+}
+
+static void
+sync_account_activated_cb (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  KurirMailAccount *account = find_account (user_data, g_variant_get_string (parameter, NULL));
+
+  if (account != NULL)
+    kurir_mail_account_sync (account);
+}
+
+static void
+next_message_activated_cb (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+  guint position = get_first_selected (self);
+
+  select_position (self, position == G_MAXUINT ? 0 : position + 1);
+}
+
+static void
+previous_message_activated_cb (GSimpleAction *action,
+                               GVariant      *parameter,
+                               gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+  guint position = get_first_selected (self);
+
+  if (position != G_MAXUINT && position > 0)
+    select_position (self, position - 1);
+}
+
+static void
+open_in_window_activated_cb (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+  g_autoptr(GPtrArray) messages = get_selected_messages (self);
+
+  if (messages->len == 1)
+    kurir_window_open_message (self, kurir_message_get_id (g_ptr_array_index (messages, 0)));
+}
+
+static void
+search_activated_cb (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+
+  gtk_toggle_button_set_active (self->search_button, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+plain_text_activated_cb (GSimpleAction *action,
+                         GVariant      *parameter,
+                         gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+
+  kurir_reader_set_prefer_plain (self->reader, !kurir_reader_get_prefer_plain (self->reader));
+}
+
+static void
+view_source_activated_cb (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+
+  gtk_widget_activate_action (GTK_WIDGET (self->reader), "reader.view-source", NULL);
+}
+
+static void
+compose_activated_cb (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  kurir_window_show_toast (user_data, _("Writing mail comes in a later version"));
 }
 
 /* Overrides */
@@ -132,10 +1019,40 @@ kurir_window_dispose (GObject *object)
   KurirWindow *self = KURIR_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
+    kurir_mail_account_cancel (g_ptr_array_index (self->accounts, i));
+  g_clear_handle_id (&self->check_source, g_source_remove);
+  if (self->timing_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->list_view), self->timing_tick);
+  self->timing_tick = 0;
+  if (self->waiting_item != NULL)
+    g_clear_signal_handler (&self->waiting_id, self->waiting_item);
+  g_clear_object (&self->waiting_item);
+  if (self->list_view != NULL)
+    gtk_list_view_set_model (self->list_view, NULL);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->model);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->accounts, g_ptr_array_unref);
+  g_clear_pointer (&self->loaded_accounts, g_ptr_array_unref);
+  g_clear_pointer (&self->folders, g_ptr_array_unref);
+  g_clear_object (&self->store);
 
+  gtk_widget_dispose_template (GTK_WIDGET (self), KURIR_TYPE_WINDOW);
   G_OBJECT_CLASS (kurir_window_parent_class)->dispose (object);
+}
+
+static void
+kurir_window_finalize (GObject *object)
+{
+  KurirWindow *self = KURIR_WINDOW (object);
+
+  g_clear_error (&self->load_error);
+  g_free (self->account);
+  g_free (self->folder);
+  g_free (self->query);
+  G_OBJECT_CLASS (kurir_window_parent_class)->finalize (object);
 }
 
 static void
@@ -145,7 +1062,9 @@ kurir_window_constructed (GObject *object)
 
   G_OBJECT_CLASS (kurir_window_parent_class)->constructed (object);
 
+  self->loads_pending = 2;
   kurir_account_load_all_async (self->cancellable, accounts_loaded_cb, g_object_ref (self));
+  kurir_store_open_async (NULL, self->cancellable, store_opened_cb, g_object_ref (self));
 }
 
 static void
@@ -157,25 +1076,82 @@ kurir_window_class_init (KurirWindowClass *klass)
 
   window_class->close_request = kurir_window_close_request;
   object_class->dispose = kurir_window_dispose;
+  object_class->finalize = kurir_window_finalize;
   object_class->constructed = kurir_window_constructed;
+
+  g_type_ensure (KURIR_TYPE_SIDEBAR);
+  g_type_ensure (KURIR_TYPE_READER);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/kurir/Kurir/kurir-window.ui");
   gtk_widget_class_bind_template_child (widget_class, KurirWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, KurirWindow, stack);
-  gtk_widget_class_bind_template_child (widget_class, KurirWindow, account_list);
   gtk_widget_class_bind_template_child (widget_class, KurirWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, list_title);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, refresh_stack);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, refresh_spinner);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, search_button);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, list_stack);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, list_view);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, move_button);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, flag_button);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, read_button);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, reader);
 }
 
 static void
 kurir_window_init (KurirWindow *self)
 {
+  static const GActionEntry actions[] = {
+    { "delete", delete_activated_cb },
+    { "mark-read", mark_read_activated_cb },
+    { "mark-unread", mark_unread_activated_cb },
+    { "toggle-read", toggle_read_activated_cb },
+    { "toggle-flag", toggle_flag_activated_cb },
+    { "move-to", move_to_activated_cb, "s" },
+    { "refresh", refresh_activated_cb },
+    { "sync-account", sync_account_activated_cb, "s" },
+    { "next-message", next_message_activated_cb },
+    { "previous-message", previous_message_activated_cb },
+    { "open-in-window", open_in_window_activated_cb },
+    { "search", search_activated_cb },
+    { "plain-text", plain_text_activated_cb },
+    { "view-source", view_source_activated_cb },
+    { "reply", compose_activated_cb },
+    { "reply-all", compose_activated_cb },
+    { "forward", compose_activated_cb },
+  };
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+  self->select_after_refresh = G_MAXUINT;
   gtk_stack_set_visible_child_name (self->stack, "loading");
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
+  /* The composer does not exist yet. */
+  set_action_enabled (self, "reply", FALSE);
+  set_action_enabled (self, "reply-all", FALSE);
+  set_action_enabled (self, "forward", FALSE);
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), NULL);
+  gtk_list_view_set_factory (self->list_view, factory);
+  g_signal_connect (self->list_view, "activate", G_CALLBACK (list_activated_cb), self);
+  g_signal_connect (self->sidebar, "folder-selected", G_CALLBACK (folder_selected_cb), self);
+  g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
+  g_signal_connect_swapped (self->search_bar, "notify::search-mode-enabled", G_CALLBACK (search_mode_cb), self);
+  gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
+
+  if (g_strcmp0 (g_getenv ("KURIR_DEBUG_TIMING"), "1") == 0)
+    self->timing_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->list_view), timing_tick_cb, self, NULL);
 
   if (source != NULL)
     schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
@@ -187,9 +1163,74 @@ kurir_window_init (KurirWindow *self)
                                    g_settings_get_int (self->settings, "window-height"));
       if (g_settings_get_boolean (self->settings, "window-maximized"))
         gtk_window_maximize (GTK_WINDOW (self));
+      g_signal_connect_swapped (self->settings, "changed::check-interval-minutes",
+                                G_CALLBACK (check_interval_changed_cb), self);
     }
   else
     g_warning ("The settings schema %s is not installed; window size will not be kept", APP_ID);
+
+  update_actions (self);
+}
+
+/* Loaders */
+
+static void
+load_folders (KurirWindow *self)
+{
+  if (self->store == NULL)
+    return;
+  if (self->folders_loading)
+    {
+      self->folders_again = TRUE;
+      return;
+    }
+  self->folders_loading = TRUE;
+  kurir_store_list_folders_async (self->store, NULL, self->cancellable, folders_loaded_cb, g_object_ref (self));
+}
+
+static void
+show_list (KurirWindow *self,
+           const char  *account,
+           const char  *folder,
+           const char  *query)
+{
+  g_autoptr(KurirMessageListModel) model = NULL;
+  char *tmp;
+
+  if (self->store == NULL)
+    return;
+
+  tmp = g_strdup (account);
+  g_free (self->account);
+  self->account = tmp;
+  tmp = g_strdup (folder);
+  g_free (self->folder);
+  self->folder = tmp;
+  tmp = g_strdup (query);
+  g_free (self->query);
+  self->query = tmp;
+
+  if (self->model != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->model, self);
+      g_signal_handlers_disconnect_by_data (self->selection, self);
+    }
+
+  model = query ? kurir_message_list_model_new_search (self->store, query)
+                : kurir_message_list_model_new (self->store, account, folder);
+  g_set_object (&self->model, model);
+  g_clear_object (&self->selection);
+  self->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (model)));
+  self->select_after_refresh = G_MAXUINT;
+  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+
+  g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (selection_changed_cb), self);
+  g_signal_connect_swapped (self->selection, "items-changed", G_CALLBACK (model_changed_cb), self);
+  g_signal_connect_swapped (model, "notify::loading", G_CALLBACK (model_loading_cb), self);
+
+  kurir_reader_set_message (self->reader, NULL);
+  update_title (self);
+  update_list_page (self);
 }
 
 /* Public API */
@@ -200,12 +1241,6 @@ kurir_window_new (GtkApplication *application)
   return g_object_new (KURIR_TYPE_WINDOW, "application", application, NULL);
 }
 
-/**
- * kurir_window_get_visible_page:
- *
- * Returns: the name of the page shown: "loading", "welcome", "accounts"
- *   or "error"
- */
 const char *
 kurir_window_get_visible_page (KurirWindow *self)
 {
@@ -219,4 +1254,114 @@ kurir_window_show_toast (KurirWindow *self,
 {
   g_return_if_fail (KURIR_IS_WINDOW (self));
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+}
+
+static void
+get_message_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  KurirWindow *self = source;
+  GError *error = NULL;
+  KurirMessage *message = kurir_store_get_message (self->store, *(gint64 *) task_data, &error);
+
+  if (message == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, message, g_object_unref);
+}
+
+static void
+message_got_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  KurirWindow *self = KURIR_WINDOW (source);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KurirMessage) message = g_task_propagate_pointer (G_TASK (result), &error);
+  KurirMessageWindow *window;
+
+  if (message == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kurir_window_show_toast (self, error->message);
+      return;
+    }
+  window = kurir_message_window_new (gtk_window_get_application (GTK_WINDOW (self)), self->store, message);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+void
+kurir_window_open_message (KurirWindow *self,
+                           gint64       id)
+{
+  g_autoptr(GTask) task = NULL;
+  gint64 *data;
+
+  g_return_if_fail (KURIR_IS_WINDOW (self));
+
+  if (self->store == NULL)
+    return;
+  task = g_task_new (self, self->cancellable, message_got_cb, NULL);
+  g_task_set_source_tag (task, kurir_window_open_message);
+  data = g_new (gint64, 1);
+  *data = id;
+  g_task_set_task_data (task, data, g_free);
+  g_task_run_in_thread (task, get_message_thread);
+}
+
+KurirStore *
+kurir_window_get_store (KurirWindow *self)
+{
+  g_return_val_if_fail (KURIR_IS_WINDOW (self), NULL);
+  return self->store;
+}
+
+KurirSidebar *
+kurir_window_get_sidebar (KurirWindow *self)
+{
+  g_return_val_if_fail (KURIR_IS_WINDOW (self), NULL);
+  return self->sidebar;
+}
+
+KurirReader *
+kurir_window_get_reader (KurirWindow *self)
+{
+  g_return_val_if_fail (KURIR_IS_WINDOW (self), NULL);
+  return self->reader;
+}
+
+KurirMessageListModel *
+kurir_window_get_message_model (KurirWindow *self)
+{
+  g_return_val_if_fail (KURIR_IS_WINDOW (self), NULL);
+  return self->model;
+}
+
+GtkSelectionModel *
+kurir_window_get_selection (KurirWindow *self)
+{
+  g_return_val_if_fail (KURIR_IS_WINDOW (self), NULL);
+  return self->selection ? GTK_SELECTION_MODEL (self->selection) : NULL;
+}
+
+gboolean
+kurir_window_get_busy (KurirWindow *self)
+{
+  g_return_val_if_fail (KURIR_IS_WINDOW (self), FALSE);
+  return self->loads_pending > 0 || self->folders_loading || self->changes_pending > 0 ||
+         (self->model != NULL && kurir_message_list_model_get_loading (self->model));
+}
+
+void
+kurir_window_search (KurirWindow *self,
+                     const char  *query)
+{
+  g_return_if_fail (KURIR_IS_WINDOW (self));
+
+  gtk_toggle_button_set_active (self->search_button, query != NULL && *query != '\0');
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), query ? query : "");
+  /* Now, not after the entry's typing delay. */
+  search_changed_cb (self);
 }

@@ -6,14 +6,35 @@
 
 #include <adwaita.h>
 
+#include "kurir-message-list-model.h"
+#include "kurir-reader.h"
+#include "kurir-sidebar.h"
+
 G_BEGIN_DECLS
 
 #define KURIR_TYPE_WINDOW (kurir_window_get_type ())
 G_DECLARE_FINAL_TYPE (KurirWindow, kurir_window, KURIR, WINDOW, AdwApplicationWindow)
 
 KurirWindow *kurir_window_new                (GtkApplication *application);
+/* "loading", "welcome", "accounts" (the mail view) or "error" */
 const char  *kurir_window_get_visible_page   (KurirWindow    *self);
 void         kurir_window_show_toast         (KurirWindow    *self,
                                               const char     *message);
+/* Opens message @id of the store in a window of its own. */
+void         kurir_window_open_message       (KurirWindow    *self,
+                                              gint64          id);
+
+/* What the window shows, for tests and the command line. */
+KurirStore            *kurir_window_get_store         (KurirWindow *self);
+KurirSidebar          *kurir_window_get_sidebar       (KurirWindow *self);
+KurirReader           *kurir_window_get_reader        (KurirWindow *self);
+/* The list shown: the folder's or the search's. */
+KurirMessageListModel *kurir_window_get_message_model (KurirWindow *self);
+GtkSelectionModel     *kurir_window_get_selection     (KurirWindow *self);
+/* TRUE while accounts, folders or the list are being read. */
+gboolean               kurir_window_get_busy          (KurirWindow *self);
+/* Runs a search as if typed in the search bar ("" ends it). */
+void                   kurir_window_search            (KurirWindow *self,
+                                                       const char  *query);
 
 G_END_DECLS

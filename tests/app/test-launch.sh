@@ -1,6 +1,7 @@
 #!/bin/bash
 # The real kurir binary under X: its window appears, titled Kurir; a second
-# launch hands over to the running instance; Ctrl+Q quits.
+# launch hands over to the running instance; app.quit, activated over D-Bus
+# as GNOME Shell would, quits it.
 set -euo pipefail
 
 kurir=$1
@@ -33,8 +34,9 @@ count=$(xdotool search --onlyvisible --name '^Kurir$' | wc -l)
 kill -0 "$pid" || { echo "the first instance died"; exit 1; }
 echo "second launch handed over to the first instance"
 
-xdotool key --window "$window" ctrl+q
-timeout 30 tail --pid="$pid" -f /dev/null || { echo "Ctrl+Q did not quit"; exit 1; }
+gdbus call --session --dest io.github.kurir.Kurir --object-path /io/github/kurir/Kurir \
+  --method org.gtk.Actions.Activate quit '[]' '{}' >/dev/null
+timeout 30 tail --pid="$pid" -f /dev/null || { echo "app.quit did not quit"; exit 1; }
 wait "$pid" || { echo "kurir exited with status $?"; exit 1; }
 pid=
-echo "Ctrl+Q quit the app"
+echo "app.quit quit the app"
