@@ -33,6 +33,7 @@ typedef struct
   gboolean  delete_from_server;
   int       delete_after_days;
   char     *delete_when_deleted_here;
+  char     *keep_offline;
   gboolean  allow_plaintext;
   gboolean  json;
 } Options;
@@ -52,6 +53,7 @@ options_clear (Options *options)
   g_free (options->smtp_security);
   g_free (options->smtp_user);
   g_free (options->delete_when_deleted_here);
+  g_free (options->keep_offline);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -79,6 +81,7 @@ make_context (const char *parameter,
     { "delete-from-server", 0, 0, G_OPTION_ARG_NONE, &options->delete_from_server, N_("POP3: delete mail from the server once it is stored here"), NULL },
     { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &options->delete_after_days, N_("POP3: delete mail from the server N days after it was downloaded (0: never)"), "N" },
     { "delete-when-deleted-here", 0, 0, G_OPTION_ARG_STRING, &options->delete_when_deleted_here, N_("POP3: delete mail on the server when it is deleted here (default: no)"), "yes|no" },
+    { "keep-offline", 0, 0, G_OPTION_ARG_STRING, &options->keep_offline, N_("IMAP: download message bodies too: all folders, none, or auto (default: folders under 10,000 messages)"), "all|none|auto" },
     { "allow-plaintext", 0, 0, G_OPTION_ARG_NONE, &options->allow_plaintext, N_("Allow security “none”: password and mail unencrypted"), NULL },
     { NULL }
   };
@@ -268,6 +271,20 @@ apply_options (KurirAccount  *account,
         kurir_account_set_leave_on_server (account, TRUE);
     }
 
+  if (options->keep_offline != NULL)
+    {
+      KurirKeepOffline keep;
+
+      if (!kurir_keep_offline_from_string (options->keep_offline, &keep))
+        {
+          g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                       _("--keep-offline must be all, none or auto, not “%s”"),
+                       options->keep_offline);
+          return FALSE;
+        }
+      kurir_account_set_keep_offline (account, keep);
+    }
+
   if (options->delete_when_deleted_here != NULL)
     {
       if (g_ascii_strcasecmp (options->delete_when_deleted_here, "yes") == 0)
@@ -406,6 +423,13 @@ account_to_json (KurirAccount *account)
   json_builder_add_int_value (builder, kurir_account_get_delete_after_days (account));
   json_builder_set_member_name (builder, "delete_when_deleted_here");
   json_builder_add_boolean_value (builder, kurir_account_get_delete_when_deleted_here (account));
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "imap");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "keep_offline");
+  json_builder_add_string_value (builder,
+                                 kurir_keep_offline_to_string (kurir_account_get_keep_offline (account)));
   json_builder_end_object (builder);
 
   json_builder_end_object (builder);

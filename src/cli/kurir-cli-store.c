@@ -14,7 +14,10 @@
 
 #include "kurir-account.h"
 #include "kurir-cli.h"
+#include "kurir-imap-sync.h"
+#include "kurir-journal.h"
 #include "kurir-message-parts.h"
+#include "kurir-secret.h"
 #include "kurir-store.h"
 
 /* Helpers */
@@ -234,6 +237,139 @@ fail_for_message (KurirStore   *store,
   return kurir_cli_fail (message ? kurir_message_get_account (message) : NULL, wrapped);
 }
 
+/* Helpers: IMAP accounts, whose edits go through the offline journal */
+
+/* The settings of the IMAP account @id belongs to, or NULL (another kind
+ * of account, or one removed since). */
+static KurirAccount *
+imap_account_of (KurirStore *store,
+                 gint64      id)
+{
+  g_autoptr(KurirMessage) message = kurir_store_get_message (store, id, NULL);
+  g_autoptr(KurirAccount) account = NULL;
+
+  if (message == NULL || !kurir_account_exists (kurir_message_get_account (message)))
+    return NULL;
+  account = kurir_account_load (kurir_message_get_account (message), NULL);
+  if (account == NULL || kurir_account_get_protocol (account) != KURIR_PROTOCOL_IMAP)
+    return NULL;
+  return g_steal_pointer (&account);
+}
+
+static KurirImapSync *
+imap_session (KurirStore    *store,
+              KurirAccount  *account,
+              GError       **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  KurirImapSync *sync;
+  char *password;
+
+  kurir_secret_lookup_async (kurir_account_get_name (account), kurir_account_get_protocol (account),
+                             NULL, kurir_cli_store_result, &result);
+  password = kurir_secret_lookup_finish (kurir_cli_wait (&result), error);
+  if (password == NULL && error != NULL && *error != NULL)
+    return NULL;
+  sync = kurir_imap_sync_new (account, store, password);
+  if (password != NULL)
+    kurir_secret_free (password);
+  return sync;
+}
+
+/* Sends the journalled edits of @accounts (name → KurirAccount) now; when
+ * the server cannot be reached they stay for the next sync. */
+static int
+replay_edits (KurirStore *store,
+              GHashTable *accounts)
+{
+  GHashTableIter iter;
+  gpointer value;
+  int status = KURIR_CLI_EXIT_OK;
+
+  g_hash_table_iter_init (&iter, accounts);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      KurirAccount *account = value;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(KurirImapSync) sync = imap_session (store, account, &error);
+      KurirJournalStats stats = { 0 };
+
+      if (sync == NULL || !kurir_imap_sync_replay (sync, &stats, NULL, &error))
+        {
+          /* Translators: the account, then why its server was not reached */
+          g_printerr (_("%s: the change is saved and will be sent at the next sync (%s)\n"),
+                      kurir_account_get_name (account), error->message);
+          continue;
+        }
+      kurir_imap_sync_close (sync);
+      if (stats.refused > 0)
+        {
+          g_autoptr(GPtrArray) failed = kurir_journal_list_failed (kurir_imap_sync_get_journal (sync), NULL);
+
+          for (guint i = 0; failed != NULL && i < failed->len; i++)
+            {
+              KurirStoreJournalEntry *entry = g_ptr_array_index (failed, i);
+
+              /* Translators: the account, then the server's words */
+              g_printerr (_("%s: the server refused a change, which was undone here: %s\n"),
+                          kurir_account_get_name (account), entry->error);
+            }
+          status = KURIR_CLI_EXIT_FAILED;
+        }
+    }
+  return status;
+}
+
+/* Applies one edit: through the journal for an IMAP account (remembered
+ * in @accounts for replay_edits()), else on the store directly. */
+typedef enum { EDIT_FLAGS, EDIT_DELETE, EDIT_MOVE } EditKind;
+
+static gboolean
+apply_edit (KurirStore         *store,
+            GHashTable         *accounts,
+            EditKind            kind,
+            gint64              id,
+            KurirMessageFlags   add,
+            KurirMessageFlags   remove,
+            const char         *folder,
+            GError            **error)
+{
+  g_autoptr(KurirAccount) account = imap_account_of (store, id);
+  g_autoptr(KurirJournal) journal = NULL;
+
+  if (account == NULL)
+    {
+      switch (kind)
+        {
+        case EDIT_FLAGS:
+          return kurir_store_set_flags (store, id, add, remove, error);
+        case EDIT_DELETE:
+          return kurir_store_delete (store, id, error);
+        default:
+          return kurir_store_move (store, id, folder, error);
+        }
+    }
+
+  journal = kurir_journal_new (store, kurir_account_get_name (account));
+  g_hash_table_replace (accounts, g_strdup (kurir_account_get_name (account)),
+                        g_object_ref (account));
+  switch (kind)
+    {
+    case EDIT_FLAGS:
+      return kurir_journal_set_flags (journal, id, add, remove, error);
+    case EDIT_DELETE:
+      return kurir_journal_delete (journal, id, error);
+    default:
+      return kurir_journal_move (journal, id, folder, error);
+    }
+}
+
+static GHashTable *
+new_account_table (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+}
+
 /* Commands */
 
 int
@@ -320,6 +456,22 @@ kurir_cli_show (int    argc,
   store = open_store (&error);
   if (store == NULL)
     return kurir_cli_fail (NULL, error);
+  {
+    /* Only the headers are here yet: fetch the rest from the server. */
+    g_autoptr(KurirMessage) message = kurir_store_get_message (store, id, NULL);
+    g_autoptr(KurirAccount) account = NULL;
+    g_autoptr(KurirImapSync) sync = NULL;
+
+    if (message != NULL && (kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_PARTIAL))
+      account = imap_account_of (store, id);
+    if (account != NULL)
+      {
+        sync = imap_session (store, account, &error);
+        if (sync == NULL || !kurir_imap_sync_fetch_body (sync, id, NULL, &error))
+          return fail_for_message (store, id, error);
+        kurir_imap_sync_close (sync);
+      }
+  }
   data = kurir_store_get_raw (store, id, &error);
   if (data == NULL)
     return fail_for_message (store, id, error);
@@ -460,6 +612,7 @@ kurir_cli_flag (int    argc,
   g_autoptr(KurirStore) store = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GHashTable) accounts = new_account_table ();
   const char *spec;
   KurirMessageFlags flag;
   gboolean set;
@@ -486,10 +639,13 @@ kurir_cli_flag (int    argc,
     {
       gint64 id = g_array_index (ids, gint64, i);
 
-      if (!kurir_store_set_flags (store, id, set ? flag : 0, set ? 0 : flag, &error))
-        return fail_for_message (store, id, error);
+      if (!apply_edit (store, accounts, EDIT_FLAGS, id, set ? flag : 0, set ? 0 : flag, NULL, &error))
+        {
+          replay_edits (store, accounts);
+          return fail_for_message (store, id, error);
+        }
     }
-  return KURIR_CLI_EXIT_OK;
+  return replay_edits (store, accounts);
 }
 
 int
@@ -499,6 +655,7 @@ kurir_cli_delete (int    argc,
   g_autoptr(KurirStore) store = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GHashTable) accounts = new_account_table ();
 
   if (wants_help (argc, argv))
     {
@@ -517,10 +674,13 @@ kurir_cli_delete (int    argc,
     {
       gint64 id = g_array_index (ids, gint64, i);
 
-      if (!kurir_store_delete (store, id, &error))
-        return fail_for_message (store, id, error);
+      if (!apply_edit (store, accounts, EDIT_DELETE, id, 0, 0, NULL, &error))
+        {
+          replay_edits (store, accounts);
+          return fail_for_message (store, id, error);
+        }
     }
-  return KURIR_CLI_EXIT_OK;
+  return replay_edits (store, accounts);
 }
 
 int
@@ -530,6 +690,7 @@ kurir_cli_move (int    argc,
   g_autoptr(KurirStore) store = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GHashTable) accounts = new_account_table ();
   const char *folder;
 
   if (wants_help (argc, argv))
@@ -550,10 +711,13 @@ kurir_cli_move (int    argc,
     {
       gint64 id = g_array_index (ids, gint64, i);
 
-      if (!kurir_store_move (store, id, folder, &error))
-        return fail_for_message (store, id, error);
+      if (!apply_edit (store, accounts, EDIT_MOVE, id, 0, 0, folder, &error))
+        {
+          replay_edits (store, accounts);
+          return fail_for_message (store, id, error);
+        }
     }
-  return KURIR_CLI_EXIT_OK;
+  return replay_edits (store, accounts);
 }
 
 int

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kurir-cli.h"
+#include "kurir-imap-sync.h"
 #include "kurir-pop3-sync.h"
 #include "kurir-secret.h"
 #include "kurir-store.h"
@@ -68,6 +69,44 @@ sync_pop3 (KurirAccount  *account,
   return TRUE;
 }
 
+static gboolean
+sync_imap (KurirAccount  *account,
+           KurirStore    *store,
+           GError       **error)
+{
+  KurirImapSyncStats stats = { 0 };
+  g_autoptr(KurirImapSync) sync = NULL;
+  const char *name = kurir_account_get_name (account);
+  char *password;
+  gboolean ok;
+
+  password = lookup_password (account, error);
+  if (password == NULL && error != NULL && *error != NULL)
+    return FALSE;
+  sync = kurir_imap_sync_new (account, store, password);
+  if (password != NULL)
+    kurir_secret_free (password);
+
+  ok = kurir_imap_sync_run (sync, &stats, NULL, error);
+  kurir_imap_sync_close (sync);
+  if (!ok)
+    return FALSE;
+
+  /* Translators: the account, then counts of messages and of edits */
+  g_print (_("%s: %u new, %u changed, %u removed, %u edits sent\n"),
+           name, stats.added, stats.changed, stats.removed, stats.edits_sent);
+  if (stats.edits_refused > 0)
+    {
+      g_autoptr(GPtrArray) failed = kurir_journal_list_failed (kurir_imap_sync_get_journal (sync), NULL);
+
+      for (guint i = 0; failed != NULL && i < failed->len; i++)
+        /* Translators: the account, then the server's words */
+        g_printerr (_("%s: the server refused a change, which was undone here: %s\n"), name,
+                    ((KurirStoreJournalEntry *) g_ptr_array_index (failed, i))->error);
+    }
+  return TRUE;
+}
+
 /* Public API */
 
 int
@@ -121,9 +160,8 @@ kurir_cli_sync (int    argc,
           break;
 
         case KURIR_PROTOCOL_IMAP:
-          g_printerr (_("kurir-cli: account “%s”: IMAP sync is not available yet in this version\n"),
-                      kurir_account_get_name (account));
-          status = KURIR_CLI_EXIT_UNAVAILABLE;
+          if (!sync_imap (account, store, &sync_error))
+            status = kurir_cli_fail (kurir_account_get_name (account), sync_error);
           break;
 
         default:

@@ -358,6 +358,37 @@ test_cli_add_list_set (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
+  /* IMAP: which bodies are kept offline (auto by default). */
+  {
+    g_autoptr(KurirAccount) account = kurir_account_load ("home", &error);
+    g_assert_cmpint (kurir_account_get_keep_offline (account), ==, KURIR_KEEP_OFFLINE_AUTO);
+  }
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "home", "--keep-offline", "none", NULL);
+  g_assert_cmpint (status, ==, 0);
+  {
+    g_autoptr(KurirAccount) account = kurir_account_load ("home", &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (kurir_account_get_keep_offline (account), ==, KURIR_KEEP_OFFLINE_NONE);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "home", "--keep-offline", "some", NULL);
+  g_assert_cmpint (status, ==, 1);
+  {
+    g_autoptr(KurirAccount) account = kurir_account_load ("home", &error);
+    g_assert_cmpint (kurir_account_get_keep_offline (account), ==, KURIR_KEEP_OFFLINE_NONE);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "home", "--keep-offline", "all", NULL);
+  g_assert_cmpint (status, ==, 0);
+  {
+    g_autoptr(KurirAccount) account = kurir_account_load ("home", &error);
+    g_assert_cmpint (kurir_account_get_keep_offline (account), ==, KURIR_KEEP_OFFLINE_ALL);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
   /* Contradictions and nonsense are refused and change nothing. */
   status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "home", "--leave-on-server",
                     "--delete-from-server", NULL);

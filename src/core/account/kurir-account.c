@@ -25,6 +25,7 @@
 #define GROUP_INCOMING "Incoming"
 #define GROUP_OUTGOING "Outgoing"
 #define GROUP_POP3     "POP3"
+#define GROUP_IMAP     "IMAP"
 
 struct _KurirAccount
 {
@@ -48,6 +49,7 @@ struct _KurirAccount
   gboolean       leave_on_server;
   guint          delete_after_days;
   gboolean       delete_when_deleted_here;
+  KurirKeepOffline keep_offline;
 };
 
 enum {
@@ -264,6 +266,17 @@ account_from_key_file (const char  *name,
         }
       self->delete_after_days = (guint) days;
     }
+
+  {
+    g_autofree char *keep = key_file_get_nonempty (key_file, GROUP_IMAP, "keep-offline");
+
+    if (keep != NULL && !kurir_keep_offline_from_string (keep, &self->keep_offline))
+      {
+        g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                     "keep-offline must be all, none or auto, not “%s”", keep);
+        return NULL;
+      }
+  }
 
   if (!kurir_account_check (self, error))
     return NULL;
@@ -1136,6 +1149,8 @@ kurir_account_save (KurirAccount  *self,
   g_key_file_set_uint64 (key_file, GROUP_POP3, "delete-after-days", self->delete_after_days);
   g_key_file_set_boolean (key_file, GROUP_POP3, "delete-when-deleted-here",
                           self->delete_when_deleted_here);
+  g_key_file_set_string (key_file, GROUP_IMAP, "keep-offline",
+                         kurir_keep_offline_to_string (self->keep_offline));
 
   data = g_key_file_to_data (key_file, &length, NULL);
   if (!g_file_set_contents_full (path, data, length,
@@ -1175,4 +1190,49 @@ kurir_account_delete (const char  *name,
     }
 
   return TRUE;
+}
+
+static const char * const keep_offline_names[] = { "auto", "all", "none" };
+
+const char *
+kurir_keep_offline_to_string (KurirKeepOffline keep)
+{
+  g_return_val_if_fail (keep <= KURIR_KEEP_OFFLINE_NONE, "auto");
+  return keep_offline_names[keep];
+}
+
+gboolean
+kurir_keep_offline_from_string (const char       *str,
+                                KurirKeepOffline *out_keep)
+{
+  g_return_val_if_fail (str != NULL, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (keep_offline_names); i++)
+    if (g_ascii_strcasecmp (str, keep_offline_names[i]) == 0)
+      {
+        *out_keep = (KurirKeepOffline) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/**
+ * kurir_account_get_keep_offline:
+ *
+ * IMAP: whether message bodies are downloaded too, in which folders.
+ */
+KurirKeepOffline
+kurir_account_get_keep_offline (KurirAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), KURIR_KEEP_OFFLINE_AUTO);
+  return self->keep_offline;
+}
+
+void
+kurir_account_set_keep_offline (KurirAccount     *self,
+                                KurirKeepOffline  keep)
+{
+  g_return_if_fail (KURIR_IS_ACCOUNT (self));
+  g_return_if_fail (keep <= KURIR_KEEP_OFFLINE_NONE);
+  self->keep_offline = keep;
 }

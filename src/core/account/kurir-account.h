@@ -37,6 +37,17 @@ gboolean    kurir_protocol_from_string   (const char    *str,
 guint16     kurir_protocol_default_port  (KurirProtocol  protocol,
                                           KurirSecurity  security);
 
+/* IMAP: which folders' message bodies are downloaded, not only summaries. */
+typedef enum {
+  KURIR_KEEP_OFFLINE_AUTO,   /* folders under 10,000 messages (the default) */
+  KURIR_KEEP_OFFLINE_ALL,
+  KURIR_KEEP_OFFLINE_NONE,
+} KurirKeepOffline;
+
+const char *kurir_keep_offline_to_string   (KurirKeepOffline  keep);
+gboolean    kurir_keep_offline_from_string (const char       *str,
+                                            KurirKeepOffline *out_keep);
+
 #define KURIR_TYPE_ACCOUNT (kurir_account_get_type ())
 G_DECLARE_FINAL_TYPE (KurirAccount, kurir_account, KURIR, ACCOUNT, GObject)
 
@@ -86,6 +97,10 @@ void           kurir_account_set_leave_on_server     (KurirAccount  *self,
 guint          kurir_account_get_delete_after_days   (KurirAccount  *self);
 void           kurir_account_set_delete_after_days   (KurirAccount  *self,
                                                       guint          days);
+
+KurirKeepOffline kurir_account_get_keep_offline     (KurirAccount  *self);
+void           kurir_account_set_keep_offline        (KurirAccount  *self,
+                                                      KurirKeepOffline keep);
 
 gboolean       kurir_account_get_delete_when_deleted_here (KurirAccount *self);
 void           kurir_account_set_delete_when_deleted_here (KurirAccount *self,

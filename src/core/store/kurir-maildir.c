@@ -73,6 +73,29 @@ host_name (void)
   return host;
 }
 
+static void
+append_key (GString    *uniq,
+            const char *key)
+{
+  gboolean plain = TRUE;
+
+  if (key == NULL)
+    return;
+  for (const char *p = key; *p; p++)
+    plain &= is_key_char (*p);
+  if (plain)
+    g_string_append_printf (uniq, ",K=%s", key);
+  else
+    {
+      g_autofree char *encoded = g_base64_encode ((const guchar *) key, strlen (key));
+
+      g_strdelimit (encoded, "+", '-');
+      g_strdelimit (encoded, "/", '_');
+      g_strdelimit (encoded, "=", '\0');
+      g_string_append_printf (uniq, ",B=%s", encoded);
+    }
+}
+
 /* Public API */
 
 void
@@ -194,30 +217,100 @@ kurir_maildir_new_uniq (gint64      received,
   static gint counter;
   GString *uniq = g_string_new (NULL);
   gint64 now = g_get_real_time ();
-  gboolean plain = TRUE;
 
   g_string_append_printf (uniq, "%" G_GINT64_FORMAT ".M%06dP%dQ%uR%08x.%s,S=%" G_GSIZE_FORMAT,
                           received > 0 ? received : now / G_USEC_PER_SEC,
                           (int) (now % G_USEC_PER_SEC), (int) getpid (),
                           (guint) g_atomic_int_add (&counter, 1) + 1,
                           g_random_int (), host_name (), size);
-  if (key != NULL)
-    {
-      for (const char *p = key; *p; p++)
-        plain &= is_key_char (*p);
-      if (plain)
-        g_string_append_printf (uniq, ",K=%s", key);
-      else
-        {
-          g_autofree char *encoded = g_base64_encode ((const guchar *) key, strlen (key));
-
-          g_strdelimit (encoded, "+", '-');
-          g_strdelimit (encoded, "/", '_');
-          g_strdelimit (encoded, "=", '\0');
-          g_string_append_printf (uniq, ",B=%s", encoded);
-        }
-    }
+  append_key (uniq, key);
   return g_string_free (uniq, FALSE);
+}
+
+/**
+ * kurir_maildir_uniq_with_key:
+ *
+ * Returns: @uniq with its backend key replaced by @key (NULL: none)
+ */
+char *
+kurir_maildir_uniq_with_key (const char *uniq,
+                             const char *key)
+{
+  g_auto(GStrv) fields = g_strsplit (uniq, ",", -1);
+  GString *out = g_string_new (fields[0]);
+  const char *partial = NULL;
+
+  for (guint i = 1; fields[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (fields[i], "K=") || g_str_has_prefix (fields[i], "B="))
+        continue;
+      if (g_str_has_prefix (fields[i], "P="))
+        partial = fields[i];
+      else
+        g_string_append_printf (out, ",%s", fields[i]);
+    }
+  append_key (out, key);
+  if (partial != NULL)
+    g_string_append_printf (out, ",%s", partial);
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * kurir_maildir_uniq_with_sizes:
+ *
+ * Returns: @uniq with its ",S=" field set to @size and its ",P=" field
+ *   set to @full_size (dropped when @full_size is 0: a complete message)
+ */
+char *
+kurir_maildir_uniq_with_sizes (const char *uniq,
+                               gsize       size,
+                               gint64      full_size)
+{
+  g_auto(GStrv) fields = g_strsplit (uniq, ",", -1);
+  GString *out = g_string_new (fields[0]);
+
+  for (guint i = 1; fields[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (fields[i], "P="))
+        continue;
+      if (g_str_has_prefix (fields[i], "S="))
+        g_string_append_printf (out, ",S=%" G_GSIZE_FORMAT, size);
+      else
+        g_string_append_printf (out, ",%s", fields[i]);
+    }
+  if (full_size > 0)
+    g_string_append_printf (out, ",P=%" G_GINT64_FORMAT, full_size);
+  return g_string_free (out, FALSE);
+}
+
+/* The full size of a partial message's unique part, or 0. */
+gint64
+kurir_maildir_uniq_full_size (const char *uniq)
+{
+  g_auto(GStrv) fields = g_strsplit (uniq, ",", -1);
+
+  for (guint i = 1; fields[i] != NULL; i++)
+    if (g_str_has_prefix (fields[i], "P="))
+      {
+        gint64 size = g_ascii_strtoll (fields[i] + 2, NULL, 10);
+
+        return size > 0 ? size : 0;
+      }
+  return 0;
+}
+
+/* @uniq without its sizes: a partial message and its completed file share
+ * it, so reconciling can tell that they are one message. */
+char *
+kurir_maildir_uniq_stem (const char *uniq)
+{
+  g_auto(GStrv) fields = g_strsplit (uniq, ",", -1);
+  GString *out = g_string_new (fields[0]);
+
+  for (guint i = 1; fields[i] != NULL; i++)
+    if (!g_str_has_prefix (fields[i], "P=") && !g_str_has_prefix (fields[i], "S="))
+      g_string_append_printf (out, ",%s", fields[i]);
+  return g_string_free (out, FALSE);
 }
 
 char *

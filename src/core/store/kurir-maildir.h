@@ -31,6 +31,15 @@ gboolean  kurir_maildir_key_is_valid       (const char     *key);
 char     *kurir_maildir_new_uniq           (gint64          received,
                                             gsize           size,
                                             const char     *key);
+/* Partial messages (only the headers stored) carry ",P=FULLSIZE" in their
+ * unique part. */
+char     *kurir_maildir_uniq_with_sizes    (const char     *uniq,
+                                            gsize           size,
+                                            gint64          full_size);
+gint64    kurir_maildir_uniq_full_size     (const char     *uniq);
+char     *kurir_maildir_uniq_with_key      (const char     *uniq,
+                                            const char     *key);
+char     *kurir_maildir_uniq_stem          (const char     *uniq);
 char     *kurir_maildir_filename           (const char     *uniq,
                                             KurirMessageFlags flags);
 gboolean  kurir_maildir_parse_filename     (const char     *filename,

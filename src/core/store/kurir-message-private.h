@@ -31,6 +31,7 @@ struct _KurirMessage
   char              *preview;
   char              *backend_key;
   char              *filename;
+  gint64             full_size;   /* 0: complete */
 };
 
 static inline KurirMessage *

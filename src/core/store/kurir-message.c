@@ -112,6 +112,13 @@ GETTER (const char *, filename)
 
 #undef GETTER
 
+gint64
+kurir_message_get_full_size (KurirMessage *self)
+{
+  g_return_val_if_fail (KURIR_IS_MESSAGE (self), 0);
+  return self->full_size > 0 ? self->full_size : self->size;
+}
+
 /**
  * kurir_message_get_attachment_names:
  *

@@ -17,6 +17,10 @@ typedef enum /*< flags >*/ {
   KURIR_MESSAGE_FLAG_ANSWERED = 1 << 2,
   KURIR_MESSAGE_FLAG_DRAFT    = 1 << 3,
   KURIR_MESSAGE_FLAG_DELETED  = 1 << 4,
+  /* Only the headers are stored; the full size is known
+   * (kurir_message_get_full_size()). Not a Maildir letter and not
+   * settable: kurir_store_complete_message() clears it. */
+  KURIR_MESSAGE_FLAG_PARTIAL  = 1 << 5,
 } KurirMessageFlags;
 
 #define KURIR_MESSAGE_FLAGS_ALL 0x1f
@@ -47,5 +51,8 @@ gint64              kurir_message_get_thread_id        (KurirMessage *self);
 const char         *kurir_message_get_preview          (KurirMessage *self);
 const char         *kurir_message_get_backend_key      (KurirMessage *self);
 const char         *kurir_message_get_filename         (KurirMessage *self);
+/* The size of the whole message on the server while only its headers are
+ * stored (KURIR_MESSAGE_FLAG_PARTIAL); else kurir_message_get_size(). */
+gint64              kurir_message_get_full_size        (KurirMessage *self);
 
 G_END_DECLS

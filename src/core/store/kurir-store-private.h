@@ -10,7 +10,7 @@
 #define MESSAGE_COLUMNS \
   "m.id, f.account, f.name, m.message_id, m.in_reply_to, m.date, m.received, " \
   "m.sender, m.recipients, m.cc, m.subject, m.flags, m.size, m.n_attachments, " \
-  "m.attachment_names, m.thread_id, m.preview, m.backend_key, m.filename"
+  "m.attachment_names, m.thread_id, m.preview, m.backend_key, m.filename, m.full_size"
 
 /* The unified inbox: ?1 limit, ?2 offset. */
 #define KURIR_STORE_SQL_PAGE_UNIFIED \

@@ -46,7 +46,7 @@
 #define LOCK_NAME        ".kurir-lock"
 #define MARKER_NAME      ".kurir-writing"
 #define DAMAGED_SUFFIX   ".damaged"
-#define SCHEMA_VERSION   2
+#define SCHEMA_VERSION   3
 #define BUSY_TIMEOUT_MS  10000
 #define LOCK_POLL_MS     10
 #define MAX_NAME_LENGTH  1000
@@ -80,6 +80,7 @@ typedef struct
   char              *filename;
   char              *tmp_path;
   char              *cur_path;
+  gint64             full_size;   /* a partial message's size on the server, else 0 */
 } Pending;
 
 /* An account's write lock. */
@@ -236,6 +237,9 @@ message_from_row (sqlite3_stmt *stmt)
   message->preview = column_strdup (stmt, 16);
   message->backend_key = column_strdup (stmt, 17);
   message->filename = column_strdup (stmt, 18);
+  message->full_size = sqlite3_column_int64 (stmt, 19);
+  if (message->full_size > 0)
+    message->flags |= KURIR_MESSAGE_FLAG_PARTIAL;
   return message;
 }
 
@@ -658,6 +662,37 @@ assign_thread (KurirStore        *self,
   return thread;
 }
 
+/* The full-text row of message @id (another one for the same id, when its
+ * text changed: the old one never matches what is not there). */
+static gboolean
+insert_fts (KurirStore        *self,
+            gint64             id,
+            KurirMessageInfo  *info,
+            const char        *names,
+            GError           **error)
+{
+  g_autofree char *recipients = NULL;
+  sqlite3_stmt *stmt;
+
+  if (info->to && info->cc)
+    recipients = g_strconcat (info->to, "\n", info->cc, NULL);
+  else
+    recipients = g_strdup (info->to ? info->to : info->cc);
+
+  stmt = prepare (self,
+                  "INSERT INTO messages_fts (rowid, subject, sender, recipients, body, attachments) "
+                  "VALUES (?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  bind_text (stmt, 2, info->subject);
+  bind_text (stmt, 3, info->from);
+  bind_text (stmt, 4, recipients);
+  bind_text (stmt, 5, info->body_text);
+  bind_text (stmt, 6, names);
+  return step_done (self, stmt, error);
+}
+
 /* Inserts the row and full-text row of a message whose file is in cur/.
  * Inside a transaction. */
 static gint64
@@ -671,7 +706,6 @@ insert_row (KurirStore   *self,
   KurirMessageInfo *info = pending->info;
   g_autofree char *refs = join_strv (info->references, " ", MAX_REFERENCES);
   g_autofree char *names = join_strv (info->attachment_names, "\n", G_MAXUINT);
-  g_autofree char *recipients = NULL;
   sqlite3_stmt *stmt;
   gint64 thread;
 
@@ -683,7 +717,8 @@ insert_row (KurirStore   *self,
                   "INSERT INTO messages (id, folder_id, uniq, filename, backend_key, message_id, "
                   "in_reply_to, refs, date, received, sender, recipients, cc, subject, size, "
                   "flags, n_attachments, attachment_names, preview, thread_id, content_hash, "
-                  "in_inbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  "in_inbox, full_size) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   error);
   if (stmt == NULL)
     return 0;
@@ -712,27 +747,12 @@ insert_row (KurirStore   *self,
   sqlite3_bind_int64 (stmt, 20, thread);
   bind_text (stmt, 21, pending->hash);
   sqlite3_bind_int (stmt, 22, in_inbox);
+  sqlite3_bind_int64 (stmt, 23, pending->full_size);
   if (!step_done (self, stmt, error))
     return 0;
   id = sqlite3_last_insert_rowid (self->db);
 
-  if (info->to && info->cc)
-    recipients = g_strconcat (info->to, "\n", info->cc, NULL);
-  else
-    recipients = g_strdup (info->to ? info->to : info->cc);
-
-  stmt = prepare (self,
-                  "INSERT INTO messages_fts (rowid, subject, sender, recipients, body, attachments) "
-                  "VALUES (?, ?, ?, ?, ?, ?)", error);
-  if (stmt == NULL)
-    return 0;
-  sqlite3_bind_int64 (stmt, 1, id);
-  bind_text (stmt, 2, info->subject);
-  bind_text (stmt, 3, info->from);
-  bind_text (stmt, 4, recipients);
-  bind_text (stmt, 5, info->body_text);
-  bind_text (stmt, 6, names);
-  if (!step_done (self, stmt, error))
+  if (!insert_fts (self, id, info, names, error))
     return 0;
   return id;
 }
@@ -792,6 +812,13 @@ store_pending (KurirStore  *self,
       const char *bytes = g_bytes_get_data (p->data, &length);
 
       p->uniq = kurir_maildir_new_uniq (p->received, length, p->key);
+      if (p->full_size > 0)
+        {
+          char *partial = kurir_maildir_uniq_with_sizes (p->uniq, length, p->full_size);
+
+          g_free (p->uniq);
+          p->uniq = partial;
+        }
       p->filename = kurir_maildir_filename (p->uniq, p->flags);
       p->tmp_path = g_build_filename (tmp_dir, p->uniq, NULL);
       if (!kurir_maildir_write_file (p->tmp_path, bytes ? bytes : "", length, single, error))
@@ -889,6 +916,7 @@ typedef struct
   gint64  folder_id;
   char   *filename;
   gboolean seen;
+  gboolean stale;   /* its file was replaced (a partial message completed) */
 } Row;
 
 static void
@@ -1005,6 +1033,58 @@ reconcile_account (KurirStore  *self,
             }
         }
 
+      /* A crash while completing a partial message can leave both files:
+       * the complete one wins, and takes over the partial one's row. */
+      {
+        g_autoptr(GHashTable) complete = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                                g_free, g_free);
+        g_autoptr(GPtrArray) partial = g_ptr_array_new_with_free_func (g_free);
+
+        files = g_dir_open (cur, 0, NULL);
+        while (files && (filename = g_dir_read_name (files)) != NULL)
+          {
+            g_autofree char *uniq = NULL;
+
+            if (!kurir_maildir_parse_filename (filename, &uniq, NULL, NULL, NULL))
+              continue;
+            if (kurir_maildir_uniq_full_size (uniq) > 0)
+              g_ptr_array_add (partial, g_strdup (filename));
+            else if (strstr (uniq, ",S=") != NULL)
+              g_hash_table_insert (complete, kurir_maildir_uniq_stem (uniq), g_strdup (uniq));
+          }
+        g_clear_pointer (&files, g_dir_close);
+
+        for (guint p = 0; p < partial->len; p++)
+          {
+            const char *name_p = g_ptr_array_index (partial, p);
+            g_autofree char *uniq = NULL;
+            g_autofree char *stem = NULL;
+            const char *twin;
+
+            kurir_maildir_parse_filename (name_p, &uniq, NULL, NULL, NULL);
+            stem = kurir_maildir_uniq_stem (uniq);
+            twin = g_hash_table_lookup (complete, stem);
+            if (twin != NULL)
+              {
+                g_autofree char *file = g_build_filename (cur, name_p, NULL);
+                gpointer old_key;
+                Row *row;
+
+                g_debug ("Removing %s: its message was completed", file);
+                g_unlink (file);
+                if (g_hash_table_steal_extended (rows, uniq, &old_key, (gpointer *) &row))
+                  {
+                    g_free (old_key);
+                    row->stale = TRUE;
+                    if (!g_hash_table_contains (rows, twin))
+                      g_hash_table_insert (rows, g_strdup (twin), row);
+                    else
+                      row_free (row);
+                  }
+              }
+          }
+      }
+
       files = g_dir_open (cur, 0, NULL);
       while (files && (filename = g_dir_read_name (files)) != NULL)
         {
@@ -1027,7 +1107,7 @@ reconcile_account (KurirStore  *self,
               continue;
             }
 
-          if (row != NULL && !reparse)
+          if (row != NULL && !reparse && !row->stale)
             {
               row->seen = TRUE;
               if (row->folder_id == folder_id && g_strcmp0 (row->filename, filename) == 0)
@@ -1060,6 +1140,7 @@ reconcile_account (KurirStore  *self,
                 }
               data = g_mapped_file_get_bytes (mapped);
               pending_prepare (&pending, data, key, flags, received);
+              pending.full_size = kurir_maildir_uniq_full_size (uniq);
               pending.uniq = g_strdup (uniq);
               pending.filename = g_strdup (filename);
 
@@ -1245,8 +1326,24 @@ open_db (KurirStore  *self,
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
   sqlite3_extended_result_codes (self->db, 0);
 
-  if (!exec (self, "PRAGMA journal_mode = WAL", error) ||
-      !exec (self, "PRAGMA synchronous = FULL", error) ||
+  /* Switching to WAL takes an exclusive lock without calling the busy
+   * handler: another process opening the same new index at once makes it
+   * fail with SQLITE_BUSY, so it is retried here. */
+  {
+    gint64 deadline = g_get_monotonic_time () + BUSY_TIMEOUT_MS * 1000;
+
+    while ((rc = sqlite3_exec (self->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL)) == SQLITE_BUSY &&
+           g_get_monotonic_time () < deadline)
+      g_usleep (LOCK_POLL_MS * 1000);
+    if (rc != SQLITE_OK)
+      {
+        set_db_error (self, error, rc, _("update"));
+        close_db (self);
+        return FALSE;
+      }
+  }
+
+  if (!exec (self, "PRAGMA synchronous = FULL", error) ||
       !exec (self, "PRAGMA foreign_keys = OFF", error) ||
       !exec (self, "PRAGMA cache_size = -16000", error) ||
       !migrate (self, out_fresh, error))
@@ -1388,6 +1485,7 @@ typedef enum {
   OP_MOVE,
   OP_FOLDERS,
   OP_REINDEX,
+  OP_COMPLETE,
 } OpKind;
 
 typedef struct
@@ -1405,6 +1503,7 @@ typedef struct
   GPtrArray         *batch_data;   /* GBytes */
   GPtrArray         *batch_keys;   /* char* or NULL */
   GArray            *batch_meta;   /* KurirStoreNewMessage, data and key unset */
+  GBytes            *data;
 } Op;
 
 static void
@@ -1417,6 +1516,7 @@ op_free (Op *op)
   g_clear_pointer (&op->batch_data, g_ptr_array_unref);
   g_clear_pointer (&op->batch_keys, g_ptr_array_unref);
   g_clear_pointer (&op->batch_meta, g_array_unref);
+  g_clear_pointer (&op->data, g_bytes_unref);
   g_free (op);
 }
 
@@ -1498,6 +1598,9 @@ run_op_thread (GTask        *task,
       goto boolean;
     case OP_REINDEX:
       ok = kurir_store_reindex (self, op->account, &error);
+      goto boolean;
+    case OP_COMPLETE:
+      ok = kurir_store_complete_message (self, op->id, op->data, &error);
       goto boolean;
     default:
       g_assert_not_reached ();
@@ -1769,8 +1872,14 @@ kurir_store_add_batch (KurirStore                 *self,
   /* Parsing needs no lock. */
   items = g_new0 (Pending, MAX (n_messages, 1));
   for (guint i = 0; i < n_messages; i++)
-    pending_prepare (&items[i], messages[i].data, messages[i].backend_key,
-                     messages[i].flags, messages[i].received);
+    {
+      pending_prepare (&items[i], messages[i].data, messages[i].backend_key,
+                       messages[i].flags, messages[i].received);
+      /* A "partial" message that is whole is stored as complete. */
+      if (messages[i].full_size > 0 &&
+          (gsize) messages[i].full_size != g_bytes_get_size (messages[i].data))
+        items[i].full_size = messages[i].full_size;
+    }
 
   g_rec_mutex_lock (&self->mutex);
   ok = store_pending (self, account, folder, items, n_messages, ids, error);
@@ -1805,7 +1914,8 @@ kurir_store_add_batch_async (KurirStore                 *self,
   op->batch_meta = g_array_new (FALSE, TRUE, sizeof (KurirStoreNewMessage));
   for (guint i = 0; i < n_messages; i++)
     {
-      KurirStoreNewMessage meta = { NULL, NULL, messages[i].flags, messages[i].received };
+      KurirStoreNewMessage meta = { NULL, NULL, messages[i].flags, messages[i].received,
+                                    messages[i].full_size };
 
       g_ptr_array_add (op->batch_data, g_bytes_ref (messages[i].data));
       g_ptr_array_add (op->batch_keys, g_strdup (messages[i].backend_key));
@@ -2254,6 +2364,20 @@ kurir_store_delete (KurirStore  *self,
                     gint64       id,
                     GError     **error)
 {
+  return kurir_store_delete_full (self, id, KURIR_STORE_DELETE_NONE, error);
+}
+
+/**
+ * kurir_store_delete_full:
+ * @flags: KURIR_STORE_DELETE_FORGET for a message the server no longer
+ *   has (or that a journal deletes there): no deleted_keys entry
+ */
+gboolean
+kurir_store_delete_full (KurirStore            *self,
+                         gint64                 id,
+                         KurirStoreDeleteFlags  flags,
+                         GError               **error)
+{
   g_autofree char *account = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *filename = NULL;
@@ -2273,6 +2397,8 @@ kurir_store_delete (KurirStore  *self,
     goto out;
 
   /* Its backend key is remembered before anything goes (deleted_keys). */
+  if (flags & KURIR_STORE_DELETE_FORGET)
+    goto forget;
   stmt = prepare (self, "INSERT OR REPLACE INTO deleted_keys "
                         "(account, folder, backend_key, received, deleted) "
                         "SELECT f.account, f.name, m.backend_key, m.received, ? "
@@ -2285,6 +2411,7 @@ kurir_store_delete (KurirStore  *self,
   if (!step_done (self, stmt, error))
     goto out;
 
+forget:
   /* The file first: a crash in between leaves a row without a file, which
    * reconciling drops; the other way round would bring the message back. */
   path = folder_path (self, account, dir);
@@ -3209,4 +3336,1024 @@ kurir_store_export_mbox (KurirStore    *self,
   if (out_count)
     *out_count = count;
   return TRUE;
+}
+
+/* Partial messages, folder state, keys and the journal (IMAP) */
+
+/**
+ * kurir_store_move_with_key:
+ * @key: (nullable): the backend key the message has in @folder
+ *
+ * Moves @id into @folder (created when new; the same folder to change the
+ * key only) under a new file name that carries @key. No deleted_keys
+ * entry. One rename: a crash leaves the message in one place or the other.
+ */
+gboolean
+kurir_store_move_with_key (KurirStore  *self,
+                           gint64       id,
+                           const char  *folder,
+                           const char  *key,
+                           GError     **error)
+{
+  g_autofree char *account = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *filename = NULL;
+  g_autofree char *uniq = NULL;
+  g_autofree char *new_uniq = NULL;
+  g_autofree char *new_filename = NULL;
+  g_autofree char *target_dir = NULL;
+  g_autofree char *from_cur = NULL;
+  g_autofree char *to_cur = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
+  AccountLock lock = { -1, NULL, FALSE };
+  KurirMessageFlags flags;
+  sqlite3_stmt *stmt;
+  gint64 folder_id;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+
+  if (!check_name (folder, _("folder"), error))
+    return FALSE;
+  if (key != NULL && (*key == '\0' || !kurir_maildir_key_is_valid (key)))
+    {
+      g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_INVALID,
+                   _("the backend key is empty or longer than %d bytes"),
+                   KURIR_MAILDIR_MAX_KEY_LENGTH);
+      return FALSE;
+    }
+
+  g_rec_mutex_lock (&self->mutex);
+  if (!read_message_location (self, id, &account, NULL, NULL, NULL, NULL, error) ||
+      !account_lock_acquire (self, account, TRUE, &lock, error) ||
+      !read_message_location (self, id, NULL, &dir, &filename, &uniq, &flags, error))
+    goto out;
+
+  folder_id = lookup_folder (self, account, folder, TRUE, &target_dir, error);
+  if (folder_id == 0)
+    goto out;
+
+  new_uniq = kurir_maildir_uniq_with_key (uniq, key);
+  new_filename = kurir_maildir_filename (new_uniq, flags);
+  {
+    g_autofree char *from_path = folder_path (self, account, dir);
+    g_autofree char *to_path = folder_path (self, account, target_dir);
+
+    from_cur = g_build_filename (from_path, "cur", NULL);
+    to_cur = g_build_filename (to_path, "cur", NULL);
+  }
+  from = g_build_filename (from_cur, filename, NULL);
+  to = g_build_filename (to_cur, new_filename, NULL);
+  if (strcmp (from, to) != 0)
+    {
+      if (g_rename (from, to) != 0)
+        {
+          kurir_maildir_set_io_error (error, errno, _("move"), from);
+          goto out;
+        }
+      if (!kurir_maildir_fsync_dir (to_cur, error) ||
+          (strcmp (from_cur, to_cur) != 0 && !kurir_maildir_fsync_dir (from_cur, error)))
+        goto out;
+    }
+
+  stmt = prepare (self, "UPDATE messages SET folder_id = ?, in_inbox = ?, uniq = ?, filename = ?, "
+                        "backend_key = ? WHERE id = ?", error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  sqlite3_bind_int (stmt, 2, strcmp (folder, KURIR_STORE_INBOX) == 0);
+  bind_text (stmt, 3, new_uniq);
+  bind_text (stmt, 4, new_filename);
+  bind_text (stmt, 5, key);
+  sqlite3_bind_int64 (stmt, 6, id);
+  ok = step_done (self, stmt, error);
+
+out:
+  account_lock_release (&lock);
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
+}
+
+/**
+ * kurir_store_complete_message:
+ * @full: the whole message
+ *
+ * Crash-safe: the complete file is written into tmp/, flushed and renamed
+ * into cur/ under a new name that shares the partial one's stem; then the
+ * partial file goes; then the row. A crash in between leaves both files,
+ * and reconciling keeps the complete one (with the row's id).
+ */
+gboolean
+kurir_store_complete_message (KurirStore  *self,
+                              gint64       id,
+                              GBytes      *full,
+                              GError     **error)
+{
+  g_return_val_if_fail (full != NULL, FALSE);
+  return kurir_store_complete_batch (self, &id, &full, 1, error);
+}
+
+typedef struct
+{
+  gint64             id;
+  GBytes            *full;
+  char              *dir;
+  char              *filename;
+  char              *uniq;
+  char              *new_uniq;
+  char              *new_filename;
+  char              *tmp_file;
+  char              *old_file;
+  char              *new_file;
+  char              *cur;
+  char              *key;
+  gint64             received;
+  KurirMessageFlags  flags;
+  gboolean           written;
+  gboolean           renamed;
+} Completion;
+
+static void
+completion_clear (Completion *c)
+{
+  g_free (c->dir);
+  g_free (c->filename);
+  g_free (c->uniq);
+  g_free (c->new_uniq);
+  g_free (c->new_filename);
+  g_free (c->tmp_file);
+  g_free (c->old_file);
+  g_free (c->new_file);
+  g_free (c->cur);
+  g_free (c->key);
+}
+
+/**
+ * kurir_store_complete_batch:
+ * @ids: messages of one account
+ * @full: (array length=n): their whole bytes
+ *
+ * kurir_store_complete_message() for many messages, with one flush of the
+ * file system and one transaction. Messages gone or complete already are
+ * skipped. On failure the account is reconciled before this returns, so
+ * each message is partial or complete, once.
+ */
+gboolean
+kurir_store_complete_batch (KurirStore     *self,
+                            const gint64   *ids,
+                            GBytes * const *full,
+                            guint           n,
+                            GError        **error)
+{
+  g_autofree char *account = NULL;
+  g_autoptr(GPtrArray) cur_dirs = g_ptr_array_new ();
+  g_autoptr(GArray) items = g_array_new (FALSE, TRUE, sizeof (Completion));
+  AccountLock lock = { -1, NULL, FALSE };
+  gboolean touched = FALSE;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+  g_return_val_if_fail (n == 0 || (ids != NULL && full != NULL), FALSE);
+
+  if (n == 0)
+    return TRUE;
+
+  g_rec_mutex_lock (&self->mutex);
+  if (!read_message_location (self, ids[0], &account, NULL, NULL, NULL, NULL, error) ||
+      !account_lock_acquire (self, account, TRUE, &lock, error))
+    goto out;
+
+  /* Under the lock: where each one is now. */
+  for (guint i = 0; i < n; i++)
+    {
+      Completion c = { 0 };
+      g_autofree char *other = NULL;
+      g_autofree char *path = NULL;
+      sqlite3_stmt *stmt;
+      gint64 full_size = 0;
+
+      if (!read_message_location (self, ids[i], &other, &c.dir, &c.filename, &c.uniq, &c.flags, NULL))
+        {
+          completion_clear (&c);
+          continue;   /* deleted meanwhile */
+        }
+      if (g_strcmp0 (other, account) != 0)
+        {
+          completion_clear (&c);
+          g_set_error_literal (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_INVALID,
+                               _("the messages to complete are not all of one account"));
+          goto out;
+        }
+      stmt = prepare (self, "SELECT full_size, received, backend_key FROM messages WHERE id = ?", error);
+      if (stmt == NULL)
+        {
+          completion_clear (&c);
+          goto out;
+        }
+      sqlite3_bind_int64 (stmt, 1, ids[i]);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          full_size = sqlite3_column_int64 (stmt, 0);
+          c.received = sqlite3_column_int64 (stmt, 1);
+          c.key = column_strdup (stmt, 2);
+        }
+      sqlite3_reset (stmt);
+      if (full_size == 0)
+        {
+          completion_clear (&c);
+          continue;   /* complete already */
+        }
+      c.id = ids[i];
+      c.full = full[i];
+      path = folder_path (self, account, c.dir);
+      c.cur = g_build_filename (path, "cur", NULL);
+      c.new_uniq = kurir_maildir_uniq_with_sizes (c.uniq, g_bytes_get_size (full[i]), 0);
+      c.new_filename = kurir_maildir_filename (c.new_uniq, c.flags);
+      c.tmp_file = g_build_filename (path, "tmp", c.new_uniq, NULL);
+      c.old_file = g_build_filename (c.cur, c.filename, NULL);
+      c.new_file = g_build_filename (c.cur, c.new_filename, NULL);
+      g_array_append_val (items, c);
+    }
+  if (items->len == 0)
+    {
+      ok = TRUE;
+      goto out;
+    }
+
+  /* 1. The whole messages, beside the partial ones, flushed. */
+  for (guint i = 0; i < items->len; i++)
+    {
+      Completion *c = &g_array_index (items, Completion, i);
+      gsize length;
+      const char *bytes = g_bytes_get_data (c->full, &length);
+
+      if (!kurir_maildir_write_file (c->tmp_file, bytes ? bytes : "", length, items->len == 1, error))
+        goto out;
+      c->written = TRUE;
+    }
+  if (items->len > 1 &&
+      !kurir_maildir_syncfs (g_array_index (items, Completion, 0).tmp_file))
+    for (guint i = 0; i < items->len; i++)
+      {
+        Completion *c = &g_array_index (items, Completion, i);
+        int fd = open (c->tmp_file, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0 || fdatasync (fd) != 0)
+          {
+            int saved_errno = errno;
+
+            if (fd >= 0)
+              close (fd);
+            kurir_maildir_set_io_error (error, saved_errno, _("flush"), c->tmp_file);
+            goto out;
+          }
+        close (fd);
+      }
+
+  /* 2. Into cur/, flushed. */
+  for (guint i = 0; i < items->len; i++)
+    {
+      Completion *c = &g_array_index (items, Completion, i);
+      gboolean seen = FALSE;
+
+      if (g_rename (c->tmp_file, c->new_file) != 0)
+        {
+          kurir_maildir_set_io_error (error, errno, _("move into place"), c->new_file);
+          goto out;
+        }
+      c->renamed = TRUE;
+      touched = TRUE;
+      for (guint j = 0; j < cur_dirs->len; j++)
+        seen |= strcmp (g_ptr_array_index (cur_dirs, j), c->cur) == 0;
+      if (!seen)
+        g_ptr_array_add (cur_dirs, c->cur);
+    }
+  for (guint j = 0; j < cur_dirs->len; j++)
+    if (!kurir_maildir_fsync_dir (g_ptr_array_index (cur_dirs, j), error))
+      goto out;
+
+  /* 3. The partial ones go. */
+  for (guint i = 0; i < items->len; i++)
+    {
+      Completion *c = &g_array_index (items, Completion, i);
+
+      if (g_unlink (c->old_file) != 0 && errno != ENOENT)
+        {
+          kurir_maildir_set_io_error (error, errno, _("delete"), c->old_file);
+          goto out;
+        }
+    }
+  for (guint j = 0; j < cur_dirs->len; j++)
+    if (!kurir_maildir_fsync_dir (g_ptr_array_index (cur_dirs, j), error))
+      goto out;
+
+  /* 4. The rows and their full-text entries. */
+  if (!begin (self, error))
+    goto out;
+  for (guint i = 0; i < items->len; i++)
+    {
+      Completion *c = &g_array_index (items, Completion, i);
+      Pending pending = { 0 };
+      g_autofree char *names = NULL;
+      KurirMessageInfo *info;
+      sqlite3_stmt *stmt;
+      gboolean row_ok;
+
+      pending_prepare (&pending, c->full, c->key, c->flags, c->received);
+      info = pending.info;
+      names = join_strv (info->attachment_names, "\n", G_MAXUINT);
+
+      stmt = prepare (self, "UPDATE messages SET uniq = ?, filename = ?, size = ?, full_size = 0, "
+                            "content_hash = ?, n_attachments = ?, attachment_names = ?, preview = ? "
+                            "WHERE id = ?", error);
+      row_ok = stmt != NULL;
+      if (row_ok)
+        {
+          bind_text (stmt, 1, c->new_uniq);
+          bind_text (stmt, 2, c->new_filename);
+          sqlite3_bind_int64 (stmt, 3, g_bytes_get_size (c->full));
+          bind_text (stmt, 4, pending.hash);
+          sqlite3_bind_int (stmt, 5, info->n_attachments);
+          bind_text (stmt, 6, names);
+          bind_text (stmt, 7, info->preview);
+          sqlite3_bind_int64 (stmt, 8, c->id);
+          row_ok = step_done (self, stmt, error);
+        }
+      if (row_ok)
+        row_ok = insert_fts (self, c->id, info, names, error);
+      pending_clear (&pending);
+      if (!row_ok)
+        {
+          rollback (self);
+          goto out;
+        }
+    }
+  ok = commit (self, error);
+
+out:
+  if (!ok)
+    {
+      for (guint i = 0; i < items->len; i++)
+        {
+          Completion *c = &g_array_index (items, Completion, i);
+
+          if (c->written && !c->renamed)
+            g_unlink (c->tmp_file);
+        }
+      /* Files moved, rows not: put the account right now. */
+      if (touched && lock.fd >= 0)
+        reconcile_account (self, account, FALSE, NULL);
+    }
+  for (guint i = 0; i < items->len; i++)
+    completion_clear (&g_array_index (items, Completion, i));
+  account_lock_release (&lock);
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
+}
+
+/**
+ * kurir_store_complete_message_async:
+ *
+ * Finish with kurir_store_change_finish().
+ */
+void
+kurir_store_complete_message_async (KurirStore          *self,
+                                    gint64               id,
+                                    GBytes              *full,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  Op *op = op_new (OP_COMPLETE);
+
+  g_return_if_fail (KURIR_IS_STORE (self));
+  g_return_if_fail (full != NULL);
+
+  op->id = id;
+  op->data = g_bytes_ref (full);
+  run_op (self, op, kurir_store_complete_message_async, cancellable, callback, user_data);
+}
+
+gboolean
+kurir_store_set_folder_state (KurirStore  *self,
+                              const char  *account,
+                              const char  *folder,
+                              gint64       uidvalidity,
+                              gint64       uidnext,
+                              gint64       highestmodseq,
+                              GError     **error)
+{
+  AccountLock lock = { -1, NULL, FALSE };
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+
+  if (!check_name (account, _("account"), error) || !check_name (folder, _("folder"), error))
+    return FALSE;
+
+  g_rec_mutex_lock (&self->mutex);
+  if (!account_lock_acquire (self, account, TRUE, &lock, error) ||
+      lookup_folder (self, account, folder, TRUE, NULL, error) == 0)
+    goto out;
+  stmt = prepare (self, "UPDATE folders SET uidvalidity = ?, uidnext = ?, highestmodseq = ? "
+                        "WHERE account = ? AND name = ?", error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int64 (stmt, 1, uidvalidity);
+  sqlite3_bind_int64 (stmt, 2, uidnext);
+  sqlite3_bind_int64 (stmt, 3, highestmodseq);
+  bind_text (stmt, 4, account);
+  bind_text (stmt, 5, folder);
+  ok = step_done (self, stmt, error);
+out:
+  account_lock_release (&lock);
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
+}
+
+/**
+ * kurir_store_get_folder:
+ *
+ * Returns: (nullable): the folder, or NULL with KURIR_STORE_ERROR_NOT_FOUND
+ */
+KurirStoreFolder *
+kurir_store_get_folder (KurirStore  *self,
+                        const char  *account,
+                        const char  *folder,
+                        GError     **error)
+{
+  g_autoptr(GPtrArray) folders = NULL;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), NULL);
+
+  folders = kurir_store_list_folders (self, account, error);
+  if (folders == NULL)
+    return NULL;
+  for (guint i = 0; i < folders->len; i++)
+    {
+      KurirStoreFolder *f = g_ptr_array_index (folders, i);
+
+      if (g_strcmp0 (f->name, folder) == 0)
+        return g_ptr_array_steal_index (folders, i);
+    }
+  g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_NOT_FOUND,
+               _("there is no folder “%s” in account “%s”"), folder, account);
+  return NULL;
+}
+
+gboolean
+kurir_store_set_folder_role (KurirStore  *self,
+                             const char  *account,
+                             const char  *folder,
+                             const char  *role,
+                             GError     **error)
+{
+  AccountLock lock = { -1, NULL, FALSE };
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+
+  if (!check_name (account, _("account"), error) || !check_name (folder, _("folder"), error))
+    return FALSE;
+
+  g_rec_mutex_lock (&self->mutex);
+  if (!account_lock_acquire (self, account, TRUE, &lock, error) ||
+      lookup_folder (self, account, folder, TRUE, NULL, error) == 0)
+    goto out;
+  /* One folder per role: the server's word replaces an older one. */
+  if (role != NULL && strcmp (role, "inbox") != 0)
+    {
+      stmt = prepare (self, "UPDATE folders SET role = NULL WHERE account = ? AND role = ? "
+                            "AND name != ?", error);
+      if (stmt == NULL)
+        goto out;
+      bind_text (stmt, 1, account);
+      bind_text (stmt, 2, role);
+      bind_text (stmt, 3, folder);
+      if (!step_done (self, stmt, error))
+        goto out;
+    }
+  stmt = prepare (self, "UPDATE folders SET role = ? WHERE account = ? AND name = ?", error);
+  if (stmt == NULL)
+    goto out;
+  bind_text (stmt, 1, strcmp (folder, KURIR_STORE_INBOX) == 0 ? "inbox" : role);
+  bind_text (stmt, 2, account);
+  bind_text (stmt, 3, folder);
+  ok = step_done (self, stmt, error);
+out:
+  account_lock_release (&lock);
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
+}
+
+/**
+ * kurir_store_rename_folder:
+ *
+ * Renames the folder and its directory (one rename), then its row.
+ */
+gboolean
+kurir_store_rename_folder (KurirStore  *self,
+                           const char  *account,
+                           const char  *folder,
+                           const char  *new_name,
+                           GError     **error)
+{
+  AccountLock lock = { -1, NULL, FALSE };
+  g_autofree char *dir = NULL;
+  g_autofree char *new_dir = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
+  g_autofree char *root = NULL;
+  sqlite3_stmt *stmt;
+  gint64 folder_id;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+
+  if (!check_name (account, _("account"), error) || !check_name (folder, _("folder"), error) ||
+      !check_name (new_name, _("folder"), error))
+    return FALSE;
+  if (strcmp (folder, KURIR_STORE_INBOX) == 0 || strcmp (new_name, KURIR_STORE_INBOX) == 0)
+    {
+      g_set_error_literal (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_INVALID,
+                           _("INBOX cannot be renamed, nor another folder to INBOX"));
+      return FALSE;
+    }
+
+  g_rec_mutex_lock (&self->mutex);
+  if (!account_lock_acquire (self, account, TRUE, &lock, error))
+    goto out;
+  folder_id = lookup_folder (self, account, folder, FALSE, &dir, error);
+  if (folder_id == 0)
+    {
+      if (error == NULL || *error == NULL)
+        g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_NOT_FOUND,
+                     _("there is no folder “%s” in account “%s”"), folder, account);
+      goto out;
+    }
+  if (lookup_folder (self, account, new_name, FALSE, NULL, error) != 0)
+    {
+      g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_INVALID,
+                   _("there is already a folder “%s” in account “%s”"), new_name, account);
+      goto out;
+    }
+  new_dir = kurir_maildir_encode_name (new_name);
+  from = folder_path (self, account, dir);
+  to = folder_path (self, account, new_dir);
+  root = account_dir (self, account);
+  if (g_file_test (to, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_INVALID,
+                   _("the folder directory %s is in the way"), to);
+      goto out;
+    }
+  if (g_file_test (from, G_FILE_TEST_IS_DIR) && g_rename (from, to) != 0)
+    {
+      kurir_maildir_set_io_error (error, errno, _("rename"), from);
+      goto out;
+    }
+  if (!kurir_maildir_ensure (to, error) || !write_folder_name (to, new_name, error) ||
+      !kurir_maildir_fsync_dir (root, error))
+    goto out;
+
+  stmt = prepare (self, "UPDATE folders SET name = ?, dir = ? WHERE id = ?", error);
+  if (stmt == NULL)
+    goto out;
+  bind_text (stmt, 1, new_name);
+  bind_text (stmt, 2, new_dir);
+  sqlite3_bind_int64 (stmt, 3, folder_id);
+  ok = step_done (self, stmt, error);
+out:
+  account_lock_release (&lock);
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
+}
+
+static gboolean
+remove_maildir_files (const char  *path,
+                      gboolean     keyed_only,
+                      guint       *out_removed,
+                      GError     **error)
+{
+  const char *subdirs[] = { "cur", "new", "tmp" };
+  guint removed = 0;
+
+  for (guint s = 0; s < G_N_ELEMENTS (subdirs); s++)
+    {
+      g_autofree char *sub = g_build_filename (path, subdirs[s], NULL);
+      g_autoptr(GDir) entries = g_dir_open (sub, 0, NULL);
+      const char *entry;
+
+      while (entries && (entry = g_dir_read_name (entries)) != NULL)
+        {
+          g_autofree char *file = g_build_filename (sub, entry, NULL);
+          g_autofree char *key = NULL;
+
+          if (keyed_only && s != 2)
+            {
+              if (!kurir_maildir_parse_filename (entry, NULL, NULL, &key, NULL) || key == NULL)
+                continue;
+            }
+          if (g_unlink (file) != 0 && errno != ENOENT)
+            {
+              kurir_maildir_set_io_error (error, errno, _("delete"), file);
+              return FALSE;
+            }
+          removed++;
+        }
+      if (g_file_test (sub, G_FILE_TEST_IS_DIR) && !kurir_maildir_fsync_dir (sub, error))
+        return FALSE;
+    }
+  if (out_removed)
+    *out_removed = removed;
+  return TRUE;
+}
+
+gboolean
+kurir_store_delete_folder (KurirStore  *self,
+                           const char  *account,
+                           const char  *folder,
+                           GError     **error)
+{
+  AccountLock lock = { -1, NULL, FALSE };
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  sqlite3_stmt *stmt;
+  gint64 folder_id;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+
+  if (!check_name (account, _("account"), error) || !check_name (folder, _("folder"), error))
+    return FALSE;
+
+  g_rec_mutex_lock (&self->mutex);
+  if (!account_lock_acquire (self, account, TRUE, &lock, error))
+    goto out;
+  folder_id = lookup_folder (self, account, folder, FALSE, &dir, error);
+  if (folder_id == 0)
+    {
+      ok = error == NULL || *error == NULL;   /* gone already */
+      goto out;
+    }
+  path = folder_path (self, account, dir);
+  /* Files first: a crash leaves rows without files, which reconciling drops. */
+  if (!remove_maildir_files (path, FALSE, NULL, error))
+    goto out;
+
+  if (!begin (self, error))
+    goto out;
+  stmt = prepare (self, "DELETE FROM messages WHERE folder_id = ?", error);
+  if (stmt == NULL)
+    goto rollback;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  if (!step_done (self, stmt, error))
+    goto rollback;
+  stmt = prepare (self, "DELETE FROM folders WHERE id = ?", error);
+  if (stmt == NULL)
+    goto rollback;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  if (!step_done (self, stmt, error) || !commit (self, error))
+    goto rollback;
+
+  {
+    const char *subdirs[] = { "cur", "new", "tmp" };
+    g_autofree char *name_file = g_build_filename (path, KURIR_MAILDIR_NAME_FILE, NULL);
+    g_autofree char *root = account_dir (self, account);
+
+    for (guint s = 0; s < G_N_ELEMENTS (subdirs); s++)
+      {
+        g_autofree char *sub = g_build_filename (path, subdirs[s], NULL);
+
+        g_rmdir (sub);
+      }
+    g_unlink (name_file);
+    if (g_rmdir (path) != 0)
+      g_debug ("Could not remove %s: %s", path, g_strerror (errno));
+    kurir_maildir_fsync_dir (root, NULL);
+  }
+  ok = TRUE;
+  goto out;
+
+rollback:
+  rollback (self);
+out:
+  account_lock_release (&lock);
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
+}
+
+gboolean
+kurir_store_clear_folder (KurirStore  *self,
+                          const char  *account,
+                          const char  *folder,
+                          guint       *out_removed,
+                          GError     **error)
+{
+  AccountLock lock = { -1, NULL, FALSE };
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  sqlite3_stmt *stmt;
+  gint64 folder_id;
+  guint removed = 0;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+
+  if (!check_name (account, _("account"), error) || !check_name (folder, _("folder"), error))
+    return FALSE;
+
+  g_rec_mutex_lock (&self->mutex);
+  if (!account_lock_acquire (self, account, TRUE, &lock, error))
+    goto out;
+  folder_id = lookup_folder (self, account, folder, FALSE, &dir, error);
+  if (folder_id == 0)
+    {
+      ok = error == NULL || *error == NULL;
+      goto out;
+    }
+  path = folder_path (self, account, dir);
+  if (!remove_maildir_files (path, TRUE, &removed, error))
+    goto out;
+  stmt = prepare (self, "DELETE FROM messages WHERE folder_id = ? AND backend_key IS NOT NULL",
+                  error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  ok = step_done (self, stmt, error);
+  if (out_removed)
+    *out_removed = removed;
+out:
+  account_lock_release (&lock);
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
+}
+
+/**
+ * kurir_store_lookup_key:
+ *
+ * Returns: the id of the message with @key in @folder, or 0 (with @error
+ *   unset) when there is none
+ */
+gint64
+kurir_store_lookup_key (KurirStore  *self,
+                        const char  *account,
+                        const char  *folder,
+                        const char  *key,
+                        GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 id = 0;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), 0);
+  g_return_val_if_fail (key != NULL, 0);
+
+  g_rec_mutex_lock (&self->mutex);
+  stmt = prepare (self, "SELECT id FROM messages WHERE folder_id = "
+                        "(SELECT id FROM folders WHERE account = ? AND name = ?) "
+                        "AND backend_key = ? LIMIT 1", error);
+  if (stmt != NULL)
+    {
+      bind_text (stmt, 1, account);
+      bind_text (stmt, 2, folder ? folder : KURIR_STORE_INBOX);
+      bind_text (stmt, 3, key);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        id = sqlite3_column_int64 (stmt, 0);
+      sqlite3_reset (stmt);
+    }
+  g_rec_mutex_unlock (&self->mutex);
+  return id;
+}
+
+GHashTable *
+kurir_store_get_folder_keys (KurirStore  *self,
+                             const char  *account,
+                             const char  *folder,
+                             GError     **error)
+{
+  g_autoptr(GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), NULL);
+
+  g_rec_mutex_lock (&self->mutex);
+  stmt = prepare (self, "SELECT backend_key, id, flags, full_size FROM messages WHERE folder_id = "
+                        "(SELECT id FROM folders WHERE account = ? AND name = ?) "
+                        "AND backend_key IS NOT NULL", error);
+  if (stmt == NULL)
+    {
+      g_rec_mutex_unlock (&self->mutex);
+      return NULL;
+    }
+  bind_text (stmt, 1, account);
+  bind_text (stmt, 2, folder ? folder : KURIR_STORE_INBOX);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      KurirStoreKeyState *state = g_new0 (KurirStoreKeyState, 1);
+
+      state->id = sqlite3_column_int64 (stmt, 1);
+      state->flags = sqlite3_column_int (stmt, 2) & KURIR_MESSAGE_FLAGS_ALL;
+      if (sqlite3_column_int64 (stmt, 3) > 0)
+        state->flags |= KURIR_MESSAGE_FLAG_PARTIAL;
+      g_hash_table_replace (keys, column_strdup (stmt, 0), state);
+    }
+  sqlite3_reset (stmt);
+  g_rec_mutex_unlock (&self->mutex);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc, _("read"));
+      return NULL;
+    }
+  return g_steal_pointer (&keys);
+}
+
+void
+kurir_store_journal_entry_free (KurirStoreJournalEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->account);
+  g_free (entry->folder);
+  g_free (entry->target);
+  g_free (entry->backend_key);
+  g_free (entry->message_id);
+  g_free (entry->error);
+  g_free (entry);
+}
+
+/**
+ * kurir_store_journal_add:
+ *
+ * Returns: the entry's id, or 0 on error
+ */
+gint64
+kurir_store_journal_add (KurirStore                   *self,
+                         const KurirStoreJournalEntry *entry,
+                         GError                      **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 id = 0;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), 0);
+  g_return_val_if_fail (entry != NULL && entry->account != NULL, 0);
+
+  g_rec_mutex_lock (&self->mutex);
+  stmt = prepare (self, "INSERT INTO journal (account, op, folder, target, backend_key, uidvalidity, "
+                        "message_id, add_flags, remove_flags, message, failed, error, created) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  if (stmt != NULL)
+    {
+      bind_text (stmt, 1, entry->account);
+      sqlite3_bind_int (stmt, 2, entry->op);
+      bind_text (stmt, 3, entry->folder);
+      bind_text (stmt, 4, entry->target);
+      bind_text (stmt, 5, entry->backend_key);
+      sqlite3_bind_int64 (stmt, 6, entry->uidvalidity);
+      bind_text (stmt, 7, entry->message_id);
+      sqlite3_bind_int (stmt, 8, entry->add_flags & KURIR_MESSAGE_FLAGS_ALL);
+      sqlite3_bind_int (stmt, 9, entry->remove_flags & KURIR_MESSAGE_FLAGS_ALL);
+      if (entry->message > 0)
+        sqlite3_bind_int64 (stmt, 10, entry->message);
+      else
+        sqlite3_bind_null (stmt, 10);
+      sqlite3_bind_int (stmt, 11, entry->failed);
+      bind_text (stmt, 12, entry->error);
+      sqlite3_bind_int64 (stmt, 13, entry->created > 0 ? entry->created
+                                                       : g_get_real_time () / G_USEC_PER_SEC);
+      if (step_done (self, stmt, error))
+        id = sqlite3_last_insert_rowid (self->db);
+    }
+  g_rec_mutex_unlock (&self->mutex);
+  return id;
+}
+
+GPtrArray *
+kurir_store_journal_list (KurirStore  *self,
+                          const char  *account,
+                          gboolean     failed,
+                          GError     **error)
+{
+  g_autoptr(GPtrArray) entries =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) kurir_store_journal_entry_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), NULL);
+
+  g_rec_mutex_lock (&self->mutex);
+  stmt = prepare (self, "SELECT id, account, op, folder, target, backend_key, uidvalidity, "
+                        "message_id, add_flags, remove_flags, message, failed, error, created "
+                        "FROM journal WHERE (?1 IS NULL OR account = ?1) AND failed = ?2 "
+                        "ORDER BY id", error);
+  if (stmt == NULL)
+    {
+      g_rec_mutex_unlock (&self->mutex);
+      return NULL;
+    }
+  bind_text (stmt, 1, account);
+  sqlite3_bind_int (stmt, 2, failed ? 1 : 0);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      KurirStoreJournalEntry *entry = g_new0 (KurirStoreJournalEntry, 1);
+
+      entry->id = sqlite3_column_int64 (stmt, 0);
+      entry->account = column_strdup (stmt, 1);
+      entry->op = sqlite3_column_int (stmt, 2);
+      entry->folder = column_strdup (stmt, 3);
+      entry->target = column_strdup (stmt, 4);
+      entry->backend_key = column_strdup (stmt, 5);
+      entry->uidvalidity = sqlite3_column_int64 (stmt, 6);
+      entry->message_id = column_strdup (stmt, 7);
+      entry->add_flags = sqlite3_column_int (stmt, 8);
+      entry->remove_flags = sqlite3_column_int (stmt, 9);
+      entry->message = sqlite3_column_int64 (stmt, 10);
+      entry->failed = sqlite3_column_int (stmt, 11);
+      entry->error = column_strdup (stmt, 12);
+      entry->created = sqlite3_column_int64 (stmt, 13);
+      g_ptr_array_add (entries, entry);
+    }
+  sqlite3_reset (stmt);
+  g_rec_mutex_unlock (&self->mutex);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc, _("read"));
+      return NULL;
+    }
+  return g_steal_pointer (&entries);
+}
+
+gboolean
+kurir_store_journal_remove (KurirStore  *self,
+                            gint64       id,
+                            GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+
+  g_rec_mutex_lock (&self->mutex);
+  stmt = prepare (self, "DELETE FROM journal WHERE id = ?", error);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, id);
+      ok = step_done (self, stmt, error);
+    }
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
+}
+
+gboolean
+kurir_store_journal_set_failed (KurirStore  *self,
+                                gint64       id,
+                                const char  *message,
+                                GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+
+  g_rec_mutex_lock (&self->mutex);
+  stmt = prepare (self, "UPDATE journal SET failed = 1, error = ? WHERE id = ?", error);
+  if (stmt != NULL)
+    {
+      bind_text (stmt, 1, message);
+      sqlite3_bind_int64 (stmt, 2, id);
+      ok = step_done (self, stmt, error);
+    }
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
+}
+
+gboolean
+kurir_store_journal_update_key (KurirStore  *self,
+                                gint64       id,
+                                const char  *folder,
+                                const char  *key,
+                                gint64       uidvalidity,
+                                GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+
+  g_rec_mutex_lock (&self->mutex);
+  stmt = prepare (self, "UPDATE journal SET folder = ?, backend_key = ?, uidvalidity = ? "
+                        "WHERE id = ?", error);
+  if (stmt != NULL)
+    {
+      bind_text (stmt, 1, folder);
+      bind_text (stmt, 2, key);
+      sqlite3_bind_int64 (stmt, 3, uidvalidity);
+      sqlite3_bind_int64 (stmt, 4, id);
+      ok = step_done (self, stmt, error);
+    }
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
 }

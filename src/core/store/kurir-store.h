@@ -46,6 +46,9 @@ typedef struct
   const char        *backend_key;  /* IMAP UID or POP3 UIDL, or NULL */
   KurirMessageFlags  flags;
   gint64             received;     /* Unix time, or 0 for now */
+  gint64             full_size;    /* data holds only the headers of a message of
+                                    * this size (KURIR_MESSAGE_FLAG_PARTIAL);
+                                    * 0: data is the whole message */
 } KurirStoreNewMessage;
 
 /* A folder and its counts. */
@@ -80,6 +83,49 @@ typedef struct
 } KurirStoreKeyInfo;
 
 void              kurir_store_key_info_free (KurirStoreKeyInfo *info);
+
+/* A message of a folder by its backend key (kurir_store_get_folder_keys()). */
+typedef struct
+{
+  gint64             id;
+  KurirMessageFlags  flags;   /* with KURIR_MESSAGE_FLAG_PARTIAL */
+} KurirStoreKeyState;
+
+typedef enum /*< flags >*/ {
+  KURIR_STORE_DELETE_NONE   = 0,
+  /* The server no longer has it, or a journal will delete it there: leave
+   * no deleted_keys entry behind. */
+  KURIR_STORE_DELETE_FORGET = 1 << 0,
+} KurirStoreDeleteFlags;
+
+/* Edits waiting for the server (the offline journal, kurir-journal.h). */
+typedef enum {
+  KURIR_STORE_JOURNAL_FLAGS,          /* add_flags/remove_flags on key in folder */
+  KURIR_STORE_JOURNAL_DELETE,         /* to the Trash, or expunged when none */
+  KURIR_STORE_JOURNAL_MOVE,           /* key in folder to target */
+  KURIR_STORE_JOURNAL_CREATE_FOLDER,  /* target */
+  KURIR_STORE_JOURNAL_APPEND,         /* message (a local id) into folder */
+} KurirStoreJournalOp;
+
+typedef struct
+{
+  gint64              id;
+  char               *account;
+  KurirStoreJournalOp op;
+  char               *folder;
+  char               *target;
+  char               *backend_key;
+  gint64              uidvalidity;
+  char               *message_id;
+  KurirMessageFlags   add_flags;
+  KurirMessageFlags   remove_flags;
+  gint64              message;      /* local id, or 0 */
+  gboolean            failed;
+  char               *error;
+  gint64              created;
+} KurirStoreJournalEntry;
+
+void              kurir_store_journal_entry_free (KurirStoreJournalEntry *entry);
 
 #define KURIR_TYPE_STORE (kurir_store_get_type ())
 G_DECLARE_FINAL_TYPE (KurirStore, kurir_store, KURIR, STORE, GObject)
@@ -205,6 +251,35 @@ gboolean      kurir_store_set_flags            (KurirStore        *self,
 gboolean      kurir_store_delete               (KurirStore        *self,
                                                 gint64             id,
                                                 GError           **error);
+gboolean      kurir_store_delete_full          (KurirStore        *self,
+                                                gint64             id,
+                                                KurirStoreDeleteFlags flags,
+                                                GError           **error);
+/* Moves @id into @folder (the same one to only change the key) and gives
+ * it the backend key @key (NULL: none), in one rename. */
+gboolean      kurir_store_move_with_key        (KurirStore        *self,
+                                                gint64             id,
+                                                const char        *folder,
+                                                const char        *key,
+                                                GError           **error);
+/* Replaces the headers of a partial message by the whole message @full:
+ * written durably under a new name, then the partial file removed, then
+ * the row and its full-text entry. Idempotent (TRUE for a complete one). */
+gboolean      kurir_store_complete_message     (KurirStore        *self,
+                                                gint64             id,
+                                                GBytes            *full,
+                                                GError           **error);
+gboolean      kurir_store_complete_batch       (KurirStore        *self,
+                                                const gint64      *ids,
+                                                GBytes * const    *full,
+                                                guint              n,
+                                                GError           **error);
+void          kurir_store_complete_message_async (KurirStore      *self,
+                                                gint64             id,
+                                                GBytes            *full,
+                                                GCancellable      *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer           user_data);
 gboolean      kurir_store_move                 (KurirStore        *self,
                                                 gint64             id,
                                                 const char        *folder,
@@ -251,6 +326,41 @@ gboolean      kurir_store_create_folder        (KurirStore        *self,
 char         *kurir_store_get_folder_dir       (KurirStore        *self,
                                                 const char        *account,
                                                 const char        *folder);
+/* IMAP folder state; 0 is "unknown". */
+gboolean      kurir_store_set_folder_state     (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                gint64             uidvalidity,
+                                                gint64             uidnext,
+                                                gint64             highestmodseq,
+                                                GError           **error);
+KurirStoreFolder *kurir_store_get_folder       (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                GError           **error);
+gboolean      kurir_store_set_folder_role      (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                const char        *role,
+                                                GError           **error);
+gboolean      kurir_store_rename_folder        (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                const char        *new_name,
+                                                GError           **error);
+/* The folder, its files and rows; no deleted_keys entries. */
+gboolean      kurir_store_delete_folder        (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                GError           **error);
+/* Drops the messages of @folder that have a backend key (a UIDVALIDITY
+ * change); those without one (not yet on the server) and the journal
+ * stay. No deleted_keys entries. */
+gboolean      kurir_store_clear_folder         (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                guint             *out_removed,
+                                                GError           **error);
 
 /* What a backend needs. */
 gboolean      kurir_store_has_backend_key      (KurirStore        *self,
@@ -268,6 +378,45 @@ gboolean      kurir_store_forget_deleted_keys  (KurirStore        *self,
 GPtrArray    *kurir_store_list_backend_keys    (KurirStore        *self,
                                                 const char        *account,
                                                 const char        *folder,
+                                                GError           **error);
+/* The message with @key in @folder: its id, or 0 (no error) when none. */
+gint64        kurir_store_lookup_key           (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                const char        *key,
+                                                GError           **error);
+/* Returns: (element-type utf8 KurirStoreKeyState): key → state of every
+ * message of @folder that has a key. */
+GHashTable   *kurir_store_get_folder_keys      (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                GError           **error);
+
+/* The journal's table; kurir-journal.h gives it meaning. */
+gint64        kurir_store_journal_add          (KurirStore        *self,
+                                                const KurirStoreJournalEntry *entry,
+                                                GError           **error);
+/* Returns: (element-type KurirStoreJournalEntry): oldest first; @account
+ * NULL: every account's; with @failed, only the refused ones, else only
+ * the pending ones. */
+GPtrArray    *kurir_store_journal_list         (KurirStore        *self,
+                                                const char        *account,
+                                                gboolean           failed,
+                                                GError           **error);
+gboolean      kurir_store_journal_remove       (KurirStore        *self,
+                                                gint64             id,
+                                                GError           **error);
+gboolean      kurir_store_journal_set_failed   (KurirStore        *self,
+                                                gint64             id,
+                                                const char        *message,
+                                                GError           **error);
+/* A pending edit's message got a new place (a move replayed, a
+ * UIDVALIDITY change): later edits of it follow. */
+gboolean      kurir_store_journal_update_key   (KurirStore        *self,
+                                                gint64             id,
+                                                const char        *folder,
+                                                const char        *key,
+                                                gint64             uidvalidity,
                                                 GError           **error);
 
 /* Rebuilds the index of @account (NULL: all) from its Maildir files,
@@ -303,5 +452,6 @@ gboolean      kurir_store_export_mbox          (KurirStore        *self,
                                                 GError           **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KurirStoreFolder, kurir_store_folder_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KurirStoreJournalEntry, kurir_store_journal_entry_free)
 
 G_END_DECLS

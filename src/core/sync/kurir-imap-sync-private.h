@@ -1,0 +1,68 @@
+/* kurir-imap-sync-private.h: what the IMAP sync and the journal share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "kurir-message.h"
+
+G_BEGIN_DECLS
+
+static const struct {
+  KurirMessageFlags flag;
+  const char       *imap;
+} kurir_sync_imap_flags[] = {
+  { KURIR_MESSAGE_FLAG_SEEN, "\\Seen" },
+  { KURIR_MESSAGE_FLAG_FLAGGED, "\\Flagged" },
+  { KURIR_MESSAGE_FLAG_ANSWERED, "\\Answered" },
+  { KURIR_MESSAGE_FLAG_DRAFT, "\\Draft" },
+  { KURIR_MESSAGE_FLAG_DELETED, "\\Deleted" },
+};
+
+static inline KurirMessageFlags
+kurir_sync_flags_from_imap (const char * const *names)
+{
+  KurirMessageFlags flags = 0;
+
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    for (guint j = 0; j < G_N_ELEMENTS (kurir_sync_imap_flags); j++)
+      if (g_ascii_strcasecmp (names[i], kurir_sync_imap_flags[j].imap) == 0)
+        flags |= kurir_sync_imap_flags[j].flag;
+  return flags;
+}
+
+static inline GStrv
+kurir_sync_flags_to_imap (KurirMessageFlags flags)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (kurir_sync_imap_flags); i++)
+    if (flags & kurir_sync_imap_flags[i].flag)
+      g_strv_builder_add (builder, kurir_sync_imap_flags[i].imap);
+  return g_strv_builder_end (builder);
+}
+
+/* A GAsyncReadyCallback that keeps the result in *user_data. */
+static inline void
+kurir_sync_store_result (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  *slot = g_object_ref (result);
+}
+
+/* Iterates @context until the operation stored its result in *slot. */
+static inline GAsyncResult *
+kurir_sync_wait (GMainContext  *context,
+                 GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (context, TRUE);
+  return *slot;
+}
+
+G_END_DECLS

@@ -1,0 +1,1215 @@
+/* kurir-imap-sync.c: the IMAP workflow of one account
+ *
+ * Every step runs on the sync's own main context (pushed as the thread
+ * default while it runs), waiting for each operation by iterating it, as
+ * kurir-pop3-sync.c does. Order per run: connect, journal replay (so the
+ * server has our edits before we read its state), LIST, then per folder
+ * SELECT and the changes. Folder state (UIDVALIDITY, UIDNEXT,
+ * HIGHESTMODSEQ) is saved only after everything it vouches for is stored,
+ * so an interrupted sync repeats work but never skips any.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kurir-sync"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kurir-imap-error.h"
+#include "kurir-imap-sync.h"
+#include "kurir-imap-sync-private.h"
+
+struct _KurirImapSync
+{
+  GObject          parent_instance;
+
+  KurirAccount    *account;
+  KurirStore      *store;
+  KurirJournal    *journal;
+  char            *password;
+  int              keep_offline;
+  GStrv            ignored;
+  GMainContext    *context;
+  KurirImapClient *client;
+  gboolean         synced;
+  gboolean         dirty;       /* the server announced a change while idling */
+};
+
+enum {
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE (KurirImapSync, kurir_imap_sync, G_TYPE_OBJECT)
+
+/* Messages being fetched into one folder. */
+typedef struct
+{
+  KurirImapSync      *self;
+  const char         *folder;
+  GHashTable         *known;     /* key → KurirStoreKeyState */
+  GPtrArray          *data;      /* GBytes */
+  GPtrArray          *keys;      /* char* */
+  GArray             *meta;      /* KurirStoreNewMessage */
+  GHashTable         *server;    /* uid → flags, from a flags fetch */
+  KurirImapSyncStats *stats;
+  GError             *error;     /* the first store error in a callback */
+} Batch;
+
+/* Helpers */
+
+static GAsyncResult *
+wait_for (KurirImapSync  *self,
+          GAsyncResult  **slot)
+{
+  return kurir_sync_wait (self->context, slot);
+}
+
+static KurirMessageFlags
+flags_from_imap (GStrv names)
+{
+  return kurir_sync_flags_from_imap ((const char * const *) names);
+}
+
+static const char *
+role_from_flags (KurirImapMailboxFlags flags)
+{
+  if (flags & KURIR_IMAP_MAILBOX_SENT)
+    return "sent";
+  if (flags & KURIR_IMAP_MAILBOX_DRAFTS)
+    return "drafts";
+  if (flags & KURIR_IMAP_MAILBOX_TRASH)
+    return "trash";
+  if (flags & KURIR_IMAP_MAILBOX_JUNK)
+    return "junk";
+  if (flags & KURIR_IMAP_MAILBOX_ARCHIVE)
+    return "archive";
+  return NULL;
+}
+
+static char *
+uid_key (guint32 uid)
+{
+  return g_strdup_printf ("%u", uid);
+}
+
+static gint
+compare_uid_desc (gconstpointer a,
+                  gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* "1,3:5,9" of @n UIDs starting at @uids (any order). */
+static char *
+uid_set (const guint32 *uids,
+         guint          n)
+{
+  g_autofree guint32 *sorted = g_memdup2 (uids, n * sizeof (guint32));
+  GString *set = g_string_new (NULL);
+
+  qsort (sorted, n, sizeof (guint32), compare_uid_desc);
+  for (guint i = n; i > 0; i--)
+    {
+      guint32 first = sorted[i - 1], last = first;
+
+      while (i > 1 && sorted[i - 2] == last + 1)
+        last = sorted[--i - 1];
+      if (set->len > 0)
+        g_string_append_c (set, ',');
+      if (first == last)
+        g_string_append_printf (set, "%u", first);
+      else
+        g_string_append_printf (set, "%u:%u", first, last);
+    }
+  return g_string_free (set, FALSE);
+}
+
+static void
+batch_init (Batch              *batch,
+            KurirImapSync      *self,
+            const char         *folder,
+            GHashTable         *known,
+            KurirImapSyncStats *stats)
+{
+  memset (batch, 0, sizeof *batch);
+  batch->self = self;
+  batch->folder = folder;
+  batch->known = known;
+  batch->stats = stats;
+  batch->data = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  batch->keys = g_ptr_array_new_with_free_func (g_free);
+  batch->meta = g_array_new (FALSE, TRUE, sizeof (KurirStoreNewMessage));
+  batch->server = g_hash_table_new (g_direct_hash, g_direct_equal);
+}
+
+static void
+batch_clear (Batch *batch)
+{
+  g_clear_pointer (&batch->data, g_ptr_array_unref);
+  g_clear_pointer (&batch->keys, g_ptr_array_unref);
+  g_clear_pointer (&batch->meta, g_array_unref);
+  g_clear_pointer (&batch->server, g_hash_table_unref);
+  g_clear_error (&batch->error);
+}
+
+static gboolean
+batch_flush (Batch   *batch,
+             GError **error)
+{
+  guint n = batch->data->len;
+  g_autoptr(GArray) ids = NULL;
+
+  if (n == 0)
+    return TRUE;
+  for (guint i = 0; i < n; i++)
+    {
+      KurirStoreNewMessage *m = &g_array_index (batch->meta, KurirStoreNewMessage, i);
+
+      m->data = g_ptr_array_index (batch->data, i);
+      m->backend_key = g_ptr_array_index (batch->keys, i);
+    }
+  if (!kurir_store_add_batch (batch->self->store, kurir_account_get_name (batch->self->account),
+                              batch->folder, (KurirStoreNewMessage *) batch->meta->data, n,
+                              &ids, error))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      KurirStoreKeyState *state = g_new0 (KurirStoreKeyState, 1);
+      KurirStoreNewMessage *m = &g_array_index (batch->meta, KurirStoreNewMessage, i);
+
+      state->id = g_array_index (ids, gint64, i);
+      state->flags = m->flags | (m->full_size > 0 ? KURIR_MESSAGE_FLAG_PARTIAL : 0);
+      g_hash_table_replace (batch->known, g_strdup (g_ptr_array_index (batch->keys, i)), state);
+    }
+  batch->stats->added += n;
+  g_ptr_array_set_size (batch->data, 0);
+  g_ptr_array_set_size (batch->keys, 0);
+  g_array_set_size (batch->meta, 0);
+  return TRUE;
+}
+
+static void
+summary_cb (KurirImapResponse *response,
+            gpointer           user_data)
+{
+  Batch *batch = user_data;
+  g_autoptr(GBytes) header = NULL;
+  g_autoptr(GDateTime) date = NULL;
+  g_auto(GStrv) flags = NULL;
+  g_autofree char *key = NULL;
+  KurirStoreNewMessage meta = { 0 };
+  guint64 size = 0;
+  guint32 uid;
+  gboolean present;
+
+  if (batch->error != NULL || !kurir_imap_response_get_fetch_uid (response, &uid))
+    return;
+  key = uid_key (uid);
+  if (g_hash_table_contains (batch->known, key))
+    return;
+  header = kurir_imap_response_dup_fetch_body (response, "BODY[HEADER]", &present);
+  if (header == NULL)
+    return;   /* a FETCH of flags only (another client's change): not ours */
+  kurir_imap_response_get_fetch_size (response, &size);
+  flags = kurir_imap_response_dup_fetch_flags (response);
+  date = kurir_imap_response_dup_fetch_internaldate (response);
+
+  meta.flags = flags_from_imap (flags);
+  meta.received = date ? g_date_time_to_unix (date) : 0;
+  meta.full_size = (gint64) size;
+  g_ptr_array_add (batch->data, g_steal_pointer (&header));
+  g_ptr_array_add (batch->keys, g_steal_pointer (&key));
+  g_array_append_val (batch->meta, meta);
+  if (batch->data->len >= KURIR_IMAP_SYNC_SUMMARY_BATCH)
+    batch_flush (batch, &batch->error);
+}
+
+static void
+flags_cb (KurirImapResponse *response,
+          gpointer           user_data)
+{
+  Batch *batch = user_data;
+  g_auto(GStrv) flags = NULL;
+  guint32 uid;
+
+  if (!kurir_imap_response_get_fetch_uid (response, &uid))
+    return;
+  flags = kurir_imap_response_dup_fetch_flags (response);
+  if (flags == NULL)
+    return;
+  g_hash_table_insert (batch->server, GUINT_TO_POINTER (uid),
+                       GUINT_TO_POINTER (flags_from_imap (flags) | 0x100));
+}
+
+typedef struct
+{
+  KurirImapSync      *self;
+  GHashTable         *known;
+  KurirImapSyncStats *stats;
+  GError             *error;
+  GArray             *ids;      /* gint64: the batch being filled */
+  GPtrArray          *data;     /* GBytes */
+  GPtrArray          *states;   /* KurirStoreKeyState (borrowed) */
+  gsize               bytes;
+} Bodies;
+
+/* Bodies are completed in batches of this many bytes at most: one flush
+ * and one transaction each. */
+#define BODY_BATCH_BYTES (32 * 1024 * 1024)
+
+static gboolean
+bodies_flush (Bodies  *bodies,
+              GError **error)
+{
+  if (bodies->ids->len == 0)
+    return TRUE;
+  if (!kurir_store_complete_batch (bodies->self->store, (const gint64 *) bodies->ids->data,
+                                   (GBytes * const *) bodies->data->pdata, bodies->ids->len, error))
+    return FALSE;
+  for (guint i = 0; i < bodies->states->len; i++)
+    ((KurirStoreKeyState *) g_ptr_array_index (bodies->states, i))->flags &= ~KURIR_MESSAGE_FLAG_PARTIAL;
+  bodies->stats->bodies += bodies->ids->len;
+  g_array_set_size (bodies->ids, 0);
+  g_ptr_array_set_size (bodies->data, 0);
+  g_ptr_array_set_size (bodies->states, 0);
+  bodies->bytes = 0;
+  return TRUE;
+}
+
+static void
+body_cb (KurirImapResponse *response,
+         gpointer           user_data)
+{
+  Bodies *bodies = user_data;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *key = NULL;
+  KurirStoreKeyState *state;
+  gboolean present;
+  guint32 uid;
+
+  if (bodies->error != NULL || !kurir_imap_response_get_fetch_uid (response, &uid))
+    return;
+  key = uid_key (uid);
+  state = g_hash_table_lookup (bodies->known, key);
+  body = kurir_imap_response_dup_fetch_body (response, "BODY[]", &present);
+  if (state == NULL || body == NULL || !(state->flags & KURIR_MESSAGE_FLAG_PARTIAL))
+    return;
+  g_array_append_val (bodies->ids, state->id);
+  bodies->bytes += g_bytes_get_size (body);
+  g_ptr_array_add (bodies->data, g_steal_pointer (&body));
+  g_ptr_array_add (bodies->states, state);
+  if (bodies->bytes >= BODY_BATCH_BYTES)
+    bodies_flush (bodies, &bodies->error);
+}
+
+static gboolean
+fetch (KurirImapSync       *self,
+       const char          *set,
+       const char          *items,
+       KurirImapFetchFunc   func,
+       gpointer             data,
+       GCancellable        *cancellable,
+       GError             **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  kurir_imap_client_fetch_async (self->client, set, items, 0, FALSE, func, data, NULL,
+                                 cancellable, kurir_sync_store_result, &result);
+  return kurir_imap_client_fetch_finish (self->client, wait_for (self, &result), NULL, NULL, error);
+}
+
+/* Local ids with edits waiting for the server: never removed by a sync. */
+static GHashTable *
+journalled_ids (KurirImapSync *self)
+{
+  GHashTable *ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GPtrArray) entries = kurir_store_journal_list (self->store,
+                                                           kurir_account_get_name (self->account),
+                                                           FALSE, NULL);
+
+  for (guint i = 0; entries != NULL && i < entries->len; i++)
+    {
+      KurirStoreJournalEntry *entry = g_ptr_array_index (entries, i);
+
+      if (entry->message > 0)
+        g_hash_table_add (ids, g_memdup2 (&entry->message, sizeof (gint64)));
+    }
+  return ids;
+}
+
+/* Brings one known message's flags to the server's. */
+static gboolean
+apply_flags (KurirImapSync       *self,
+             KurirStoreKeyState  *state,
+             KurirMessageFlags    server,
+             KurirImapSyncStats  *stats,
+             GError             **error)
+{
+  KurirMessageFlags local = state->flags & KURIR_MESSAGE_FLAGS_ALL;
+
+  server &= KURIR_MESSAGE_FLAGS_ALL;
+  if (local == server)
+    return TRUE;
+  if (!kurir_store_set_flags (self->store, state->id, server & ~local, local & ~server, error))
+    return FALSE;
+  state->flags = (state->flags & ~KURIR_MESSAGE_FLAGS_ALL) | server;
+  stats->changed++;
+  return TRUE;
+}
+
+static gboolean
+remove_known (KurirImapSync       *self,
+              GHashTable          *known,
+              const char          *key,
+              GHashTable          *journalled,
+              KurirImapSyncStats  *stats,
+              GError             **error)
+{
+  KurirStoreKeyState *state = g_hash_table_lookup (known, key);
+
+  if (state == NULL || g_hash_table_contains (journalled, &state->id))
+    return TRUE;
+  if (!kurir_store_delete_full (self->store, state->id, KURIR_STORE_DELETE_FORGET, error))
+    return FALSE;
+  g_hash_table_remove (known, key);
+  stats->removed++;
+  return TRUE;
+}
+
+static gboolean
+keeps_offline (KurirImapSync *self,
+               guint32        exists)
+{
+  int keep = self->keep_offline;
+
+  if (keep < 0)
+    keep = kurir_account_get_keep_offline (self->account);
+  switch (keep)
+    {
+    case KURIR_KEEP_OFFLINE_ALL:
+      return TRUE;
+    case KURIR_KEEP_OFFLINE_NONE:
+      return FALSE;
+    default:
+      return exists < KURIR_IMAP_SYNC_AUTO_OFFLINE_LIMIT;
+    }
+}
+
+/* Summaries of @uids (newest first, in batches), stored as partial. */
+static gboolean
+fetch_summaries (KurirImapSync  *self,
+                 Batch          *batch,
+                 GArray         *uids,
+                 GCancellable   *cancellable,
+                 GError        **error)
+{
+  g_array_sort (uids, compare_uid_desc);
+  for (guint start = 0; start < uids->len; start += KURIR_IMAP_SYNC_SUMMARY_BATCH)
+    {
+      guint n = MIN (KURIR_IMAP_SYNC_SUMMARY_BATCH, uids->len - start);
+      g_autofree char *set = uid_set (&g_array_index (uids, guint32, start), n);
+
+      if (!fetch (self, set, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])",
+                  summary_cb, batch, cancellable, error))
+        return FALSE;
+      if (batch->error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&batch->error));
+          return FALSE;
+        }
+      if (!batch_flush (batch, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+fetch_bodies (KurirImapSync       *self,
+              GHashTable          *known,
+              KurirImapSyncStats  *stats,
+              GCancellable        *cancellable,
+              GError             **error)
+{
+  g_autoptr(GArray) partial = g_array_new (FALSE, FALSE, sizeof (guint32));
+  Bodies bodies = { self, known, stats, NULL };
+  GHashTableIter iter;
+  gpointer key, value;
+  gboolean ok = FALSE;
+
+  g_hash_table_iter_init (&iter, known);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      guint64 uid;
+
+      if ((((KurirStoreKeyState *) value)->flags & KURIR_MESSAGE_FLAG_PARTIAL) &&
+          g_ascii_string_to_unsigned (key, 10, 1, G_MAXUINT32, &uid, NULL))
+        {
+          guint32 u = (guint32) uid;
+
+          g_array_append_val (partial, u);
+        }
+    }
+  g_array_sort (partial, compare_uid_desc);
+  bodies.ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  bodies.data = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  bodies.states = g_ptr_array_new ();
+  for (guint start = 0; start < partial->len; start += KURIR_IMAP_SYNC_BODY_BATCH)
+    {
+      guint n = MIN (KURIR_IMAP_SYNC_BODY_BATCH, partial->len - start);
+      g_autofree char *set = uid_set (&g_array_index (partial, guint32, start), n);
+
+      if (!fetch (self, set, "(UID BODY.PEEK[])", body_cb, &bodies, cancellable, error))
+        goto out;
+      if (bodies.error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&bodies.error));
+          goto out;
+        }
+    }
+  ok = TRUE;
+out:
+  /* What arrived is stored, also when the connection failed. */
+  if (!bodies_flush (&bodies, ok ? error : NULL))
+    ok = FALSE;
+  g_clear_error (&bodies.error);
+  g_array_unref (bodies.ids);
+  g_ptr_array_unref (bodies.data);
+  g_ptr_array_unref (bodies.states);
+  return ok;
+}
+
+static gboolean
+sync_folder (KurirImapSync       *self,
+             const char          *folder,
+             KurirImapSyncStats  *stats,
+             GCancellable        *cancellable,
+             GError             **error)
+{
+  const char *account = kurir_account_get_name (self->account);
+  g_autoptr(KurirStoreFolder) state = NULL;
+  g_autoptr(KurirImapMailbox) mailbox = NULL;
+  g_autoptr(GAsyncResult) selected = NULL;
+  g_autoptr(GHashTable) known = NULL;
+  g_autoptr(GHashTable) journalled = NULL;
+  g_autoptr(GArray) new_uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  gboolean qresync = kurir_imap_client_is_enabled (self->client, "QRESYNC");
+  gboolean ok = FALSE;
+  gint64 uidvalidity, uidnext, modseq;
+  Batch batch;
+
+  state = kurir_store_get_folder (self->store, account, folder, error);
+  if (state == NULL)
+    return FALSE;
+  uidvalidity = state->uidvalidity;
+  uidnext = state->uidnext;
+  modseq = state->highestmodseq;
+
+  kurir_imap_client_select_async (self->client, folder, FALSE,
+                                  qresync ? (guint32) uidvalidity : 0,
+                                  qresync && uidvalidity > 0 ? (guint64) modseq : 0,
+                                  NULL, 0, cancellable, kurir_sync_store_result, &selected);
+  mailbox = kurir_imap_client_select_finish (self->client, wait_for (self, &selected), error);
+  if (mailbox == NULL)
+    return FALSE;
+
+  if (uidvalidity != 0 && mailbox->uidvalidity != uidvalidity)
+    {
+      guint dropped = 0;
+
+      g_debug ("%s: %s has a new UIDVALIDITY (%" G_GINT64_FORMAT " → %u): fetching it again",
+               account, folder, uidvalidity, mailbox->uidvalidity);
+      if (!kurir_store_clear_folder (self->store, account, folder, &dropped, error))
+        return FALSE;
+      stats->removed += dropped;
+      uidnext = 0;
+      modseq = 0;
+    }
+
+  known = kurir_store_get_folder_keys (self->store, account, folder, error);
+  if (known == NULL)
+    return FALSE;
+  journalled = journalled_ids (self);
+  batch_init (&batch, self, folder, known, stats);
+
+  if (qresync && uidnext > 0 && modseq > 0 && mailbox->highestmodseq > 0 &&
+      mailbox->uidvalidity == uidvalidity)
+    {
+      /* Changes came with the SELECT: expunges as VANISHED, flags as FETCH.
+       * The ranges are matched against what is here, never expanded: a
+       * server may say "1:4294967295". */
+      g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+      GHashTableIter iter;
+      gpointer k;
+
+      g_hash_table_iter_init (&iter, known);
+      while (mailbox->vanished->len > 0 && g_hash_table_iter_next (&iter, &k, NULL))
+        {
+          guint64 uid = 0;
+
+          if (!g_ascii_string_to_unsigned (k, 10, 1, G_MAXUINT32, &uid, NULL))
+            continue;
+          for (guint i = 0; i < mailbox->vanished->len; i++)
+            {
+              KurirImapRange *range = &g_array_index (mailbox->vanished, KurirImapRange, i);
+
+              if (uid >= range->first && uid <= range->last)
+                {
+                  g_ptr_array_add (gone, g_strdup (k));
+                  break;
+                }
+            }
+        }
+      for (guint i = 0; i < gone->len; i++)
+        if (!remove_known (self, known, g_ptr_array_index (gone, i), journalled, stats, error))
+          goto out;
+      for (guint i = 0; i < mailbox->fetches->len; i++)
+        {
+          KurirImapResponse *response = g_ptr_array_index (mailbox->fetches, i);
+          g_auto(GStrv) flags = kurir_imap_response_dup_fetch_flags (response);
+          g_autofree char *key = NULL;
+          KurirStoreKeyState *known_state;
+          guint32 uid;
+
+          if (flags == NULL || !kurir_imap_response_get_fetch_uid (response, &uid))
+            continue;
+          key = uid_key (uid);
+          known_state = g_hash_table_lookup (known, key);
+          if (known_state != NULL)
+            {
+              if (!apply_flags (self, known_state, flags_from_imap (flags), stats, error))
+                goto out;
+            }
+          else if (uid >= uidnext)
+            g_array_append_val (new_uids, uid);
+        }
+      if (mailbox->uidnext > uidnext && new_uids->len == 0)
+        {
+          /* New mail without a flag change reported: ask for its UIDs. */
+          g_autofree char *set = g_strdup_printf ("%" G_GINT64_FORMAT ":*", uidnext);
+          GHashTableIter iter;
+          gpointer uid_p, value;
+
+          if (!fetch (self, set, "(UID FLAGS)", flags_cb, &batch, cancellable, error))
+            goto out;
+          g_hash_table_iter_init (&iter, batch.server);
+          while (g_hash_table_iter_next (&iter, &uid_p, &value))
+            {
+              guint32 uid = GPOINTER_TO_UINT (uid_p);
+              g_autofree char *key = uid_key (uid);
+
+              if (uid >= uidnext && !g_hash_table_contains (known, key))
+                g_array_append_val (new_uids, uid);
+            }
+        }
+    }
+  else if (mailbox->exists > 0)
+    {
+      /* Every UID and its flags: new ones, changed ones, gone ones. */
+      GHashTableIter iter;
+      gpointer key, value;
+      g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+
+      if (!fetch (self, "1:*", "(UID FLAGS)", flags_cb, &batch, cancellable, error))
+        goto out;
+      g_hash_table_iter_init (&iter, known);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          guint64 uid = 0;
+          gpointer server;
+
+          g_ascii_string_to_unsigned (key, 10, 1, G_MAXUINT32, &uid, NULL);
+          if (!g_hash_table_lookup_extended (batch.server, GUINT_TO_POINTER ((guint32) uid), NULL, &server))
+            g_ptr_array_add (gone, g_strdup (key));
+          else if (!apply_flags (self, value, GPOINTER_TO_UINT (server) & 0xff, stats, error))
+            goto out;
+        }
+      for (guint i = 0; i < gone->len; i++)
+        if (!remove_known (self, known, g_ptr_array_index (gone, i), journalled, stats, error))
+          goto out;
+      g_hash_table_iter_init (&iter, batch.server);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        {
+          guint32 uid = GPOINTER_TO_UINT (key);
+          g_autofree char *k = uid_key (uid);
+
+          if (!g_hash_table_contains (known, k))
+            g_array_append_val (new_uids, uid);
+        }
+    }
+  else
+    {
+      /* Empty on the server: nothing is left here either. */
+      g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
+      GHashTableIter iter;
+      gpointer k;
+
+      g_hash_table_iter_init (&iter, known);
+      while (g_hash_table_iter_next (&iter, &k, NULL))
+        g_ptr_array_add (all, g_strdup (k));
+      for (guint i = 0; i < all->len; i++)
+        {
+          const char *key = g_ptr_array_index (all, i);
+
+          if (!remove_known (self, known, key, journalled, stats, error))
+            goto out;
+        }
+    }
+
+  if (new_uids->len > 0 && !fetch_summaries (self, &batch, new_uids, cancellable, error))
+    goto out;
+  if (keeps_offline (self, mailbox->exists) &&
+      !fetch_bodies (self, known, stats, cancellable, error))
+    goto out;
+
+  ok = kurir_store_set_folder_state (self->store, account, folder, mailbox->uidvalidity,
+                                     mailbox->uidnext,
+                                     qresync || kurir_imap_client_is_enabled (self->client, "CONDSTORE")
+                                       ? (gint64) mailbox->highestmodseq : 0,
+                                     error);
+out:
+  batch_clear (&batch);
+  return ok;
+}
+
+static gboolean
+ensure_connected (KurirImapSync  *self,
+                  GCancellable   *cancellable,
+                  GError        **error)
+{
+  g_autoptr(KurirConnection) connection = NULL;
+  g_autoptr(GAsyncResult) connected = NULL;
+  g_autoptr(GAsyncResult) authenticated = NULL;
+  g_autoptr(GAsyncResult) enabled = NULL;
+  KurirAccount *account = self->account;
+
+  if (self->client != NULL &&
+      kurir_imap_client_get_state (self->client) >= KURIR_IMAP_CLIENT_STATE_AUTHENTICATED &&
+      kurir_imap_client_get_state (self->client) <= KURIR_IMAP_CLIENT_STATE_SELECTED)
+    return TRUE;
+  g_clear_object (&self->client);
+
+  if (self->password == NULL)
+    {
+      g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_KEYRING,
+                   _("No password is stored for %s on %s; give one with "
+                     "“kurir-cli account set %s --password-stdin”"),
+                   kurir_account_get_user (account), kurir_account_get_host (account),
+                   kurir_account_get_name (account));
+      return FALSE;
+    }
+
+  connection = kurir_connection_new (kurir_account_get_host (account),
+                                     kurir_account_get_port (account),
+                                     kurir_account_get_security (account));
+  if (kurir_account_get_ca_file (account) != NULL &&
+      !kurir_connection_set_ca_file (connection, kurir_account_get_ca_file (account), error))
+    return FALSE;
+
+  self->client = kurir_imap_client_new (connection);
+  kurir_imap_client_set_allow_plaintext (self->client, kurir_account_get_allow_plaintext (account));
+  if (self->ignored != NULL)
+    kurir_imap_client_set_ignored_capabilities (self->client, (const char * const *) self->ignored);
+
+  kurir_imap_client_connect_async (self->client, cancellable, kurir_sync_store_result, &connected);
+  if (!kurir_imap_client_connect_finish (self->client, wait_for (self, &connected), error))
+    return FALSE;
+  kurir_imap_client_authenticate_async (self->client, kurir_account_get_user (account),
+                                        self->password, cancellable, kurir_sync_store_result,
+                                        &authenticated);
+  if (!kurir_imap_client_authenticate_finish (self->client, wait_for (self, &authenticated), error))
+    return FALSE;
+  kurir_imap_client_enable_async (self->client, cancellable, kurir_sync_store_result, &enabled);
+  return kurir_imap_client_enable_finish (self->client, wait_for (self, &enabled), error);
+}
+
+static gboolean
+sync_folders (KurirImapSync       *self,
+              GPtrArray          **out_names,
+              KurirImapSyncStats  *stats,
+              GCancellable        *cancellable,
+              GError             **error)
+{
+  const char *account = kurir_account_get_name (self->account);
+  g_autoptr(GAsyncResult) listed = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GPtrArray) local = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) on_server = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) pending = NULL;
+
+  kurir_imap_client_list_async (self->client, cancellable, kurir_sync_store_result, &listed);
+  entries = kurir_imap_client_list_finish (self->client, wait_for (self, &listed), error);
+  if (entries == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      KurirImapListEntry *entry = g_ptr_array_index (entries, i);
+      const char *role;
+
+      if (entry->name == NULL)
+        {
+          g_debug ("%s: skipping folder %s: %s", account, entry->raw_name,
+                   entry->name_error ? entry->name_error->message : "undecodable name");
+          continue;
+        }
+      g_hash_table_add (on_server, entry->name);
+      if (entry->flags & (KURIR_IMAP_MAILBOX_NOSELECT | KURIR_IMAP_MAILBOX_NONEXISTENT))
+        continue;
+      role = role_from_flags (entry->flags);
+      if (!kurir_store_create_folder (self->store, account, entry->name, NULL, error) ||
+          (role != NULL && !kurir_store_set_folder_role (self->store, account, entry->name,
+                                                         role, error)))
+        return FALSE;
+      g_ptr_array_add (names, g_strdup (entry->name));
+    }
+  stats->folders = names->len;
+
+  /* Folders the server had (a UIDVALIDITY was seen) and has no longer,
+   * unless an edit waiting to be sent makes them. */
+  local = kurir_store_list_folders (self->store, account, error);
+  pending = kurir_store_journal_list (self->store, account, FALSE, error);
+  if (local == NULL || pending == NULL)
+    return FALSE;
+  for (guint i = 0; i < local->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (local, i);
+      gboolean wanted = FALSE;
+
+      if (folder->uidvalidity == 0 || g_hash_table_contains (on_server, folder->name))
+        continue;
+      for (guint j = 0; j < pending->len; j++)
+        {
+          KurirStoreJournalEntry *entry = g_ptr_array_index (pending, j);
+
+          wanted |= g_strcmp0 (entry->target, folder->name) == 0 ||
+                    g_strcmp0 (entry->folder, folder->name) == 0;
+        }
+      if (wanted)
+        continue;
+      g_debug ("%s: folder %s is gone from the server", account, folder->name);
+      if (!kurir_store_delete_folder (self->store, account, folder->name, error))
+        return FALSE;
+    }
+
+  *out_names = g_steal_pointer (&names);
+  return TRUE;
+}
+
+static gboolean
+run_locked (KurirImapSync       *self,
+            KurirImapSyncStats  *stats,
+            GCancellable        *cancellable,
+            GError             **error)
+{
+  KurirJournalStats journal = { 0 };
+  g_autoptr(GPtrArray) names = NULL;
+  gboolean ok;
+
+  if (!ensure_connected (self, cancellable, error))
+    return FALSE;
+
+  ok = kurir_journal_replay (self->journal, self->client, &journal, cancellable, error);
+  stats->edits_sent += journal.sent;
+  stats->edits_refused += journal.refused;
+  if (!ok || !sync_folders (self, &names, stats, cancellable, error))
+    return FALSE;
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (sync_folder (self, g_ptr_array_index (names, i), stats, cancellable, &local_error))
+        continue;
+      /* Deleted by someone else since the LIST: the next sync drops it. */
+      if (g_error_matches (local_error, KURIR_IMAP_ERROR, KURIR_IMAP_ERROR_NONEXISTENT))
+        continue;
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("folder “%s”: "),
+                                  (const char *) g_ptr_array_index (names, i));
+      return FALSE;
+    }
+  self->synced = TRUE;
+  return TRUE;
+}
+
+static void
+changed_cb (KurirImapClient *client,
+            gpointer         unused,
+            gpointer         user_data)
+{
+  KurirImapSync *self = user_data;
+
+  self->dirty = TRUE;
+  if (kurir_imap_client_is_idling (client))
+    kurir_imap_client_idle_stop (client);
+}
+
+static void
+vanished_cb (KurirImapClient *client,
+             gpointer         ranges,
+             gboolean         earlier,
+             gpointer         user_data)
+{
+  changed_cb (client, NULL, user_data);
+}
+
+/* Overrides */
+
+static void
+kurir_imap_sync_dispose (GObject *object)
+{
+  KurirImapSync *self = KURIR_IMAP_SYNC (object);
+
+  if (self->client != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->client, self);
+      kurir_imap_client_close (self->client);
+    }
+  g_clear_object (&self->client);
+  g_clear_object (&self->journal);
+  g_clear_object (&self->store);
+  g_clear_object (&self->account);
+
+  G_OBJECT_CLASS (kurir_imap_sync_parent_class)->dispose (object);
+}
+
+static void
+kurir_imap_sync_finalize (GObject *object)
+{
+  KurirImapSync *self = KURIR_IMAP_SYNC (object);
+
+  if (self->password != NULL)
+    {
+      explicit_bzero (self->password, strlen (self->password));
+      g_free (self->password);
+    }
+  g_main_context_unref (self->context);
+  g_strfreev (self->ignored);
+
+  G_OBJECT_CLASS (kurir_imap_sync_parent_class)->finalize (object);
+}
+
+static void
+kurir_imap_sync_class_init (KurirImapSyncClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = kurir_imap_sync_dispose;
+  object_class->finalize = kurir_imap_sync_finalize;
+
+  /**
+   * KurirImapSync::changed:
+   *
+   * Emitted by kurir_imap_sync_watch(), in its thread, after changes the
+   * server announced were brought into the store.
+   */
+  signals[SIGNAL_CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+kurir_imap_sync_init (KurirImapSync *self)
+{
+  self->keep_offline = -1;
+  self->context = g_main_context_new ();
+}
+
+/* Public API */
+
+KurirImapSync *
+kurir_imap_sync_new (KurirAccount *account,
+                     KurirStore   *store,
+                     const char   *password)
+{
+  KurirImapSync *self;
+
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (KURIR_IS_STORE (store), NULL);
+
+  self = g_object_new (KURIR_TYPE_IMAP_SYNC, NULL);
+  self->account = g_object_ref (account);
+  self->store = g_object_ref (store);
+  self->password = g_strdup (password);
+  self->journal = kurir_journal_new (store, kurir_account_get_name (account));
+  return self;
+}
+
+void
+kurir_imap_sync_set_keep_offline (KurirImapSync *self,
+                                  int            keep)
+{
+  g_return_if_fail (KURIR_IS_IMAP_SYNC (self));
+  self->keep_offline = keep;
+}
+
+void
+kurir_imap_sync_set_ignored_capabilities (KurirImapSync      *self,
+                                          const char * const *capabilities)
+{
+  g_return_if_fail (KURIR_IS_IMAP_SYNC (self));
+
+  g_strfreev (self->ignored);
+  self->ignored = g_strdupv ((char **) capabilities);
+}
+
+KurirImapClient *
+kurir_imap_sync_get_client (KurirImapSync *self)
+{
+  g_return_val_if_fail (KURIR_IS_IMAP_SYNC (self), NULL);
+  return self->client;
+}
+
+gboolean
+kurir_imap_sync_run (KurirImapSync       *self,
+                     KurirImapSyncStats  *out_stats,
+                     GCancellable        *cancellable,
+                     GError             **error)
+{
+  KurirImapSyncStats stats = { 0 };
+  gboolean ok;
+
+  g_return_val_if_fail (KURIR_IS_IMAP_SYNC (self), FALSE);
+
+  g_main_context_push_thread_default (self->context);
+  ok = run_locked (self, &stats, cancellable, error);
+  g_main_context_pop_thread_default (self->context);
+  if (!ok)
+    g_prefix_error (error, _("account “%s”: "), kurir_account_get_name (self->account));
+  if (out_stats != NULL)
+    *out_stats = stats;
+  return ok;
+}
+
+gboolean
+kurir_imap_sync_replay (KurirImapSync      *self,
+                        KurirJournalStats  *out_stats,
+                        GCancellable       *cancellable,
+                        GError            **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (KURIR_IS_IMAP_SYNC (self), FALSE);
+
+  g_main_context_push_thread_default (self->context);
+  ok = ensure_connected (self, cancellable, error) &&
+       kurir_journal_replay (self->journal, self->client, out_stats, cancellable, error);
+  g_main_context_pop_thread_default (self->context);
+  if (!ok)
+    g_prefix_error (error, _("account “%s”: "), kurir_account_get_name (self->account));
+  return ok;
+}
+
+KurirJournal *
+kurir_imap_sync_get_journal (KurirImapSync *self)
+{
+  g_return_val_if_fail (KURIR_IS_IMAP_SYNC (self), NULL);
+  return self->journal;
+}
+
+gboolean
+kurir_imap_sync_watch (KurirImapSync  *self,
+                       GCancellable   *cancellable,
+                       GError        **error)
+{
+  KurirImapSyncStats stats = { 0 };
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (KURIR_IS_IMAP_SYNC (self), FALSE);
+
+  if (!self->synced)
+    {
+      if (!kurir_imap_sync_run (self, &stats, cancellable, error))
+        return FALSE;
+      g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+      memset (&stats, 0, sizeof stats);
+    }
+
+  g_main_context_push_thread_default (self->context);
+  while (ok)
+    {
+      g_autoptr(GAsyncResult) idled = NULL;
+      gulong handlers[4];
+
+      /* INBOX selected and up to date: then wait. */
+      self->dirty = FALSE;
+      ok = ensure_connected (self, cancellable, error) &&
+           sync_folder (self, KURIR_STORE_INBOX, &stats, cancellable, error);
+      if (!ok)
+        break;
+      if (stats.added + stats.changed + stats.removed > 0)
+        {
+          g_debug ("%s: INBOX: %u new, %u changed, %u removed", kurir_account_get_name (self->account),
+                   stats.added, stats.changed, stats.removed);
+          g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+        }
+      memset (&stats, 0, sizeof stats);
+      if (self->dirty)
+        continue;
+
+      handlers[0] = g_signal_connect (self->client, "exists", G_CALLBACK (changed_cb), self);
+      handlers[1] = g_signal_connect (self->client, "expunge", G_CALLBACK (changed_cb), self);
+      handlers[2] = g_signal_connect (self->client, "fetch", G_CALLBACK (changed_cb), self);
+      handlers[3] = g_signal_connect (self->client, "vanished", G_CALLBACK (vanished_cb), self);
+      kurir_imap_client_idle_async (self->client, cancellable, kurir_sync_store_result, &idled);
+      ok = kurir_imap_client_idle_finish (self->client, wait_for (self, &idled), error);
+      for (guint i = 0; i < G_N_ELEMENTS (handlers); i++)
+        g_signal_handler_disconnect (self->client, handlers[i]);
+    }
+  g_main_context_pop_thread_default (self->context);
+  return FALSE;
+}
+
+void
+kurir_imap_sync_close (KurirImapSync *self)
+{
+  g_return_if_fail (KURIR_IS_IMAP_SYNC (self));
+
+  if (self->client != NULL)
+    kurir_imap_client_close (self->client);
+}
+
+gboolean
+kurir_imap_sync_fetch_body (KurirImapSync  *self,
+                            gint64          id,
+                            GCancellable   *cancellable,
+                            GError        **error)
+{
+  g_autoptr(KurirMessage) message = NULL;
+  g_autoptr(GAsyncResult) selected = NULL;
+  g_autoptr(GAsyncResult) fetched = NULL;
+  g_autoptr(KurirImapMailbox) mailbox = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(KurirStoreFolder) folder = NULL;
+  guint64 uid = 0;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KURIR_IS_IMAP_SYNC (self), FALSE);
+
+  message = kurir_store_get_message (self->store, id, error);
+  if (message == NULL)
+    return FALSE;
+  if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_PARTIAL))
+    return TRUE;
+  if (kurir_message_get_backend_key (message) == NULL ||
+      !g_ascii_string_to_unsigned (kurir_message_get_backend_key (message), 10, 1, G_MAXUINT32,
+                                   &uid, NULL))
+    {
+      g_set_error (error, KURIR_SYNC_ERROR, KURIR_SYNC_ERROR_OFFLINE,
+                   _("message %" G_GINT64_FORMAT " is not on the server yet; sync first"), id);
+      return FALSE;
+    }
+  folder = kurir_store_get_folder (self->store, kurir_message_get_account (message),
+                                   kurir_message_get_folder (message), error);
+  if (folder == NULL)
+    return FALSE;
+
+  g_main_context_push_thread_default (self->context);
+  if (!ensure_connected (self, cancellable, error))
+    goto out;
+  kurir_imap_client_select_async (self->client, kurir_message_get_folder (message), TRUE, 0, 0,
+                                  NULL, 0, cancellable, kurir_sync_store_result, &selected);
+  mailbox = kurir_imap_client_select_finish (self->client, wait_for (self, &selected), error);
+  if (mailbox == NULL)
+    goto out;
+  if (folder->uidvalidity != 0 && mailbox->uidvalidity != folder->uidvalidity)
+    {
+      g_set_error (error, KURIR_SYNC_ERROR, KURIR_SYNC_ERROR_OFFLINE,
+                   _("folder “%s” changed on the server; sync it first"), folder->name);
+      goto out;
+    }
+  kurir_imap_client_fetch_body_async (self->client, (guint32) uid, NULL, cancellable,
+                                      kurir_sync_store_result, &fetched);
+  body = kurir_imap_client_fetch_body_finish (self->client, wait_for (self, &fetched), error);
+  if (body == NULL)
+    goto out;
+  ok = kurir_store_complete_message (self->store, id, body, error);
+out:
+  g_main_context_pop_thread_default (self->context);
+  return ok;
+}
+
+typedef struct
+{
+  KurirAccount *account;
+  KurirStore   *store;
+  char         *password;
+} SyncTaskData;
+
+static void
+sync_task_data_free (SyncTaskData *data)
+{
+  g_clear_object (&data->account);
+  g_clear_object (&data->store);
+  if (data->password != NULL)
+    {
+      explicit_bzero (data->password, strlen (data->password));
+      g_free (data->password);
+    }
+  g_free (data);
+}
+
+static void
+sync_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  SyncTaskData *data = task_data;
+  g_autoptr(KurirImapSync) sync = kurir_imap_sync_new (data->account, data->store, data->password);
+  KurirImapSyncStats *stats = g_new0 (KurirImapSyncStats, 1);
+  GError *error = NULL;
+
+  if (!kurir_imap_sync_run (sync, stats, cancellable, &error))
+    {
+      g_free (stats);
+      g_task_return_error (task, error);
+      return;
+    }
+  kurir_imap_sync_close (sync);
+  g_task_return_pointer (task, stats, g_free);
+}
+
+void
+kurir_imap_sync_async (KurirAccount        *account,
+                       KurirStore          *store,
+                       const char          *password,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  SyncTaskData *data = g_new0 (SyncTaskData, 1);
+
+  data->account = g_object_ref (account);
+  data->store = g_object_ref (store);
+  data->password = g_strdup (password);
+  g_task_set_source_tag (task, kurir_imap_sync_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) sync_task_data_free);
+  g_task_run_in_thread (task, sync_thread);
+}
+
+gboolean
+kurir_imap_sync_finish (GAsyncResult        *result,
+                        KurirImapSyncStats  *out_stats,
+                        GError             **error)
+{
+  g_autofree KurirImapSyncStats *stats = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+
+  stats = g_task_propagate_pointer (G_TASK (result), error);
+  if (stats == NULL)
+    return FALSE;
+  if (out_stats != NULL)
+    *out_stats = *stats;
+  return TRUE;
+}
