@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "kurir-net-error.h"
+#include "kurir-net-util.h"
 #include "kurir-pop3-client.h"
 #include "kurir-sasl.h"
 
@@ -164,15 +165,6 @@ command_data_free (CommandData *data)
   g_free (data);
 }
 
-static void
-wipe_string (char **str)
-{
-  if (*str != NULL)
-    {
-      explicit_bzero (*str, strlen (*str));
-      g_clear_pointer (str, g_free);
-    }
-}
 
 static void
 pipeline_free (Pipeline *pipeline)
@@ -201,7 +193,7 @@ op_data_free (OpData *op)
       g_free (op->password);
     }
   g_clear_object (&op->sasl);
-  wipe_string (&op->pending_response);
+  kurir_net_wipe_string (&op->pending_response);
   pipeline_free (op->pipeline);
   g_clear_pointer (&op->uids, g_array_unref);
   g_free (op);
@@ -221,28 +213,6 @@ server_name (KurirPop3Client *self)
   return kurir_connection_get_host (self->connection);
 }
 
-/* The server's words, safe to show: bounded, control characters escaped. */
-static char *
-server_text (const char *text)
-{
-  g_autofree char *shown = NULL;
-
-  if (text == NULL || *text == '\0')
-    return g_strdup ("no reason given");
-  shown = g_strndup (text, SERVER_TEXT_MAX);
-  if (!g_utf8_validate (shown, -1, NULL))
-    {
-      char *valid = g_utf8_make_valid (shown, -1);
-      g_free (shown);
-      shown = valid;
-    }
-  for (char *p = shown; *p; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      *p = ' ';
-  if (strlen (text) > SERVER_TEXT_MAX)
-    return g_strconcat (shown, "...", NULL);
-  return g_steal_pointer (&shown);
-}
 
 /* The response code of an -ERR (RFC 2449): "[CODE] text". */
 static char *
@@ -266,7 +236,7 @@ error_from_reply (KurirPop3Client *self,
                   const char      *what)
 {
   g_autofree char *code = response_code (reply->text);
-  g_autofree char *text = server_text (reply->text);
+  g_autofree char *text = kurir_net_server_text (reply->text, SERVER_TEXT_MAX);
   const char *server = server_name (self);
 
   if (g_strcmp0 (code, "IN-USE") == 0)
@@ -297,7 +267,7 @@ protocol_error (KurirPop3Client *self,
                 const char      *what,
                 const char      *line)
 {
-  g_autofree char *shown = server_text (line);
+  g_autofree char *shown = kurir_net_server_text (line, SERVER_TEXT_MAX);
 
   return g_error_new (KURIR_POP3_ERROR, KURIR_POP3_ERROR_PROTOCOL,
                       "%s broke the POP3 protocol: %s (\"%s\"); "
@@ -583,7 +553,7 @@ take_line (GTask      *task,
   if (self->wire_log)
     {
       /* The connection logs what it reads in chunks; this names the reply. */
-      g_autofree char *shown = server_text (status);
+      g_autofree char *shown = kurir_net_server_text (status, SERVER_TEXT_MAX);
       g_debug ("%s reply: %s", data->line ? data->line : "greeting", shown);
     }
 
@@ -962,7 +932,7 @@ connect_stls_cb (GObject      *source,
     }
   if (!reply->ok)
     {
-      g_autofree char *text = server_text (reply->text);
+      g_autofree char *text = kurir_net_server_text (reply->text, SERVER_TEXT_MAX);
 
       op_return_error (task, g_error_new (KURIR_NET_ERROR, KURIR_NET_ERROR_STARTTLS_REFUSED,
                                           "%s refused to start TLS (%s); nothing was sent "
@@ -1342,7 +1312,7 @@ auth_sasl_start (GTask      *task,
       line = g_strdup_printf ("AUTH %s %s", mechanism, *initial ? initial : "=");
       if (strlen (line) > SASL_IR_MAX_LINE)
         {
-          wipe_string (&line);
+          kurir_net_wipe_string (&line);
           line = g_strdup_printf ("AUTH %s", mechanism);
           op->pending_response = initial;
         }
@@ -1358,7 +1328,7 @@ auth_sasl_start (GTask      *task,
     kurir_connection_write_async (self->connection, wire, strlen (wire), KURIR_WRITE_SENSITIVE,
                                   g_task_get_cancellable (task), auth_sasl_write_cb, task);
     explicit_bzero (wire, strlen (wire));
-    wipe_string (&line);
+    kurir_net_wipe_string (&line);
   }
 }
 
@@ -1409,7 +1379,7 @@ auth_user_cb (GObject      *source,
   line = g_strconcat ("PASS ", op->password, NULL);
   command_async (self, line, "PASS", KURIR_WRITE_SENSITIVE, REPLY_STATUS,
                  g_task_get_cancellable (task), auth_pass_cb, task);
-  wipe_string (&line);
+  kurir_net_wipe_string (&line);
 }
 
 static void

@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "kurir-net-error.h"
+#include "kurir-net-util.h"
 #include "kurir-sasl.h"
 #include "kurir-smtp-client.h"
 
@@ -188,15 +189,6 @@ command_data_free (CommandData *data)
   g_free (data);
 }
 
-static void
-wipe_string (char **str)
-{
-  if (*str != NULL)
-    {
-      explicit_bzero (*str, strlen (*str));
-      g_clear_pointer (str, g_free);
-    }
-}
 
 static void
 recipient_free (KurirSmtpRecipient *recipient)
@@ -228,9 +220,9 @@ static void
 op_data_free (OpData *op)
 {
   g_free (op->username);
-  wipe_string (&op->password);
+  kurir_net_wipe_string (&op->password);
   g_clear_object (&op->sasl);
-  wipe_string (&op->pending_response);
+  kurir_net_wipe_string (&op->pending_response);
   send_data_free (op->send);
   g_free (op);
 }
@@ -243,28 +235,6 @@ server_name (KurirSmtpClient *self)
   return kurir_connection_get_host (self->connection);
 }
 
-/* The server's words, safe to show: bounded, control characters as spaces. */
-static char *
-server_text (const char *text)
-{
-  g_autofree char *shown = NULL;
-  gboolean cut;
-
-  if (text == NULL || *text == '\0')
-    return g_strdup ("no reason given");
-  cut = strlen (text) > SERVER_TEXT_MAX;
-  shown = g_strndup (text, SERVER_TEXT_MAX);
-  if (!g_utf8_validate (shown, -1, NULL))
-    {
-      char *valid = g_utf8_make_valid (shown, -1);
-      g_free (shown);
-      shown = valid;
-    }
-  for (char *p = shown; *p; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      *p = ' ';
-  return cut ? g_strconcat (shown, "...", NULL) : g_steal_pointer (&shown);
-}
 
 /* "550 5.1.1 <x>: User unknown": the code and all lines, bounded. */
 static char *
@@ -283,7 +253,7 @@ reply_text (Reply *reply)
       g_string_append (joined, line);
     }
   {
-    g_autofree char *text = server_text (joined->str);
+    g_autofree char *text = kurir_net_server_text (joined->str, SERVER_TEXT_MAX);
     return g_strdup_printf ("%u %s", reply->code, text);
   }
 }
@@ -293,7 +263,7 @@ protocol_error (KurirSmtpClient *self,
                 const char      *what,
                 const char      *line)
 {
-  g_autofree char *shown = server_text (line);
+  g_autofree char *shown = kurir_net_server_text (line, SERVER_TEXT_MAX);
 
   return g_error_new (KURIR_SMTP_ERROR, KURIR_SMTP_ERROR_PROTOCOL,
                       "%s broke the SMTP protocol: %s (\"%s\"); the connection was closed",
@@ -462,7 +432,7 @@ wire_address (KurirSmtpClient  *self,
         }
       if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || (c == ' ' && !quoted))
         {
-          g_autofree char *shown = server_text (address);
+          g_autofree char *shown = kurir_net_server_text (address, SERVER_TEXT_MAX);
 
           g_set_error (error, KURIR_SMTP_ERROR, KURIR_SMTP_ERROR_INVALID,
                        "The address \"%s\" contains a character that is not allowed "
@@ -479,7 +449,7 @@ wire_address (KurirSmtpClient  *self,
 
   if (!g_utf8_validate (address, -1, NULL))
     {
-      g_autofree char *shown = server_text (address);
+      g_autofree char *shown = kurir_net_server_text (address, SERVER_TEXT_MAX);
 
       g_set_error (error, KURIR_SMTP_ERROR, KURIR_SMTP_ERROR_INVALID,
                    "The address \"%s\" is not valid UTF-8", shown);
@@ -1360,7 +1330,7 @@ auth_reply_cb (GObject      *source,
     }
 
   self->authenticated = TRUE;
-  wipe_string (&op->password);
+  kurir_net_wipe_string (&op->password);
   g_clear_object (&op->sasl);
   g_debug ("Logged in to %s with %s", server_name (self), self->auth_mechanism);
   op_return_boolean (task);
@@ -1410,7 +1380,7 @@ auth_run (GTask *task)
       if (mechanism == NULL)
         {
           g_autofree char *offered = g_strjoinv (" ", self->auth_mechanisms);
-          g_autofree char *shown = server_text (offered);
+          g_autofree char *shown = kurir_net_server_text (offered, SERVER_TEXT_MAX);
 
           error = g_error_new (KURIR_SMTP_ERROR, KURIR_SMTP_ERROR_NOT_SUPPORTED,
                                "%s offers no login mechanism that Kurir supports (it offers %s)",
@@ -1443,7 +1413,7 @@ auth_run (GTask *task)
       line = g_strdup_printf ("AUTH %s %s", self->auth_mechanism, *initial ? initial : "=");
       if (strlen (line) + 2 > AUTH_LINE_MAX)
         {
-          wipe_string (&line);
+          kurir_net_wipe_string (&line);
           line = g_strdup_printf ("AUTH %s", self->auth_mechanism);
           op->pending_response = initial;
         }
@@ -1458,7 +1428,7 @@ auth_run (GTask *task)
 
     op_write (task, wire, strlen (wire), KURIR_WRITE_SENSITIVE, auth_read);
     explicit_bzero (wire, strlen (wire));
-    wipe_string (&line);
+    kurir_net_wipe_string (&line);
   }
 }
 
