@@ -416,7 +416,7 @@ test_cli_add_list_set (void)
 }
 
 static void
-test_cli_version_and_unavailable (void)
+test_cli_version_and_unknown (void)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -434,9 +434,11 @@ test_cli_version_and_unavailable (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  status = kurir_test_run_cli (NULL, &out, &err, "send", "--account", "work", "-", NULL);
-  g_assert_cmpint (status, ==, 69);
-  g_assert_nonnull (strstr (err, "not available yet"));
+  /* A command on an account that does not exist names it, in one line. */
+  status = kurir_test_run_cli (NULL, &out, &err, "sync", "nowhere", NULL);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (err, "nowhere"));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
 }
 
 int
@@ -452,7 +454,7 @@ main (int    argc,
   g_test_add_func ("/account/plaintext-refused", test_plaintext_refused);
   g_test_add_func ("/cli/plaintext-refused", test_cli_plaintext_refused);
   g_test_add_func ("/cli/add-list-set", test_cli_add_list_set);
-  g_test_add_func ("/cli/version-and-unavailable", test_cli_version_and_unavailable);
+  g_test_add_func ("/cli/version-and-unknown", test_cli_version_and_unknown);
 
   return g_test_run ();
 }
