@@ -11,6 +11,7 @@
 
 #include "kurir-cli.h"
 #include "kurir-imap-sync.h"
+#include "kurir-outbox.h"
 #include "kurir-pop3-sync.h"
 #include "kurir-secret.h"
 #include "kurir-store.h"
@@ -107,6 +108,24 @@ sync_imap (KurirAccount  *account,
   return TRUE;
 }
 
+static gboolean
+flush_outbox (KurirAccount  *account,
+              KurirStore    *store,
+              GError       **error)
+{
+  KurirOutboxStats stats = { 0 };
+
+  if (!kurir_outbox_flush_run (account, store, &stats, NULL, error))
+    return FALSE;
+
+  if (stats.sent + stats.waiting + stats.uncertain + stats.failed > 0)
+    /* Translators: the account, then counts of messages in its Outbox */
+    g_print (_("%s: %u sent from the Outbox, %u waiting, %u delivery uncertain, %u refused\n"),
+             kurir_account_get_name (account), stats.sent, stats.waiting,
+             stats.uncertain, stats.failed);
+  return TRUE;
+}
+
 /* Public API */
 
 int
@@ -151,6 +170,14 @@ kurir_cli_sync (int    argc,
     {
       KurirAccount *account = g_ptr_array_index (accounts, i);
       g_autoptr(GError) sync_error = NULL;
+
+      /* The Outbox first: for IMAP accounts, the copies for Sent it files
+       * through the journal are then replayed by the sync. */
+      if (!flush_outbox (account, store, &sync_error))
+        {
+          status = kurir_cli_fail (kurir_account_get_name (account), sync_error);
+          g_clear_error (&sync_error);
+        }
 
       switch (kurir_account_get_protocol (account))
         {

@@ -24,7 +24,7 @@ typedef struct
   const char *summary;
 } Command;
 
-static int not_available (int argc, char **argv);
+static int not_available (int argc, char **argv) G_GNUC_UNUSED;
 
 static const Command commands[] = {
   { "account", kurir_cli_account, N_("Add, change, list and remove accounts") },
@@ -39,7 +39,7 @@ static const Command commands[] = {
   { "reindex", kurir_cli_reindex, N_("Rebuild the mail index from the mail files") },
   { "import", kurir_cli_import, N_("Import an mbox file or a Maildir folder") },
   { "export", kurir_cli_export, N_("Export a folder as an mbox file") },
-  { "send", not_available, N_("Send a prepared message") },
+  { "send", kurir_cli_send, N_("Send a prepared message") },
 };
 
 /* Helpers */
