@@ -34,6 +34,7 @@ struct _KurirConnection
   gsize                 max_line_length;
 
   GTlsDatabase         *ca_database;      /* the account's own anchors, or NULL */
+  GTlsCertificate      *pinned_certificate; /* accepted as is for this host, or NULL */
   GSocketConnectable   *identity;
 
   GSocketConnection    *socket_connection;
@@ -185,6 +186,15 @@ accept_certificate_cb (GTlsConnection       *connection,
 
   g_set_object (&self->peer_certificate, peer_certificate);
   self->peer_certificate_errors = errors;
+
+  /* A certificate the user pinned for this host, port and protocol: only
+   * that exact certificate (same DER bytes) is accepted, nothing else. */
+  if (self->pinned_certificate != NULL &&
+      g_tls_certificate_is_same (self->pinned_certificate, peer_certificate))
+    {
+      g_debug ("%s:%u: accepting the pinned certificate", self->host, self->port);
+      return TRUE;
+    }
 
   database = self->ca_database;
   if (database == NULL)
@@ -573,6 +583,7 @@ kurir_connection_dispose (GObject *object)
   g_clear_object (&self->stream);
   g_clear_object (&self->socket_connection);
   g_clear_object (&self->ca_database);
+  g_clear_object (&self->pinned_certificate);
   g_clear_object (&self->identity);
   g_clear_object (&self->peer_certificate);
 
@@ -694,6 +705,24 @@ kurir_connection_set_ca_file (KurirConnection  *self,
   g_clear_object (&self->ca_database);
   self->ca_database = database;
   return TRUE;
+}
+
+/**
+ * kurir_connection_set_pinned_certificate:
+ *
+ * Accepts exactly @certificate (compared byte for byte) from this server
+ * even when it does not validate, as the user decided for this host, port
+ * and protocol (see kurir-trust.h). Any other certificate that does not
+ * validate is still refused. %NULL removes the pin.
+ */
+void
+kurir_connection_set_pinned_certificate (KurirConnection *self,
+                                         GTlsCertificate *certificate)
+{
+  g_return_if_fail (KURIR_IS_CONNECTION (self));
+  g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
+
+  g_set_object (&self->pinned_certificate, certificate);
 }
 
 void

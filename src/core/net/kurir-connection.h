@@ -36,6 +36,8 @@ KurirConnection     *kurir_connection_new                        (const char    
 gboolean             kurir_connection_set_ca_file                (KurirConnection      *self,
                                                                   const char           *path,
                                                                   GError              **error);
+void                 kurir_connection_set_pinned_certificate     (KurirConnection      *self,
+                                                                  GTlsCertificate      *certificate);
 void                 kurir_connection_set_log_domain             (KurirConnection      *self,
                                                                   const char           *log_domain);
 void                 kurir_connection_set_timeout                (KurirConnection      *self,
