@@ -9,6 +9,8 @@
 #include <glib/gi18n.h>
 
 #include "kurir-application.h"
+#include "kurir-account-preferences.h"
+#include "kurir-setup-window.h"
 #include "kurir-window.h"
 
 struct _KurirApplication
@@ -66,17 +68,59 @@ about_activated_cb (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/* A new main window reads the accounts again, the new one with them. */
+static void
+account_added_cb (KurirSetupWindow *setup,
+                  KurirAccount     *account,
+                  gpointer          user_data)
+{
+  KurirApplication *self = user_data;
+  GtkWindow *old = gtk_window_get_transient_for (GTK_WINDOW (setup));
+  KurirWindow *window = kurir_window_new (GTK_APPLICATION (self));
+  g_autofree char *text = g_strdup_printf (_("Account “%s” added"), kurir_account_get_name (account));
+
+  gtk_window_present (GTK_WINDOW (window));
+  kurir_window_show_toast (window, text);
+  if (old != NULL && KURIR_IS_WINDOW (old))
+    gtk_window_destroy (old);
+}
+
+/* app.account-preferences("NAME"): that account's settings. */
+static void
+account_preferences_activated_cb (GSimpleAction *action,
+                                  GVariant      *parameter,
+                                  gpointer       user_data)
+{
+  KurirApplication *self = KURIR_APPLICATION (user_data);
+  KurirWindow *window = ensure_window (self);
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  KurirAccountPreferences *preferences;
+
+  account = kurir_account_load (g_variant_get_string (parameter, NULL), &error);
+  if (account == NULL)
+    {
+      kurir_window_show_toast (window, error->message);
+      return;
+    }
+  preferences = kurir_account_preferences_new (GTK_WINDOW (window), account);
+  gtk_window_set_application (GTK_WINDOW (preferences), GTK_APPLICATION (self));
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
 static void
 add_account_activated_cb (GSimpleAction *action,
                           GVariant      *parameter,
                           gpointer       user_data)
 {
-  KurirWindow *window = ensure_window (KURIR_APPLICATION (user_data));
+  KurirApplication *self = KURIR_APPLICATION (user_data);
+  KurirWindow *window = ensure_window (self);
+  KurirSetupWindow *setup;
 
   gtk_window_present (GTK_WINDOW (window));
-  kurir_window_show_toast (window,
-                           _("The setup assistant is not ready yet: add an account with "
-                             "“kurir-cli account add”"));
+  setup = kurir_setup_window_new (GTK_APPLICATION (self), GTK_WINDOW (window));
+  g_signal_connect_object (setup, "account-added", G_CALLBACK (account_added_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (setup));
 }
 
 static void
@@ -87,7 +131,7 @@ new_message_activated_cb (GSimpleAction *action,
   KurirWindow *window = ensure_window (KURIR_APPLICATION (user_data));
 
   gtk_window_present (GTK_WINDOW (window));
-  kurir_window_show_toast (window, _("Writing mail is not available yet in this version"));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "compose", g_variant_new_string (""));
 }
 
 static void
@@ -128,8 +172,17 @@ kurir_application_open (GApplication  *application,
                         int            n_files,
                         const char    *hint)
 {
-  /* mailto: links open the composer once it exists; until then, the window. */
-  kurir_application_activate (application);
+  KurirWindow *window = ensure_window (KURIR_APPLICATION (application));
+
+  gtk_window_present (GTK_WINDOW (window));
+  /* mailto: links open the composer, filled in (RFC 6068). */
+  for (int i = 0; i < n_files; i++)
+    if (g_file_has_uri_scheme (files[i], "mailto"))
+      {
+        g_autofree char *uri = g_file_get_uri (files[i]);
+
+        g_action_group_activate_action (G_ACTION_GROUP (window), "compose", g_variant_new_string (uri));
+      }
 }
 
 static int
@@ -165,6 +218,7 @@ kurir_application_startup (GApplication *application)
     { "quit", quit_activated_cb },
     { "about", about_activated_cb },
     { "add-account", add_account_activated_cb },
+    { "account-preferences", account_preferences_activated_cb, "s" },
     { "new-message", new_message_activated_cb },
     { "open-message", open_message_activated_cb, "x" },
     { "show-folder", show_folder_activated_cb, "(ss)" },

@@ -8,10 +8,20 @@
 
 #include <glib/gi18n.h>
 
+#include <string.h>
+
+#include "kurir-imap-sync.h"
+#include "kurir-journal.h"
 #include "kurir-mail-account.h"
 #include "kurir-net-error.h"
 #include "kurir-pop3-sync.h"
 #include "kurir-secret.h"
+
+/* The IDLE watch is restarted after a failure this many seconds later,
+ * doubled each time up to the maximum, and back to the first once a
+ * session worked. */
+#define WATCH_BACKOFF_FIRST 2
+#define WATCH_BACKOFF_MAX   300
 
 struct _KurirMailAccount
 {
@@ -23,7 +33,21 @@ struct _KurirMailAccount
   KurirMailAccountState  state;
   char                  *message;
   gint64                 started;
+
+  /* IMAP */
+  gboolean               watch_wanted;    /* kurir_mail_account_watch() was called */
+  GCancellable          *watch_cancellable;
+  guint                  watch_generation;
+  gboolean               watch_live;      /* the session synced and follows INBOX */
+  gint64                 notify_since;
+  gboolean               replay_running;
+  gboolean               replay_again;    /* edits made while a session was busy */
+  gboolean               sync_after_replay;
+  guint                  pending_edits;
 };
+
+static void start_watch (KurirMailAccount *self);
+static void schedule_replay (KurirMailAccount *self);
 
 enum {
   PROP_0,
@@ -89,6 +113,18 @@ sync_failed (KurirMailAccount *self,
              error->message);
 }
 
+static void
+no_password (KurirMailAccount *self)
+{
+  g_autofree char *text = NULL;
+
+  /* Translators: %s is the account's name */
+  text = g_strdup_printf (_("No password is stored in the keyring for “%s”: set it with “kurir-cli account set %s --password-stdin”"),
+                          kurir_account_get_name (self->account),
+                          kurir_account_get_name (self->account));
+  set_state (self, KURIR_MAIL_ACCOUNT_ERROR, text);
+}
+
 /* Callbacks */
 
 static void
@@ -112,6 +148,34 @@ pop3_synced_cb (GObject      *source,
 }
 
 static void
+imap_synced_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(KurirMailAccount) self = user_data;
+  g_autoptr(GError) error = NULL;
+  KurirImapSyncStats stats = { 0 };
+  gboolean ok;
+
+  g_clear_object (&self->cancellable);
+  ok = kurir_imap_sync_finish (result, &stats, &error);
+  if (!ok)
+    sync_failed (self, error);
+  else
+    {
+      set_state (self, KURIR_MAIL_ACCOUNT_IDLE, NULL);
+      g_signal_emit (self, signals[SYNCED], 0, stats.added, self->started);
+    }
+  /* The watch follows INBOX from here (a failed sync tells why first; the
+   * watch retries it with its backoff). */
+  if (self->watch_wanted && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    start_watch (self);
+  else if (ok && self->replay_again)
+    /* Edits made while it ran. */
+    schedule_replay (self);
+}
+
+static void
 password_found_cb (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
@@ -129,21 +193,489 @@ password_found_cb (GObject      *source,
     }
   if (password == NULL)
     {
-      g_autofree char *text = NULL;
-
       g_clear_object (&self->cancellable);
-      /* Translators: %s is the account's name */
-      text = g_strdup_printf (_("No password is stored in the keyring for “%s”: set it with “kurir-cli account set %s --password-stdin”"),
-                              kurir_account_get_name (self->account),
-                              kurir_account_get_name (self->account));
-      set_state (self, KURIR_MAIL_ACCOUNT_ERROR, text);
+      no_password (self);
       return;
     }
 
   /* The sync copies what it needs; the password leaves memory here. */
-  kurir_pop3_sync_async (self->account, self->store, password, self->cancellable,
-                         pop3_synced_cb, g_object_ref (self));
+  if (kurir_account_get_protocol (self->account) == KURIR_PROTOCOL_IMAP)
+    kurir_imap_sync_async (self->account, self->store, password, self->cancellable,
+                           imap_synced_cb, g_object_ref (self));
+  else
+    kurir_pop3_sync_async (self->account, self->store, password, self->cancellable,
+                           pop3_synced_cb, g_object_ref (self));
   kurir_secret_free (password);
+}
+
+
+/* IMAP: the watch thread */
+
+typedef struct
+{
+  KurirMailAccount *self;
+  KurirAccount     *account;
+  KurirStore       *store;
+  char             *password;
+  GCancellable     *cancellable;
+  GMainContext     *main_context;
+  guint             generation;
+  gboolean          changed;   /* in the current session */
+} WatchData;
+
+static void
+watch_data_free (WatchData *data)
+{
+  g_clear_object (&data->self);
+  g_clear_object (&data->account);
+  g_clear_object (&data->store);
+  kurir_secret_free (data->password);
+  g_clear_object (&data->cancellable);
+  g_clear_pointer (&data->main_context, g_main_context_unref);
+  g_free (data);
+}
+
+typedef enum {
+  WATCH_EVENT_CHANGED,
+  WATCH_EVENT_FAILED,
+} WatchEventKind;
+
+typedef struct
+{
+  KurirMailAccount *self;
+  guint             generation;
+  WatchEventKind    kind;
+  GError           *error;
+} WatchEvent;
+
+static void
+watch_event_free (WatchEvent *event)
+{
+  g_clear_object (&event->self);
+  g_clear_error (&event->error);
+  g_free (event);
+}
+
+/* On the main context. */
+static gboolean
+watch_event_cb (gpointer user_data)
+{
+  WatchEvent *event = user_data;
+  KurirMailAccount *self = event->self;
+  gint64 since;
+
+  if (event->generation != self->watch_generation || self->watch_cancellable == NULL ||
+      g_cancellable_is_cancelled (self->watch_cancellable))
+    return G_SOURCE_REMOVE;
+
+  switch (event->kind)
+    {
+    case WATCH_EVENT_CHANGED:
+      self->watch_live = TRUE;
+      if (self->replay_again && !self->replay_running && self->state != KURIR_MAIL_ACCOUNT_SYNCING)
+        schedule_replay (self);
+      if (self->state != KURIR_MAIL_ACCOUNT_SYNCING)
+        set_state (self, KURIR_MAIL_ACCOUNT_IDLE, NULL);
+      /* The window lists INBOX's newest unread since @since for its
+       * notification: IDLE does not say how many are new. */
+      since = self->notify_since;
+      self->notify_since = g_get_real_time () / G_USEC_PER_SEC;
+      g_signal_emit (self, signals[SYNCED], 0, 50, since);
+      break;
+    case WATCH_EVENT_FAILED:
+      self->watch_live = FALSE;
+      if (self->state != KURIR_MAIL_ACCOUNT_SYNCING)
+        sync_failed (self, event->error);
+      break;
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_event (WatchData      *data,
+            WatchEventKind  kind,
+            const GError   *error)
+{
+  WatchEvent *event = g_new0 (WatchEvent, 1);
+
+  event->self = g_object_ref (data->self);
+  event->generation = data->generation;
+  event->kind = kind;
+  event->error = error ? g_error_copy (error) : NULL;
+  g_main_context_invoke_full (data->main_context, G_PRIORITY_DEFAULT, watch_event_cb, event,
+                              (GDestroyNotify) watch_event_free);
+}
+
+/* In the watch thread. */
+static void
+watch_changed_cb (KurirImapSync *sync,
+                  WatchData     *data)
+{
+  data->changed = TRUE;
+  post_event (data, WATCH_EVENT_CHANGED, NULL);
+}
+
+static gboolean
+set_true_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+cancelled_cb (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits @seconds or until @cancellable is cancelled, whichever comes
+ * first. Returns: FALSE when cancelled. */
+static gboolean
+wait_seconds (guint         seconds,
+              GCancellable *cancellable)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) timeout = g_timeout_source_new_seconds (seconds);
+  g_autoptr(GSource) cancel = g_cancellable_source_new (cancellable);
+  gboolean done = FALSE;
+
+  g_source_set_callback (timeout, set_true_cb, &done, NULL);
+  g_source_set_callback (cancel, G_SOURCE_FUNC (cancelled_cb), &done, NULL);
+  g_source_attach (timeout, context);
+  g_source_attach (cancel, context);
+  while (!done)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timeout);
+  g_source_destroy (cancel);
+  return !g_cancellable_is_cancelled (cancellable);
+}
+
+static gpointer
+watch_thread (gpointer user_data)
+{
+  WatchData *data = user_data;
+  guint backoff = WATCH_BACKOFF_FIRST;
+
+  while (!g_cancellable_is_cancelled (data->cancellable))
+    {
+      g_autoptr(KurirImapSync) sync = kurir_imap_sync_new (data->account, data->store, data->password);
+      g_autoptr(GError) error = NULL;
+
+      data->changed = FALSE;
+      g_signal_connect (sync, "changed", G_CALLBACK (watch_changed_cb), data);
+      kurir_imap_sync_watch (sync, data->cancellable, &error);
+      kurir_imap_sync_close (sync);
+      if (g_cancellable_is_cancelled (data->cancellable))
+        break;
+
+      g_message ("IDLE on INBOX of %s ended: %s; again in %u s", kurir_account_get_name (data->account),
+                 error ? error->message : "?", data->changed ? WATCH_BACKOFF_FIRST : backoff);
+      if (error != NULL)
+        post_event (data, WATCH_EVENT_FAILED, error);
+      /* A session that worked was dropped: come back soon. */
+      if (data->changed)
+        backoff = WATCH_BACKOFF_FIRST;
+      if (!wait_seconds (backoff, data->cancellable))
+        break;
+      backoff = MIN (backoff * 2, WATCH_BACKOFF_MAX);
+    }
+
+  watch_data_free (data);
+  return NULL;
+}
+
+static void
+watch_password_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(KurirMailAccount) self = g_steal_pointer (&((WatchEvent *) user_data)->self);
+  guint generation = ((WatchEvent *) user_data)->generation;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GThread) thread = NULL;
+  WatchData *data;
+  char *password;
+
+  watch_event_free (user_data);
+  password = kurir_secret_lookup_finish (result, &error);
+  /* A lookup of a watch stopped since. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->watch_cancellable == NULL ||
+      generation != self->watch_generation || g_cancellable_is_cancelled (self->watch_cancellable))
+    {
+      kurir_secret_free (password);
+      return;
+    }
+  if (password == NULL)
+    {
+      if (self->state != KURIR_MAIL_ACCOUNT_SYNCING)
+        {
+          if (error != NULL)
+            sync_failed (self, error);
+          else
+            no_password (self);
+        }
+      g_clear_object (&self->watch_cancellable);
+      return;
+    }
+
+  data = g_new0 (WatchData, 1);
+  data->self = g_object_ref (self);
+  data->account = g_object_ref (self->account);
+  data->store = g_object_ref (self->store);
+  data->password = password;
+  data->cancellable = g_object_ref (self->watch_cancellable);
+  data->main_context = g_main_context_ref_thread_default ();
+  data->generation = self->watch_generation;
+  thread = g_thread_new ("kurir-imap-idle", watch_thread, data);
+}
+
+static void
+stop_watch (KurirMailAccount *self)
+{
+  self->watch_generation++;
+  self->watch_live = FALSE;
+  g_cancellable_cancel (self->watch_cancellable);
+  g_clear_object (&self->watch_cancellable);
+}
+
+static void
+start_watch (KurirMailAccount *self)
+{
+  WatchEvent *lookup = g_new0 (WatchEvent, 1);
+
+  stop_watch (self);
+  lookup->self = g_object_ref (self);
+  lookup->generation = self->watch_generation;
+  self->watch_cancellable = g_cancellable_new ();
+  self->notify_since = g_get_real_time () / G_USEC_PER_SEC;
+  kurir_secret_lookup_async (kurir_account_get_name (self->account), KURIR_PROTOCOL_IMAP,
+                             self->watch_cancellable, watch_password_cb, lookup);
+}
+
+/* IMAP: edits and their replay */
+
+typedef enum {
+  EDIT_FLAGS,
+  EDIT_DELETE,
+  EDIT_MOVE,
+} EditKind;
+
+typedef struct
+{
+  EditKind           kind;
+  gint64             id;
+  KurirMessageFlags  add;
+  KurirMessageFlags  remove;
+  char              *folder;
+} EditData;
+
+static void
+edit_data_free (EditData *data)
+{
+  g_free (data->folder);
+  g_free (data);
+}
+
+static void
+edit_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  KurirMailAccount *self = source;
+  EditData *data = task_data;
+  g_autoptr(KurirJournal) journal = kurir_journal_new (self->store, kurir_account_get_name (self->account));
+  GError *error = NULL;
+  gboolean ok = FALSE;
+
+  switch (data->kind)
+    {
+    case EDIT_FLAGS:
+      ok = kurir_journal_set_flags (journal, data->id, data->add, data->remove, &error);
+      break;
+    case EDIT_DELETE:
+      ok = kurir_journal_delete (journal, data->id, &error);
+      break;
+    case EDIT_MOVE:
+      ok = kurir_journal_move (journal, data->id, data->folder, &error);
+      break;
+    }
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+edit_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  KurirMailAccount *self = KURIR_MAIL_ACCOUNT (source);
+  g_autoptr(GTask) outer = user_data;
+  GError *error = NULL;
+
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      schedule_replay (self);
+      g_task_return_boolean (outer, TRUE);
+    }
+  else
+    g_task_return_error (outer, error);
+}
+
+static void
+start_edit (KurirMailAccount    *self,
+            EditData            *data,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
+  GTask *outer = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GTask) inner = g_task_new (self, NULL, edit_done_cb, outer);
+
+  g_task_set_source_tag (outer, kurir_mail_account_edit_finish);
+  /* Once journalled, an edit is not cancelled halfway. */
+  g_task_set_task_data (inner, data, (GDestroyNotify) edit_data_free);
+  g_task_run_in_thread (inner, edit_thread);
+}
+
+typedef struct
+{
+  KurirJournalStats stats;
+  guint             pending;
+  char             *refused;   /* the server's words about the last refusal */
+} ReplayResult;
+
+static void
+replay_result_free (ReplayResult *result)
+{
+  g_free (result->refused);
+  g_free (result);
+}
+
+static void
+replay_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  KurirMailAccount *self = source;
+  g_autoptr(KurirImapSync) sync = kurir_imap_sync_new (self->account, self->store, task_data);
+  ReplayResult *result = g_new0 (ReplayResult, 1);
+  GError *error = NULL;
+
+  if (!kurir_imap_sync_replay (sync, &result->stats, cancellable, &error))
+    {
+      kurir_imap_sync_close (sync);
+      replay_result_free (result);
+      g_task_return_error (task, error);
+      return;
+    }
+  kurir_imap_sync_close (sync);
+  result->pending = kurir_journal_count_pending (kurir_imap_sync_get_journal (sync));
+  if (result->stats.refused > 0)
+    {
+      g_autoptr(GPtrArray) failed = kurir_journal_list_failed (kurir_imap_sync_get_journal (sync), NULL);
+
+      if (failed != NULL && failed->len > 0)
+        {
+          KurirStoreJournalEntry *entry = g_ptr_array_index (failed, failed->len - 1);
+          result->refused = g_strdup (entry->error);
+        }
+    }
+  g_task_return_pointer (task, result, (GDestroyNotify) replay_result_free);
+}
+
+static void
+replayed_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  KurirMailAccount *self = KURIR_MAIL_ACCOUNT (source);
+  g_autoptr(GError) error = NULL;
+  ReplayResult *replayed = g_task_propagate_pointer (G_TASK (result), &error);
+
+  self->replay_running = FALSE;
+  if (self->sync_after_replay)
+    {
+      self->sync_after_replay = FALSE;
+      self->replay_again = FALSE;   /* the sync sends them */
+      kurir_mail_account_sync (self);
+    }
+  if (replayed == NULL)
+    {
+      /* The edits stay journalled: the next sync or edit sends them. */
+      g_message ("Edits of %s not sent yet: %s", kurir_account_get_name (self->account), error->message);
+      if (self->state != KURIR_MAIL_ACCOUNT_SYNCING)
+        sync_failed (self, error);
+      return;
+    }
+
+  self->pending_edits = replayed->pending;
+  if (replayed->stats.refused > 0)
+    {
+      g_autofree char *text = NULL;
+
+      /* Translators: %s is the server's own words */
+      text = g_strdup_printf (_("The server refused a change, which was undone: %s"),
+                              replayed->refused ? replayed->refused : "");
+      set_state (self, KURIR_MAIL_ACCOUNT_ERROR, text);
+      /* The refused edits were undone in the store: show that. */
+      g_signal_emit (self, signals[SYNCED], 0, 0, (gint64) 0);
+    }
+  replay_result_free (replayed);
+  if (self->replay_again)
+    schedule_replay (self);
+}
+
+static void
+replay_password_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(KurirMailAccount) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
+  char *password = kurir_secret_lookup_finish (result, &error);
+
+  if (password == NULL)
+    {
+      self->replay_running = FALSE;
+      if (error != NULL)
+        sync_failed (self, error);
+      else
+        no_password (self);
+      return;
+    }
+  /* Not cancelled with the watch: a replay is short, and a sync started
+   * meanwhile sends the same edits again harmlessly (the journal's steps
+   * are idempotent). */
+  task = g_task_new (self, NULL, replayed_cb, NULL);
+  g_task_set_source_tag (task, schedule_replay);
+  g_task_set_task_data (task, password, (GDestroyNotify) kurir_secret_free);
+  g_task_run_in_thread (task, replay_thread);
+}
+
+/* Sends the journalled edits in the background, one replay at a time. */
+static void
+schedule_replay (KurirMailAccount *self)
+{
+  /* One session sends the journal at a time: two replaying the same
+   * edits would see each other's moves as refusals. A sync replays first
+   * thing, and so does the watch's first sync: wait for them. */
+  if (self->replay_running || self->state == KURIR_MAIL_ACCOUNT_SYNCING ||
+      (self->watch_cancellable != NULL && !self->watch_live))
+    {
+      self->replay_again = TRUE;
+      return;
+    }
+  self->replay_running = TRUE;
+  self->replay_again = FALSE;
+  kurir_secret_lookup_async (kurir_account_get_name (self->account), KURIR_PROTOCOL_IMAP,
+                             NULL, replay_password_cb, g_object_ref (self));
 }
 
 /* Overrides */
@@ -176,6 +708,7 @@ kurir_mail_account_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  stop_watch (self);
   g_clear_object (&self->account);
   g_clear_object (&self->store);
 
@@ -232,8 +765,6 @@ kurir_mail_account_new (KurirAccount *account,
   self = g_object_new (KURIR_TYPE_MAIL_ACCOUNT, NULL);
   self->account = g_object_ref (account);
   self->store = g_object_ref (store);
-  if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_IMAP)
-    set_state (self, KURIR_MAIL_ACCOUNT_UNSUPPORTED, _("IMAP sync comes in a later version"));
   return self;
 }
 
@@ -269,7 +800,8 @@ gboolean
 kurir_mail_account_can_sync (KurirMailAccount *self)
 {
   g_return_val_if_fail (KURIR_IS_MAIL_ACCOUNT (self), FALSE);
-  return kurir_account_get_protocol (self->account) == KURIR_PROTOCOL_POP3;
+  return kurir_account_get_protocol (self->account) == KURIR_PROTOCOL_POP3 ||
+         kurir_account_get_protocol (self->account) == KURIR_PROTOCOL_IMAP;
 }
 
 void
@@ -279,11 +811,19 @@ kurir_mail_account_sync (KurirMailAccount *self)
 
   if (!kurir_mail_account_can_sync (self) || self->state == KURIR_MAIL_ACCOUNT_SYNCING)
     return;
+  if (self->replay_running)
+    {
+      self->sync_after_replay = TRUE;
+      return;
+    }
 
+  /* One session at a time: the watch starts again after the sync. */
+  stop_watch (self);
   self->cancellable = g_cancellable_new ();
   self->started = g_get_real_time () / G_USEC_PER_SEC;
   set_state (self, KURIR_MAIL_ACCOUNT_SYNCING, NULL);
-  kurir_secret_lookup_async (kurir_account_get_name (self->account), KURIR_PROTOCOL_POP3,
+  kurir_secret_lookup_async (kurir_account_get_name (self->account),
+                             kurir_account_get_protocol (self->account),
                              self->cancellable, password_found_cb, g_object_ref (self));
 }
 
@@ -292,4 +832,101 @@ kurir_mail_account_cancel (KurirMailAccount *self)
 {
   g_return_if_fail (KURIR_IS_MAIL_ACCOUNT (self));
   g_cancellable_cancel (self->cancellable);
+  self->watch_wanted = FALSE;
+  stop_watch (self);
+}
+
+void
+kurir_mail_account_watch (KurirMailAccount *self)
+{
+  g_return_if_fail (KURIR_IS_MAIL_ACCOUNT (self));
+
+  if (kurir_account_get_protocol (self->account) != KURIR_PROTOCOL_IMAP || self->watch_wanted)
+    return;
+  self->watch_wanted = TRUE;
+  /* A running sync starts it when done. */
+  if (self->state != KURIR_MAIL_ACCOUNT_SYNCING)
+    start_watch (self);
+}
+
+gboolean
+kurir_mail_account_get_watching (KurirMailAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_MAIL_ACCOUNT (self), FALSE);
+  return self->watch_live;
+}
+
+gboolean
+kurir_mail_account_get_journalled (KurirMailAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_MAIL_ACCOUNT (self), FALSE);
+  return kurir_account_get_protocol (self->account) == KURIR_PROTOCOL_IMAP;
+}
+
+void
+kurir_mail_account_set_flags_async (KurirMailAccount    *self,
+                                    gint64               id,
+                                    KurirMessageFlags    add,
+                                    KurirMessageFlags    remove,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  EditData *data = g_new0 (EditData, 1);
+
+  g_return_if_fail (KURIR_IS_MAIL_ACCOUNT (self));
+  data->kind = EDIT_FLAGS;
+  data->id = id;
+  data->add = add;
+  data->remove = remove;
+  start_edit (self, data, cancellable, callback, user_data);
+}
+
+void
+kurir_mail_account_delete_async (KurirMailAccount    *self,
+                                 gint64               id,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  EditData *data = g_new0 (EditData, 1);
+
+  g_return_if_fail (KURIR_IS_MAIL_ACCOUNT (self));
+  data->kind = EDIT_DELETE;
+  data->id = id;
+  start_edit (self, data, cancellable, callback, user_data);
+}
+
+void
+kurir_mail_account_move_async (KurirMailAccount    *self,
+                               gint64               id,
+                               const char          *folder,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  EditData *data = g_new0 (EditData, 1);
+
+  g_return_if_fail (KURIR_IS_MAIL_ACCOUNT (self));
+  g_return_if_fail (folder != NULL);
+  data->kind = EDIT_MOVE;
+  data->id = id;
+  data->folder = g_strdup (folder);
+  start_edit (self, data, cancellable, callback, user_data);
+}
+
+gboolean
+kurir_mail_account_edit_finish (KurirMailAccount  *self,
+                                GAsyncResult      *result,
+                                GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+guint
+kurir_mail_account_get_pending_edits (KurirMailAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_MAIL_ACCOUNT (self), 0);
+  return self->pending_edits;
 }

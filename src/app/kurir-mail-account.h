@@ -3,8 +3,12 @@
  *
  * The window shows the state and calls kurir_mail_account_sync(); how an
  * account syncs depends on its protocol. POP3 runs kurir_pop3_sync_async();
- * IMAP plugs in here once the IMAP sync exists (until then its state is
- * UNSUPPORTED with a message saying so); local accounts have nothing to sync.
+ * IMAP runs kurir_imap_sync_async(), and kurir_mail_account_watch() keeps
+ * an IDLE session on INBOX in a worker thread of its own (restarted with a
+ * backoff when the connection drops), emitting ::synced on every change.
+ * Edits of IMAP mail go through the account's KurirJournal (in a worker
+ * thread) and are replayed on the server in the background. Local
+ * accounts have nothing to sync.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -39,6 +43,42 @@ gboolean               kurir_mail_account_can_sync    (KurirMailAccount *self);
 /* Starts a sync unless one runs. Emits ::synced (guint n_new, gint64
  * started, Unix time) when it worked; the state says how it ended. */
 void                   kurir_mail_account_sync        (KurirMailAccount *self);
+/* Cancels the running sync and the watch. */
 void                   kurir_mail_account_cancel      (KurirMailAccount *self);
+
+/* IMAP: keeps an IDLE session on INBOX until kurir_mail_account_cancel()
+ * (or the last reference goes); nothing for other protocols. */
+void                   kurir_mail_account_watch       (KurirMailAccount *self);
+/* Whether an IDLE session is up: it synced and follows INBOX. */
+gboolean               kurir_mail_account_get_watching (KurirMailAccount *self);
+/* Whether edits go through the journal (IMAP). */
+gboolean               kurir_mail_account_get_journalled (KurirMailAccount *self);
+
+/* Edits of an IMAP account's mail: journalled and applied to the store in
+ * a worker thread (so they show at once), then replayed on the server in
+ * the background. Finish with kurir_mail_account_edit_finish(). */
+void                   kurir_mail_account_set_flags_async (KurirMailAccount   *self,
+                                                       gint64              id,
+                                                       KurirMessageFlags   add,
+                                                       KurirMessageFlags   remove,
+                                                       GCancellable       *cancellable,
+                                                       GAsyncReadyCallback callback,
+                                                       gpointer            user_data);
+void                   kurir_mail_account_delete_async (KurirMailAccount   *self,
+                                                       gint64              id,
+                                                       GCancellable       *cancellable,
+                                                       GAsyncReadyCallback callback,
+                                                       gpointer            user_data);
+void                   kurir_mail_account_move_async  (KurirMailAccount   *self,
+                                                       gint64              id,
+                                                       const char         *folder,
+                                                       GCancellable       *cancellable,
+                                                       GAsyncReadyCallback callback,
+                                                       gpointer            user_data);
+gboolean               kurir_mail_account_edit_finish (KurirMailAccount   *self,
+                                                       GAsyncResult       *result,
+                                                       GError            **error);
+/* Edits journalled but not replayed yet (the last count seen). */
+guint                  kurir_mail_account_get_pending_edits (KurirMailAccount *self);
 
 G_END_DECLS

@@ -17,6 +17,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "kurir-message-list-model.h"
 
 #define REFRESH_PREFIX_MAX 2000  /* loaded rows from the top compared on refresh */
@@ -187,8 +189,14 @@ insert_rows (KurirMessageListModel *self,
              guint                  position,
              guint                  n)
 {
-  for (guint k = 0; k < n; k++)
-    g_ptr_array_insert (self->items, position, NULL);
+  guint old_len = self->items->len;
+
+  /* In one move: one insertion at a time is quadratic, and the first
+   * load inserts every row (seconds at 100,000). */
+  g_ptr_array_set_size (self->items, old_len + n);
+  memmove (&self->items->pdata[position + n], &self->items->pdata[position],
+           (old_len - position) * sizeof (gpointer));
+  memset (&self->items->pdata[position], 0, n * sizeof (gpointer));
 }
 
 static void

@@ -21,6 +21,7 @@
 #include "kurir-account.h"
 #include "kurir-mail-account.h"
 #include "kurir-message-row.h"
+#include "kurir-composer.h"
 #include "kurir-message-window.h"
 #include "kurir-window.h"
 
@@ -52,6 +53,7 @@ struct _KurirWindow
   guint                  check_source;
   guint                  timing_tick;
   gboolean               timing_reported;
+  gboolean               folders_after_list;
 
   /* Template widgets */
   AdwToastOverlay       *toast_overlay;
@@ -76,6 +78,13 @@ struct _KurirWindow
 G_DEFINE_FINAL_TYPE (KurirWindow, kurir_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void load_folders (KurirWindow *self);
+typedef struct
+{
+  KurirWindow  *self;
+  KurirMessage *message;
+  char         *action;
+} ComposeData;
+static void compose_raw_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void show_list (KurirWindow *self, const char *account, const char *folder, const char *query);
 
 /* Helpers */
@@ -100,6 +109,14 @@ ms_since_process_start (void)
     return -1;
   return (gint64) now.tv_sec * 1000 + now.tv_nsec / 1000000 -
          (gint64) (start_ticks * 1000 / (unsigned long long) sysconf (_SC_CLK_TCK));
+}
+
+/* With KURIR_DEBUG_TIMING=1: when each step of the start-up ended. */
+static void
+timing_mark (const char *what)
+{
+  if (g_strcmp0 (g_getenv ("KURIR_DEBUG_TIMING"), "1") == 0)
+    g_printerr ("timing %s %" G_GINT64_FORMAT "\n", what, ms_since_process_start ());
 }
 
 static KurirMailAccount *
@@ -224,6 +241,10 @@ update_actions (KurirWindow *self)
   set_action_enabled (self, "move-to", any);
   set_action_enabled (self, "open-in-window", messages->len == 1);
   set_action_enabled (self, "view-source", messages->len == 1);
+  set_action_enabled (self, "reply", messages->len == 1);
+  set_action_enabled (self, "reply-all", messages->len == 1);
+  set_action_enabled (self, "forward", messages->len == 1);
+  set_action_enabled (self, "forward-attachment", messages->len == 1);
   set_action_enabled (self, "next-message", n > 0 && (position == G_MAXUINT || position + 1 < n));
   set_action_enabled (self, "previous-message", n > 0 && position != G_MAXUINT && position > 0);
 
@@ -315,6 +336,49 @@ refresh_after_change (KurirWindow *self)
 
 static void change_done_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
+/* The account whose edits go through the journal (IMAP), or NULL. */
+static KurirMailAccount *
+find_journalled (KurirWindow  *self,
+                 KurirMessage *message)
+{
+  KurirMailAccount *account = find_account (self, kurir_message_get_account (message));
+
+  return account != NULL && kurir_mail_account_get_journalled (account) ? account : NULL;
+}
+
+static void
+change_flags (KurirWindow       *self,
+              KurirMessage      *message,
+              KurirMessageFlags  add,
+              KurirMessageFlags  remove)
+{
+  KurirMailAccount *account = find_journalled (self, message);
+
+  self->changes_pending++;
+  if (account != NULL)
+    kurir_mail_account_set_flags_async (account, kurir_message_get_id (message), add, remove,
+                                        self->cancellable, change_done_cb, g_object_ref (self));
+  else
+    kurir_store_set_flags_async (self->store, kurir_message_get_id (message), add, remove,
+                                 self->cancellable, change_done_cb, g_object_ref (self));
+}
+
+static void
+move_message (KurirWindow  *self,
+              KurirMessage *message,
+              const char   *folder)
+{
+  KurirMailAccount *account = find_journalled (self, message);
+
+  self->changes_pending++;
+  if (account != NULL)
+    kurir_mail_account_move_async (account, kurir_message_get_id (message), folder,
+                                   self->cancellable, change_done_cb, g_object_ref (self));
+  else
+    kurir_store_move_async (self->store, kurir_message_get_id (message), folder,
+                            self->cancellable, change_done_cb, g_object_ref (self));
+}
+
 static void
 set_flags_on_selected (KurirWindow       *self,
                        KurirMessageFlags  add,
@@ -329,9 +393,7 @@ set_flags_on_selected (KurirWindow       *self,
 
       if ((flags & add) == add && (flags & remove) == 0)
         continue;
-      self->changes_pending++;
-      kurir_store_set_flags_async (self->store, kurir_message_get_id (message), add, remove,
-                                   self->cancellable, change_done_cb, g_object_ref (self));
+      change_flags (self, message, add, remove);
     }
 }
 
@@ -376,11 +438,7 @@ show_selected_message (KurirWindow *self)
 
   kurir_reader_set_message (self->reader, message);
   if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_SEEN))
-    {
-      self->changes_pending++;
-      kurir_store_set_flags_async (self->store, kurir_message_get_id (message), KURIR_MESSAGE_FLAG_SEEN, 0,
-                                   self->cancellable, change_done_cb, g_object_ref (self));
-    }
+    change_flags (self, message, KURIR_MESSAGE_FLAG_SEEN, 0);
 }
 
 static void
@@ -426,7 +484,14 @@ change_done_cb (GObject      *source,
   g_autoptr(KurirWindow) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!kurir_store_change_finish (KURIR_STORE (source), result, &error))
+  gboolean ok;
+
+  /* An IMAP account's edits went through its journal. */
+  if (KURIR_IS_MAIL_ACCOUNT (source))
+    ok = kurir_mail_account_edit_finish (KURIR_MAIL_ACCOUNT (source), result, &error);
+  else
+    ok = kurir_store_change_finish (KURIR_STORE (source), result, &error);
+  if (!ok)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
@@ -540,6 +605,7 @@ folders_loaded_cb (GObject      *source,
   GPtrArray *folders;
 
   folders = kurir_store_list_folders_finish (KURIR_STORE (source), result, &error);
+  timing_mark ("folders-listed");
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   self->folders_loading = FALSE;
@@ -589,6 +655,15 @@ model_changed_cb (KurirWindow *self)
 static void
 model_loading_cb (KurirWindow *self)
 {
+  /* The model going away as the window closes. */
+  if (self->model == NULL)
+    return;
+  timing_mark (kurir_message_list_model_get_loading (self->model) ? "list-loading" : "list-loaded");
+  if (self->folders_after_list && !kurir_message_list_model_get_loading (self->model))
+    {
+      self->folders_after_list = FALSE;
+      load_folders (self);
+    }
   update_list_page (self);
   /* Once the list shows the result of every change made. */
   if (!kurir_message_list_model_get_loading (self->model) && self->changes_pending == 0 &&
@@ -636,8 +711,28 @@ list_activated_cb (GtkListView *view,
   g_autoptr(KurirMessageItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), position);
   KurirMessage *message = item ? kurir_message_item_get_message (item) : NULL;
 
-  if (message != NULL)
-    kurir_window_open_message (self, kurir_message_get_id (message));
+  if (message == NULL)
+    return;
+  /* A draft opens in the composer, to be continued. */
+  for (guint i = 0; self->folders != NULL && i < self->folders->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (self->folders, i);
+
+      if (g_strcmp0 (folder->role, "drafts") == 0 &&
+          g_strcmp0 (folder->account, kurir_message_get_account (message)) == 0 &&
+          g_strcmp0 (folder->name, kurir_message_get_folder (message)) == 0)
+        {
+          ComposeData *data = g_new0 (ComposeData, 1);
+
+          data->self = g_object_ref (self);
+          data->message = g_object_ref (message);
+          data->action = g_strdup ("open-draft");
+          kurir_store_get_raw_async (self->store, kurir_message_get_id (message), self->cancellable,
+                                     compose_raw_cb, data);
+          return;
+        }
+    }
+  kurir_window_open_message (self, kurir_message_get_id (message));
 }
 
 static void
@@ -708,6 +803,9 @@ search_mode_cb (KurirWindow *self)
 static void
 show_accounts (KurirWindow *self)
 {
+  /* Their syncs and IDLE sessions end with them. */
+  for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
+    kurir_mail_account_cancel (g_ptr_array_index (self->accounts, i));
   g_clear_pointer (&self->accounts, g_ptr_array_unref);
   self->accounts = g_ptr_array_new_with_free_func (g_object_unref);
 
@@ -733,10 +831,21 @@ show_accounts (KurirWindow *self)
     }
 
   gtk_stack_set_visible_child_name (self->stack, "accounts");
-  load_folders (self);
+  /* All Inboxes first: its count and first page go to the store before
+   * the folders' unread counts, which take longer with much mail (the
+   * store runs one call at a time). */
+  if (self->model == NULL)
+    show_list (self, NULL, NULL, NULL);
+  if (self->model != NULL && kurir_message_list_model_get_loading (self->model))
+    self->folders_after_list = TRUE;
+  else
+    load_folders (self);
   start_check_timer (self);
   if (self->settings == NULL || g_settings_get_boolean (self->settings, "check-on-startup"))
     sync_all (self);
+  /* IMAP accounts follow INBOX with IDLE while the window is open. */
+  for (guint i = 0; i < self->accounts->len; i++)
+    kurir_mail_account_watch (g_ptr_array_index (self->accounts, i));
 }
 
 static void
@@ -763,6 +872,7 @@ accounts_loaded_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   self->loaded_accounts = kurir_account_load_all_finish (result, &error);
+  timing_mark ("accounts-loaded");
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (self->loaded_accounts == NULL && self->load_error == NULL)
@@ -779,6 +889,7 @@ store_opened_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   self->store = kurir_store_open_finish (result, &error);
+  timing_mark ("store-opened");
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (self->store == NULL && self->load_error == NULL)
@@ -809,15 +920,25 @@ delete_activated_cb (GSimpleAction *action,
     {
       KurirMessage *message = g_ptr_array_index (messages, i);
       KurirStoreFolder *trash = find_folder_with_role (self, kurir_message_get_account (message), "trash");
+      KurirMailAccount *account = find_journalled (self, message);
 
-      self->changes_pending++;
+      /* The journal knows the account's Trash. */
+      if (account != NULL)
+        {
+          self->changes_pending++;
+          kurir_mail_account_delete_async (account, kurir_message_get_id (message), self->cancellable,
+                                           change_done_cb, g_object_ref (self));
+          continue;
+        }
       /* To the Trash, unless it is there already or there is none. */
       if (trash != NULL && g_strcmp0 (trash->name, kurir_message_get_folder (message)) != 0)
-        kurir_store_move_async (self->store, kurir_message_get_id (message), trash->name,
-                                self->cancellable, change_done_cb, g_object_ref (self));
+        move_message (self, message, trash->name);
       else
-        kurir_store_delete_async (self->store, kurir_message_get_id (message),
-                                  self->cancellable, change_done_cb, g_object_ref (self));
+        {
+          self->changes_pending++;
+          kurir_store_delete_async (self->store, kurir_message_get_id (message),
+                                    self->cancellable, change_done_cb, g_object_ref (self));
+        }
     }
 }
 
@@ -887,9 +1008,7 @@ move_to_activated_cb (GSimpleAction *action,
 
       if (g_strcmp0 (kurir_message_get_folder (message), folder) == 0)
         continue;
-      self->changes_pending++;
-      kurir_store_move_async (self->store, kurir_message_get_id (message), folder,
-                              self->cancellable, change_done_cb, g_object_ref (self));
+      move_message (self, message, folder);
     }
 }
 
@@ -982,11 +1101,140 @@ view_source_activated_cb (GSimpleAction *action,
 }
 
 static void
+composer_sent_cb (KurirComposer *composer,
+                  gboolean       delivered,
+                  const char    *text,
+                  gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+
+  kurir_window_show_toast (self, text);
+  refresh_after_change (self);
+}
+
+/* A composer with every account as an identity; @message's own first. */
+static KurirComposer *
+new_composer (KurirWindow  *self,
+              KurirMessage *message)
+{
+  g_autoptr(GPtrArray) identities = g_ptr_array_new_with_free_func (g_object_unref);
+  KurirMailAccount *chosen = message != NULL ? find_account (self, kurir_message_get_account (message)) : NULL;
+  KurirComposer *composer;
+
+  for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
+    g_ptr_array_add (identities,
+                     g_object_ref (kurir_mail_account_get_account (g_ptr_array_index (self->accounts, i))));
+  composer = kurir_composer_new (gtk_window_get_application (GTK_WINDOW (self)), self->store, identities,
+                                 chosen != NULL ? kurir_mail_account_get_account (chosen) : NULL);
+  g_signal_connect_object (composer, "sent", G_CALLBACK (composer_sent_cb), self, 0);
+  return composer;
+}
+
+static void
+compose_raw_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ComposeData *data = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) raw = kurir_store_get_raw_finish (KURIR_STORE (source), result, &error);
+
+  if (raw == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kurir_window_show_toast (data->self, error->message);
+    }
+  else
+    {
+      KurirComposer *composer = new_composer (data->self, data->message);
+
+      if (g_str_equal (data->action, "reply"))
+        kurir_composer_start_reply (composer, raw, FALSE);
+      else if (g_str_equal (data->action, "reply-all"))
+        kurir_composer_start_reply (composer, raw, TRUE);
+      else if (g_str_equal (data->action, "forward-attachment"))
+        kurir_composer_start_forward (composer, raw, KURIR_FORWARD_ATTACHMENT);
+      else if (g_str_equal (data->action, "open-draft"))
+        kurir_composer_open_draft (composer, kurir_message_get_id (data->message), raw);
+      else
+        kurir_composer_start_forward (composer, raw, KURIR_FORWARD_INLINE);
+      gtk_window_present (GTK_WINDOW (composer));
+    }
+  g_object_unref (data->self);
+  g_object_unref (data->message);
+  g_free (data->action);
+  g_free (data);
+}
+
+static gboolean compose_when_ready_cb (gpointer user_data);
+
+static void
 compose_activated_cb (GSimpleAction *action,
                       GVariant      *parameter,
                       gpointer       user_data)
 {
-  kurir_window_show_toast (user_data, _("Writing mail comes in a later version"));
+  KurirWindow *self = user_data;
+  const char *name = g_action_get_name (G_ACTION (action));
+  g_autoptr(GPtrArray) messages = NULL;
+  KurirMessage *message;
+  ComposeData *data;
+
+  if (self->store == NULL)
+    {
+      /* Still loading: again in a moment (an app.new-message or a mailto:
+       * link may come before the store is open). */
+      if (g_str_equal (name, "compose"))
+        {
+          g_object_set_data_full (G_OBJECT (self), "kurir-pending-compose",
+                                  g_variant_dup_string (parameter, NULL), g_free);
+          g_timeout_add (100, compose_when_ready_cb, g_object_ref (self));
+        }
+      return;
+    }
+  if (g_str_equal (name, "compose"))
+    {
+      KurirComposer *composer = new_composer (self, NULL);
+      const char *uri = g_variant_get_string (parameter, NULL);
+
+      if (*uri != '\0')
+        kurir_composer_fill_mailto (composer, uri);
+      gtk_window_present (GTK_WINDOW (composer));
+      return;
+    }
+
+  message = kurir_reader_get_message (self->reader);
+  if (message == NULL)
+    {
+      messages = get_selected_messages (self);
+      message = messages->len == 1 ? g_ptr_array_index (messages, 0) : NULL;
+    }
+  if (message == NULL)
+    return;
+  data = g_new0 (ComposeData, 1);
+  data->self = g_object_ref (self);
+  data->message = g_object_ref (message);
+  data->action = g_strdup (name);
+  kurir_store_get_raw_async (self->store, kurir_message_get_id (message), self->cancellable,
+                             compose_raw_cb, data);
+}
+
+static gboolean
+compose_when_ready_cb (gpointer user_data)
+{
+  g_autoptr(KurirWindow) self = user_data;
+  const char *uri = g_object_get_data (G_OBJECT (self), "kurir-pending-compose");
+
+  if (uri == NULL || gtk_widget_in_destruction (GTK_WIDGET (self)))
+    return G_SOURCE_REMOVE;
+  if (self->store == NULL && self->load_error == NULL)
+    {
+      g_timeout_add (100, compose_when_ready_cb, g_object_ref (self));
+      return G_SOURCE_REMOVE;
+    }
+  if (self->store != NULL)
+    g_action_group_activate_action (G_ACTION_GROUP (self), "compose", g_variant_new_string (uri));
+  g_object_set_data (G_OBJECT (self), "kurir-pending-compose", NULL);
+  return G_SOURCE_REMOVE;
 }
 
 /* Overrides */
@@ -1030,6 +1278,10 @@ kurir_window_dispose (GObject *object)
   g_clear_object (&self->waiting_item);
   if (self->list_view != NULL)
     gtk_list_view_set_model (self->list_view, NULL);
+  if (self->model != NULL)
+    g_signal_handlers_disconnect_by_data (self->model, self);
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->selection, self);
   g_clear_object (&self->selection);
   g_clear_object (&self->model);
   g_clear_object (&self->cancellable);
@@ -1062,6 +1314,7 @@ kurir_window_constructed (GObject *object)
 
   G_OBJECT_CLASS (kurir_window_parent_class)->constructed (object);
 
+  timing_mark ("window-constructed");
   self->loads_pending = 2;
   kurir_account_load_all_async (self->cancellable, accounts_loaded_cb, g_object_ref (self));
   kurir_store_open_async (NULL, self->cancellable, store_opened_cb, g_object_ref (self));
@@ -1123,6 +1376,8 @@ kurir_window_init (KurirWindow *self)
     { "reply", compose_activated_cb },
     { "reply-all", compose_activated_cb },
     { "forward", compose_activated_cb },
+    { "forward-attachment", compose_activated_cb },
+    { "compose", compose_activated_cb, "s" },
   };
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchema) schema = NULL;
@@ -1135,10 +1390,11 @@ kurir_window_init (KurirWindow *self)
   gtk_stack_set_visible_child_name (self->stack, "loading");
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
-  /* The composer does not exist yet. */
+  /* Until one message is selected. */
   set_action_enabled (self, "reply", FALSE);
   set_action_enabled (self, "reply-all", FALSE);
   set_action_enabled (self, "forward", FALSE);
+  set_action_enabled (self, "forward-attachment", FALSE);
 
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), NULL);
@@ -1364,4 +1620,12 @@ kurir_window_search (KurirWindow *self,
   gtk_editable_set_text (GTK_EDITABLE (self->search_entry), query ? query : "");
   /* Now, not after the entry's typing delay. */
   search_changed_cb (self);
+}
+
+KurirMailAccount *
+kurir_window_find_account (KurirWindow *self,
+                           const char  *name)
+{
+  g_return_val_if_fail (KURIR_IS_WINDOW (self), NULL);
+  return find_account (self, name);
 }

@@ -8,6 +8,7 @@
 
 #include "kurir-message-list-model.h"
 #include "kurir-reader.h"
+#include "kurir-mail-account.h"
 #include "kurir-sidebar.h"
 
 G_BEGIN_DECLS
@@ -36,5 +37,8 @@ gboolean               kurir_window_get_busy          (KurirWindow *self);
 /* Runs a search as if typed in the search bar ("" ends it). */
 void                   kurir_window_search            (KurirWindow *self,
                                                        const char  *query);
+/* The account named @name as the window shows it, or NULL. */
+KurirMailAccount      *kurir_window_find_account      (KurirWindow *self,
+                                                       const char  *name);
 
 G_END_DECLS

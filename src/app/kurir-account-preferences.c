@@ -1,0 +1,495 @@
+/* kurir-account-preferences.c: one account's settings
+ *
+ * Switching between POP3 and IMAP changes only the account's settings: the
+ * mail already in the store stays in the account's folders, and the
+ * password follows the account to the other protocol in the keyring (it is
+ * stored under the new protocol before the account file changes, and the
+ * old entry is removed only after, so no step leaves the account without
+ * its password).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kurir-app"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "kurir-account-preferences.h"
+#include "kurir-secret.h"
+
+enum { PROTOCOL_IMAP, PROTOCOL_POP3 };
+/* The security lists follow KurirSecurity's order: TLS, STARTTLS, none. */
+G_STATIC_ASSERT (KURIR_SECURITY_TLS == 0 && KURIR_SECURITY_STARTTLS == 1 && KURIR_SECURITY_NONE == 2);
+enum { POP3_LEAVE, POP3_DELETE, POP3_DELETE_AFTER_DAYS };
+
+struct _KurirAccountPreferences
+{
+  AdwPreferencesWindow  parent_instance;
+
+  AdwComboRow          *protocol_row;
+  GtkLabel             *switch_label;
+  AdwEntryRow          *host_row;
+  GtkSpinButton        *port_spin;
+  AdwComboRow          *security_row;
+  AdwEntryRow          *user_row;
+  AdwEntryRow          *password_row;
+  AdwEntryRow          *smtp_host_row;
+  GtkSpinButton        *smtp_port_spin;
+  AdwComboRow          *smtp_security_row;
+  AdwEntryRow          *smtp_user_row;
+  AdwPreferencesGroup  *pop3_group;
+  AdwComboRow          *pop3_policy_row;
+  AdwActionRow         *pop3_days_row;
+  GtkSpinButton        *pop3_days_spin;
+  GtkSwitch            *delete_here_switch;
+  AdwPreferencesGroup  *imap_group;
+  AdwComboRow          *keep_offline_row;
+  GtkButton            *save_button;
+
+  KurirAccount         *account;      /* as saved */
+  KurirAccount         *edited;       /* being saved */
+  char                 *password;     /* to store, or NULL */
+  GCancellable         *cancellable;
+  char                 *error_text;
+};
+
+enum {
+  SIGNAL_SAVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (KurirAccountPreferences, kurir_account_preferences, ADW_TYPE_PREFERENCES_WINDOW)
+
+/* Helpers */
+
+static KurirProtocol
+selected_protocol (KurirAccountPreferences *self)
+{
+  return adw_combo_row_get_selected (self->protocol_row) == PROTOCOL_POP3 ?
+         KURIR_PROTOCOL_POP3 : KURIR_PROTOCOL_IMAP;
+}
+
+static void
+set_text (AdwEntryRow *row,
+          const char  *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (row), text ? text : "");
+}
+
+static char *
+get_text (AdwEntryRow *row)
+{
+  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
+}
+
+static void
+clear_password (KurirAccountPreferences *self)
+{
+  if (self->password != NULL)
+    {
+      memset (self->password, 0, strlen (self->password));
+      g_clear_pointer (&self->password, g_free);
+    }
+}
+
+static void
+show_error (KurirAccountPreferences *self,
+            const char              *text)
+{
+  g_free (self->error_text);
+  self->error_text = g_strdup (text);
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (text));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->save_button), TRUE);
+}
+
+static void
+update_visibility (KurirAccountPreferences *self)
+{
+  KurirProtocol protocol = selected_protocol (self);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->pop3_group), protocol == KURIR_PROTOCOL_POP3);
+  gtk_widget_set_visible (GTK_WIDGET (self->imap_group), protocol == KURIR_PROTOCOL_IMAP);
+  gtk_widget_set_visible (GTK_WIDGET (self->pop3_days_row),
+                          adw_combo_row_get_selected (self->pop3_policy_row) == POP3_DELETE_AFTER_DAYS);
+  gtk_widget_set_visible (GTK_WIDGET (self->switch_label),
+                          protocol != kurir_account_get_protocol (self->account));
+}
+
+static void
+fill (KurirAccountPreferences *self)
+{
+  KurirAccount *account = self->account;
+  guint policy;
+
+  adw_combo_row_set_selected (self->protocol_row,
+                              kurir_account_get_protocol (account) == KURIR_PROTOCOL_POP3 ?
+                              PROTOCOL_POP3 : PROTOCOL_IMAP);
+  set_text (self->host_row, kurir_account_get_host (account));
+  gtk_spin_button_set_value (self->port_spin, kurir_account_get_port (account));
+  adw_combo_row_set_selected (self->security_row, (guint) kurir_account_get_security (account));
+  set_text (self->user_row, kurir_account_get_user (account));
+  set_text (self->smtp_host_row, kurir_account_get_smtp_host (account));
+  gtk_spin_button_set_value (self->smtp_port_spin, kurir_account_get_smtp_port (account));
+  adw_combo_row_set_selected (self->smtp_security_row,
+                              (guint) kurir_account_get_smtp_security (account));
+  set_text (self->smtp_user_row, kurir_account_get_smtp_user (account));
+
+  if (!kurir_account_get_leave_on_server (account))
+    policy = POP3_DELETE;
+  else if (kurir_account_get_delete_after_days (account) > 0)
+    policy = POP3_DELETE_AFTER_DAYS;
+  else
+    policy = POP3_LEAVE;
+  adw_combo_row_set_selected (self->pop3_policy_row, policy);
+  if (kurir_account_get_delete_after_days (account) > 0)
+    gtk_spin_button_set_value (self->pop3_days_spin, kurir_account_get_delete_after_days (account));
+  gtk_switch_set_active (self->delete_here_switch, kurir_account_get_delete_when_deleted_here (account));
+
+  switch (kurir_account_get_keep_offline (account))
+    {
+    case KURIR_KEEP_OFFLINE_ALL: adw_combo_row_set_selected (self->keep_offline_row, 1); break;
+    case KURIR_KEEP_OFFLINE_NONE: adw_combo_row_set_selected (self->keep_offline_row, 2); break;
+    case KURIR_KEEP_OFFLINE_AUTO:
+    default: adw_combo_row_set_selected (self->keep_offline_row, 0); break;
+    }
+  update_visibility (self);
+}
+
+/* The account as the window shows it, from a fresh copy of the saved one
+ * (so settings this window does not show are kept). */
+static KurirAccount *
+edited_account (KurirAccountPreferences  *self,
+                GError                  **error)
+{
+  g_autoptr(KurirAccount) account = kurir_account_load (kurir_account_get_name (self->account), error);
+  g_autofree char *host = get_text (self->host_row);
+  g_autofree char *user = get_text (self->user_row);
+  g_autofree char *smtp_host = get_text (self->smtp_host_row);
+  g_autofree char *smtp_user = get_text (self->smtp_user_row);
+  KurirProtocol protocol = selected_protocol (self);
+
+  if (account == NULL)
+    return NULL;
+
+  kurir_account_set_protocol (account, protocol);
+  kurir_account_set_host (account, host);
+  kurir_account_set_port (account, gtk_spin_button_get_value_as_int (self->port_spin));
+  kurir_account_set_security (account, (KurirSecurity) adw_combo_row_get_selected (self->security_row));
+  kurir_account_set_user (account, *user ? user : NULL);
+  kurir_account_set_smtp_host (account, *smtp_host ? smtp_host : NULL);
+  kurir_account_set_smtp_port (account, gtk_spin_button_get_value_as_int (self->smtp_port_spin));
+  kurir_account_set_smtp_security (account,
+                                   (KurirSecurity) adw_combo_row_get_selected (self->smtp_security_row));
+  /* The same as the incoming one: not stored apart. */
+  kurir_account_set_smtp_user (account, *smtp_user && g_strcmp0 (smtp_user, user) != 0 ? smtp_user : NULL);
+
+  switch (adw_combo_row_get_selected (self->pop3_policy_row))
+    {
+    case POP3_DELETE:
+      kurir_account_set_leave_on_server (account, FALSE);
+      kurir_account_set_delete_after_days (account, 0);
+      break;
+    case POP3_DELETE_AFTER_DAYS:
+      kurir_account_set_leave_on_server (account, TRUE);
+      kurir_account_set_delete_after_days (account, gtk_spin_button_get_value_as_int (self->pop3_days_spin));
+      break;
+    default:
+      kurir_account_set_leave_on_server (account, TRUE);
+      kurir_account_set_delete_after_days (account, 0);
+      break;
+    }
+  kurir_account_set_delete_when_deleted_here (account, gtk_switch_get_active (self->delete_here_switch));
+
+  switch (adw_combo_row_get_selected (self->keep_offline_row))
+    {
+    case 1: kurir_account_set_keep_offline (account, KURIR_KEEP_OFFLINE_ALL); break;
+    case 2: kurir_account_set_keep_offline (account, KURIR_KEEP_OFFLINE_NONE); break;
+    default: kurir_account_set_keep_offline (account, KURIR_KEEP_OFFLINE_AUTO); break;
+    }
+
+  if (!kurir_account_check (account, error))
+    return NULL;
+  return g_steal_pointer (&account);
+}
+
+static gboolean
+login_moved (KurirAccountPreferences *self)
+{
+  return kurir_account_get_protocol (self->edited) != kurir_account_get_protocol (self->account) ||
+         g_strcmp0 (kurir_account_get_host (self->edited), kurir_account_get_host (self->account)) != 0 ||
+         g_strcmp0 (kurir_account_get_user (self->edited), kurir_account_get_user (self->account)) != 0;
+}
+
+/* Callbacks */
+
+static void
+old_secret_cleared_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* The account works without it; a leftover entry is only untidy. */
+  if (!kurir_secret_clear_finish (result, &error))
+    g_warning ("Could not remove the old password entry: %s", error->message);
+}
+
+static void
+write_account (KurirAccountPreferences *self)
+{
+  g_autoptr(GError) error = NULL;
+  KurirProtocol old_protocol = kurir_account_get_protocol (self->account);
+
+  if (!kurir_account_save (self->edited, &error))
+    {
+      show_error (self, error->message);
+      return;
+    }
+
+  if (self->password != NULL && old_protocol != kurir_account_get_protocol (self->edited))
+    kurir_secret_clear_async (kurir_account_get_name (self->edited), old_protocol, NULL,
+                              old_secret_cleared_cb, NULL);
+  clear_password (self);
+
+  g_set_object (&self->account, self->edited);
+  g_clear_object (&self->edited);
+  g_signal_emit (self, signals[SIGNAL_SAVED], 0, self->account);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->save_button), TRUE);
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
+  update_visibility (self);
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (_("Saved")));
+}
+
+static void
+secret_stored_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(KurirAccountPreferences) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kurir_secret_store_finish (result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, error->message);
+      return;
+    }
+  write_account (self);
+}
+
+static void
+store_and_write (KurirAccountPreferences *self)
+{
+  if (self->password == NULL)
+    {
+      write_account (self);
+      return;
+    }
+  kurir_secret_store_async (kurir_account_get_name (self->edited),
+                            kurir_account_get_protocol (self->edited),
+                            kurir_account_get_host (self->edited),
+                            kurir_account_get_user (self->edited),
+                            self->password, TRUE, self->cancellable,
+                            secret_stored_cb, g_object_ref (self));
+}
+
+static void
+old_secret_found_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(KurirAccountPreferences) self = user_data;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  password = kurir_secret_lookup_finish (result, &error);
+  if (error != NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, error->message);
+      return;
+    }
+  clear_password (self);
+  self->password = g_strdup (password);
+  if (password != NULL)
+    kurir_secret_free (password);
+  store_and_write (self);
+}
+
+static void
+save_clicked_cb (KurirAccountPreferences *self)
+{
+  g_autoptr(GError) error = NULL;
+  const char *typed;
+
+  g_clear_pointer (&self->error_text, g_free);
+  g_clear_object (&self->edited);
+  self->edited = edited_account (self, &error);
+  if (self->edited == NULL)
+    {
+      show_error (self, error->message);
+      return;
+    }
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->save_button), FALSE);
+  clear_password (self);
+  typed = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
+  if (*typed != '\0')
+    {
+      self->password = g_strdup (typed);
+      store_and_write (self);
+    }
+  else if (login_moved (self))
+    /* The stored password follows the account to its new server. */
+    kurir_secret_lookup_async (kurir_account_get_name (self->account),
+                               kurir_account_get_protocol (self->account),
+                               self->cancellable, old_secret_found_cb, g_object_ref (self));
+  else
+    write_account (self);
+}
+
+static void
+protocol_changed_cb (KurirAccountPreferences *self)
+{
+  KurirProtocol protocol = selected_protocol (self);
+  KurirSecurity security = (KurirSecurity) adw_combo_row_get_selected (self->security_row);
+
+  /* The usual port of the other protocol, for the same security. */
+  if (protocol != kurir_account_get_protocol (self->account))
+    gtk_spin_button_set_value (self->port_spin, kurir_protocol_default_port (protocol, security));
+  else
+    gtk_spin_button_set_value (self->port_spin, kurir_account_get_port (self->account));
+  update_visibility (self);
+}
+
+/* Overrides */
+
+static void
+kurir_account_preferences_dispose (GObject *object)
+{
+  KurirAccountPreferences *self = KURIR_ACCOUNT_PREFERENCES (object);
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->account);
+  g_clear_object (&self->edited);
+
+  G_OBJECT_CLASS (kurir_account_preferences_parent_class)->dispose (object);
+}
+
+static void
+kurir_account_preferences_finalize (GObject *object)
+{
+  KurirAccountPreferences *self = KURIR_ACCOUNT_PREFERENCES (object);
+
+  clear_password (self);
+  g_free (self->error_text);
+  G_OBJECT_CLASS (kurir_account_preferences_parent_class)->finalize (object);
+}
+
+static void
+kurir_account_preferences_class_init (KurirAccountPreferencesClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = kurir_account_preferences_dispose;
+  object_class->finalize = kurir_account_preferences_finalize;
+
+  signals[SIGNAL_SAVED] =
+    g_signal_new ("saved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, KURIR_TYPE_ACCOUNT);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/kurir/Kurir/kurir-account-preferences.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, KurirAccountPreferences, name)
+  BIND (protocol_row);
+  BIND (switch_label);
+  BIND (host_row);
+  BIND (port_spin);
+  BIND (security_row);
+  BIND (user_row);
+  BIND (password_row);
+  BIND (smtp_host_row);
+  BIND (smtp_port_spin);
+  BIND (smtp_security_row);
+  BIND (smtp_user_row);
+  BIND (pop3_group);
+  BIND (pop3_policy_row);
+  BIND (pop3_days_row);
+  BIND (pop3_days_spin);
+  BIND (delete_here_switch);
+  BIND (imap_group);
+  BIND (keep_offline_row);
+  BIND (save_button);
+#undef BIND
+}
+
+static void
+kurir_account_preferences_init (KurirAccountPreferences *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+
+  g_signal_connect_swapped (self->save_button, "clicked", G_CALLBACK (save_clicked_cb), self);
+  g_signal_connect_swapped (self->pop3_policy_row, "notify::selected",
+                            G_CALLBACK (update_visibility), self);
+}
+
+/* Public API */
+
+KurirAccountPreferences *
+kurir_account_preferences_new (GtkWindow    *parent,
+                               KurirAccount *account)
+{
+  KurirAccountPreferences *self;
+  g_autofree char *title = NULL;
+
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (account), NULL);
+
+  self = g_object_new (KURIR_TYPE_ACCOUNT_PREFERENCES, "transient-for", parent, NULL);
+  self->account = g_object_ref (account);
+  title = g_strdup_printf (_("Account “%s”"), kurir_account_get_name (account));
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  fill (self);
+  /* Connected after fill(): only the person's changes move the port. */
+  g_signal_connect_swapped (self->protocol_row, "notify::selected",
+                            G_CALLBACK (protocol_changed_cb), self);
+  return self;
+}
+
+void
+kurir_account_preferences_set_incoming (KurirAccountPreferences *self,
+                                        KurirProtocol            protocol,
+                                        const char              *host,
+                                        guint16                  port,
+                                        KurirSecurity            security)
+{
+  g_return_if_fail (KURIR_IS_ACCOUNT_PREFERENCES (self));
+
+  adw_combo_row_set_selected (self->protocol_row,
+                              protocol == KURIR_PROTOCOL_POP3 ? PROTOCOL_POP3 : PROTOCOL_IMAP);
+  adw_combo_row_set_selected (self->security_row, (guint) security);
+  set_text (self->host_row, host);
+  gtk_spin_button_set_value (self->port_spin, port);
+}
+
+void
+kurir_account_preferences_save (KurirAccountPreferences *self)
+{
+  g_return_if_fail (KURIR_IS_ACCOUNT_PREFERENCES (self));
+  gtk_widget_activate (GTK_WIDGET (self->save_button));
+}
+
+const char *
+kurir_account_preferences_get_error (KurirAccountPreferences *self)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT_PREFERENCES (self), NULL);
+  return self->error_text;
+}

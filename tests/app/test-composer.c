@@ -1,0 +1,263 @@
+/* test-composer.c: the composer under a real X server (Xvfb): a reply
+ * fills the recipients, the subject and the quoted text; a mailto: URI
+ * fills the fields (attach= ignored); a draft survives closing and
+ * reopening; the warning about a missing attachment
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <string.h>
+
+#include "kurir-account.h"
+#include "kurir-composer.h"
+#include "kurir-store.h"
+#include "kurir-test-util.h"
+
+#define WAIT_SECONDS 30
+
+static KurirStore *store;
+
+static const char original[] =
+  "From: Bob Builder <bob@example.com>\r\n"
+  "To: Alice <alice@example.org>, carol@example.com\r\n"
+  "Cc: dan@example.com\r\n"
+  "Subject: Re: Re: =?UTF-8?Q?Laporan_bulanan_=E2=80=94_Juni?=\r\n"
+  "Date: Tue, 24 Nov 2026 10:00:00 +0000\r\n"
+  "Message-ID: <m2@example.com>\r\n"
+  "References: <m1@example.com>\r\n"
+  "Content-Type: text/plain; charset=UTF-8\r\n"
+  "\r\n"
+  "Halo Alice,\r\n"
+  "angkanya sudah siap.\r\n";
+
+/* Helpers */
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+#define WAIT_FOR(cond) \
+  G_STMT_START { \
+    gboolean timed_out_ = FALSE; \
+    guint source_ = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out_); \
+    while (!(cond) && !timed_out_) \
+      g_main_context_iteration (NULL, TRUE); \
+    if (timed_out_) \
+      g_error ("%s:%d: waited %d s in vain for: %s", __FILE__, __LINE__, WAIT_SECONDS, #cond); \
+    g_source_remove (source_); \
+  } G_STMT_END
+
+static KurirStore *
+open_store (void)
+{
+  g_autoptr(GError) error = NULL;
+  KurirStore *opened = kurir_store_open (NULL, &error);
+
+  g_assert_no_error (error);
+  store = opened;
+  return opened;
+}
+
+static KurirAccount *
+local_account (void)
+{
+  static guint serial;
+  g_autofree char *name = g_strdup_printf ("composer-%u", ++serial);
+  KurirAccount *account = kurir_account_new (name);
+
+  kurir_account_set_email (account, "alice@example.org");
+  kurir_account_set_protocol (account, KURIR_PROTOCOL_LOCAL);
+  return account;
+}
+
+static KurirComposer *
+new_composer (KurirAccount *account)
+{
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_ptr_array_add (accounts, g_object_ref (account));
+  return kurir_composer_new (NULL, store, accounts, account);
+}
+
+static void
+draft_saved_cb (KurirComposer *composer,
+                gint64         id,
+                gpointer       user_data)
+{
+  *(gint64 *) user_data = id;
+}
+
+static void
+destroyed_cb (GtkWidget *widget,
+              gpointer   user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Tests */
+
+static void
+test_reply (void)
+{
+  g_autoptr(KurirStore) test_store = open_store ();
+  g_autoptr(KurirAccount) account = local_account ();
+  g_autoptr(GBytes) raw = g_bytes_new_static (original, sizeof original - 1);
+  KurirComposer *composer = new_composer (account);
+  KurirComposer *reply_all = new_composer (account);
+  g_autofree char *body = NULL;
+
+  kurir_composer_start_reply (composer, raw, FALSE);
+  gtk_window_present (GTK_WINDOW (composer));
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (composer)));
+
+  g_assert_cmpstr (kurir_composer_get_to (composer), ==, "Bob Builder <bob@example.com>");
+  g_assert_cmpstr (kurir_composer_get_cc (composer), ==, "");
+  g_assert_cmpstr (kurir_composer_get_subject (composer), ==, "Re: Laporan bulanan — Juni");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (composer)), ==, "Re: Laporan bulanan — Juni");
+  body = kurir_composer_get_body (composer);
+  g_assert_true (g_str_has_prefix (body, "\n\nOn "));
+  g_assert_nonnull (strstr (body, ", Bob Builder wrote:\n> Halo Alice,\n> angkanya sudah siap.\n"));
+  /* Quoting "attached" or not, nothing is said about an attachment yet. */
+  g_assert_false (kurir_composer_get_attachment_warning (composer));
+
+  kurir_composer_start_reply (reply_all, raw, TRUE);
+  g_assert_cmpstr (kurir_composer_get_to (reply_all), ==, "Bob Builder <bob@example.com>");
+  g_assert_cmpstr (kurir_composer_get_cc (reply_all), ==, "carol@example.com, dan@example.com");
+
+  gtk_window_destroy (GTK_WINDOW (reply_all));
+  gtk_window_destroy (GTK_WINDOW (composer));
+}
+
+static void
+test_mailto (void)
+{
+  g_autoptr(KurirStore) test_store = open_store ();
+  g_autoptr(KurirAccount) account = local_account ();
+  KurirComposer *composer = new_composer (account);
+  g_autofree char *body = NULL;
+
+  g_assert_false (kurir_composer_fill_mailto (composer, "http://example.com/"));
+  g_assert_true (kurir_composer_fill_mailto (composer,
+                                             "mailto:peggy@example.com?cc=quentin%40example.com"
+                                             "&to=trent@example.com&subject=Hal%C3%B3%20dunia%0D%0ABcc:%20x"
+                                             "&body=Baris%20satu%0D%0ABaris+dua&attach=/etc/passwd"));
+  g_assert_cmpstr (kurir_composer_get_to (composer), ==, "peggy@example.com, trent@example.com");
+  g_assert_cmpstr (kurir_composer_get_cc (composer), ==, "quentin@example.com");
+  g_assert_cmpstr (kurir_composer_get_bcc (composer), ==, "");
+  g_assert_cmpstr (kurir_composer_get_subject (composer), ==, "Haló dunia  Bcc: x");
+  body = kurir_composer_get_body (composer);
+  g_assert_cmpstr (body, ==, "Baris satu\nBaris+dua");
+  g_assert_cmpuint (kurir_composer_get_n_attachments (composer), ==, 0);
+
+  gtk_window_destroy (GTK_WINDOW (composer));
+}
+
+static void
+test_draft (void)
+{
+  g_autoptr(KurirStore) test_store = open_store ();
+  g_autoptr(KurirAccount) account = local_account ();
+  KurirComposer *composer = new_composer (account);
+  KurirComposer *again = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  gint64 saved = 0, second = 0;
+  gboolean destroyed = FALSE;
+
+  g_signal_connect (composer, "draft-saved", G_CALLBACK (draft_saved_cb), &saved);
+  g_signal_connect (composer, "destroy", G_CALLBACK (destroyed_cb), &destroyed);
+  gtk_window_present (GTK_WINDOW (composer));
+  g_assert_true (kurir_composer_fill_mailto (composer, "mailto:peggy@example.com?subject=Draf"));
+  g_assert_true (kurir_composer_fill_mailto (composer,
+                                             "mailto:peggy@example.com?bcc=quentin@example.com&subject=Draf%20rapat"
+                                             "&body=A%20long%20line%20that%20is%20long%20enough%20to%20be%20wrapped"
+                                             "%20by%20format%3Dflowed%20when%20it%20is%20saved%20as%20a%20draft%0D%0A"
+                                             "second%20line"));
+  kurir_composer_save_draft (composer);
+  WAIT_FOR (saved != 0);
+  g_assert_cmpint (kurir_composer_get_draft_id (composer), ==, saved);
+  g_assert_cmpint (kurir_store_count (store, kurir_account_get_name (account), "Drafts", NULL), ==, 1);
+
+  /* A change and close: saved again (replacing the first), then closed. */
+  g_assert_true (kurir_composer_fill_mailto (composer, "mailto:peggy@example.com?bcc=quentin@example.com"
+                                                       "&subject=Draf%20rapat%202"));
+  g_assert_cmpstr (kurir_composer_get_subject (composer), ==, "Draf rapat 2");
+  gtk_window_close (GTK_WINDOW (composer));
+  WAIT_FOR (destroyed);
+  g_assert_cmpint (kurir_store_count (store, kurir_account_get_name (account), "Drafts", NULL), ==, 1);
+  {
+    g_autoptr(GPtrArray) drafts = kurir_store_list (store, kurir_account_get_name (account), "Drafts", 0, 10,
+                                                    &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (drafts->len, ==, 1);
+    second = kurir_message_get_id (g_ptr_array_index (drafts, 0));
+    g_assert_cmpint (kurir_message_get_flags (g_ptr_array_index (drafts, 0)) & KURIR_MESSAGE_FLAG_DRAFT, !=, 0);
+  }
+
+  /* Reopened: it continues where it was. */
+  raw = kurir_store_get_raw (store, second, &error);
+  g_assert_no_error (error);
+  again = new_composer (account);
+  kurir_composer_open_draft (again, second, raw);
+  g_assert_cmpstr (kurir_composer_get_to (again), ==, "peggy@example.com");
+  g_assert_cmpstr (kurir_composer_get_bcc (again), ==, "quentin@example.com");
+  g_assert_cmpstr (kurir_composer_get_subject (again), ==, "Draf rapat 2");
+  body = kurir_composer_get_body (again);
+  g_assert_cmpstr (body, ==, "A long line that is long enough to be wrapped by format=flowed when it is "
+                             "saved as a draft\nsecond line\n");
+  g_assert_cmpint (kurir_composer_get_draft_id (again), ==, second);
+  gtk_window_destroy (GTK_WINDOW (again));
+}
+
+static void
+test_attachment_warning (void)
+{
+  g_autoptr(KurirStore) test_store = open_store ();
+  g_autoptr(KurirAccount) account = local_account ();
+  KurirComposer *composer = new_composer (account);
+  g_autofree char *path = g_build_filename (g_get_user_cache_dir (), "laporan.txt", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+
+  g_assert_true (kurir_composer_mentions_attachment ("Please see the attached file."));
+  g_assert_true (kurir_composer_mentions_attachment ("Laporan TERLAMPIR."));
+  g_assert_true (kurir_composer_mentions_attachment ("ada lampiran"));
+  g_assert_false (kurir_composer_mentions_attachment ("> see the attachment\nthanks"));
+  g_assert_false (kurir_composer_mentions_attachment ("nothing here"));
+
+  g_assert_true (kurir_composer_fill_mailto (composer, "mailto:x@example.com?body=Lihat%20lampiran"));
+  g_assert_true (kurir_composer_get_attachment_warning (composer));
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_cache_dir (), 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, "angka\n", -1, NULL));
+  kurir_composer_add_file (composer, file);
+  WAIT_FOR (kurir_composer_get_n_attachments (composer) == 1);
+  g_assert_false (kurir_composer_get_attachment_warning (composer));
+  gtk_window_destroy (GTK_WINDOW (composer));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  gtk_init ();
+  adw_init ();
+
+  g_test_add_func ("/composer/reply", test_reply);
+  g_test_add_func ("/composer/mailto", test_mailto);
+  g_test_add_func ("/composer/draft", test_draft);
+  g_test_add_func ("/composer/attachment-warning", test_attachment_warning);
+
+  status = g_test_run ();
+  return status;
+}

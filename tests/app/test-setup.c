@@ -1,0 +1,404 @@
+/* test-setup.c: the setup assistant from first launch against the test
+ * servers: discovery (probes pointed at 127.0.0.1), the POP3/IMAP choice
+ * with IMAP preselected, the login test to both servers, the certificate
+ * question, and the account with its mail in the main window
+ *
+ * sybil's mailbox is this test's own.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <adwaita.h>
+#include <ftw.h>
+#include <stdio.h>
+
+#include "kurir-account.h"
+#include "kurir-account-preferences.h"
+#include "kurir-application.h"
+#include "kurir-certificate-dialog.h"
+#include "kurir-message-list-model.h"
+#include "kurir-secret.h"
+#include "kurir-setup-window.h"
+#include "kurir-sidebar.h"
+#include "kurir-store.h"
+#include "kurir-test-util.h"
+#include "kurir-trust.h"
+#include "kurir-window.h"
+
+#define WAIT_SECONDS 60
+
+static KurirApplication *app;
+static char *subject;
+
+/* Helpers */
+
+static int
+remove_cb (const char        *path,
+           const struct stat *st,
+           int                flag,
+           struct FTW        *ftw)
+{
+  return remove (path);
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+#define WAIT_FOR(cond) \
+  G_STMT_START { \
+    gboolean timed_out_ = FALSE; \
+    guint source_ = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out_); \
+    while (!(cond) && !timed_out_) \
+      g_main_context_iteration (NULL, TRUE); \
+    if (timed_out_) \
+      g_error ("%s:%d: waited %d s in vain for: %s", __FILE__, __LINE__, WAIT_SECONDS, #cond); \
+    g_source_remove (source_); \
+  } G_STMT_END
+
+/* A message into sybil's INBOX through doveadm (no password needed). */
+static void
+deliver_to_sybil (const char *text)
+{
+  g_auto(GStrv) doveadm = g_strsplit (kurir_test_getenv ("KURIR_TEST_DOVEADM"), " ", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_strv_builder_addv (builder, (const char **) doveadm);
+  g_strv_builder_add_many (builder, "save", "-u", "sybil", NULL);
+  argv = g_strv_builder_end (builder);
+  process = g_subprocess_newv ((const char * const *) argv, G_SUBPROCESS_FLAGS_STDIN_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, text, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+}
+
+static KurirWindow *
+main_window (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (KURIR_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+static KurirSetupWindow *
+setup_window (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (KURIR_IS_SETUP_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+page_is (KurirSetupWindow *setup,
+         const char       *page)
+{
+  return g_strcmp0 (kurir_setup_window_get_page (setup), page) == 0;
+}
+
+static void
+point_probes_at_test_servers (KurirAutoconfig *autoconfig,
+                              gpointer         user_data)
+{
+  const char *host = kurir_test_getenv ("KURIR_TEST_HOST");
+
+  kurir_autoconfig_set_sources (autoconfig, KURIR_DISCOVERY_SOURCE_PROBE);
+  kurir_autoconfig_add_probe_target (autoconfig, KURIR_PROTOCOL_IMAP, host,
+                                     kurir_test_port ("KURIR_TEST_IMAPS_PORT"), KURIR_SECURITY_TLS);
+  kurir_autoconfig_add_probe_target (autoconfig, KURIR_PROTOCOL_IMAP, host,
+                                     kurir_test_port ("KURIR_TEST_IMAP_PORT"), KURIR_SECURITY_STARTTLS);
+  kurir_autoconfig_add_probe_target (autoconfig, KURIR_PROTOCOL_POP3, host,
+                                     kurir_test_port ("KURIR_TEST_POP3S_PORT"), KURIR_SECURITY_TLS);
+  kurir_autoconfig_add_probe_target (autoconfig, KURIR_PROTOCOL_SMTP, host,
+                                     kurir_test_port ("KURIR_TEST_SMTP_PORT"), KURIR_SECURITY_STARTTLS);
+}
+
+static gboolean
+shows_subject (KurirWindow *window,
+               const char  *wanted)
+{
+  KurirMessageListModel *model = kurir_window_get_message_model (window);
+
+  if (model == NULL || kurir_window_get_busy (window))
+    return FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)) && i < KURIR_MESSAGE_LIST_PAGE_SIZE; i++)
+    {
+      g_autoptr(KurirMessageItem) item = g_list_model_get_item (G_LIST_MODEL (model), i);
+      KurirMessage *message = item ? kurir_message_item_get_message (item) : NULL;
+
+      if (message != NULL && g_strcmp0 (kurir_message_get_subject (message), wanted) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static char *
+stored_password (const char    *name,
+                 KurirProtocol  protocol)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  kurir_secret_lookup_async (name, protocol, NULL, kurir_test_store_result, &result);
+  password = kurir_secret_lookup_finish (kurir_test_wait (&result), &error);
+  g_assert_no_error (error);
+  return password;
+}
+
+static gboolean
+has_password (const char    *name,
+              KurirProtocol  protocol)
+{
+  g_autofree char *password = stored_password (name, protocol);
+
+  return password != NULL;
+}
+
+static void
+test_skipped (void)
+{
+  g_test_skip ("no test servers: run under tests/servers/with-servers");
+}
+
+/* Tests */
+
+/* First launch: the welcome page, the assistant, IMAP, the mail. */
+static void
+test_wizard_imap (void)
+{
+  const char *password = kurir_test_getenv ("KURIR_TEST_PASSWORD_SYBIL");
+  KurirWindow *window;
+  KurirSetupWindow *setup;
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *secret = NULL;
+
+  g_application_activate (G_APPLICATION (app));
+  window = main_window ();
+  g_assert_nonnull (window);
+  WAIT_FOR (g_strcmp0 (kurir_window_get_visible_page (window), "loading") != 0);
+  g_assert_cmpstr (kurir_window_get_visible_page (window), ==, "welcome");
+
+  /* The welcome page's button. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "add-account", NULL);
+  setup = setup_window ();
+  g_assert_nonnull (setup);
+  g_assert_cmpstr (kurir_setup_window_get_page (setup), ==, "identity");
+  kurir_setup_window_set_ca_file (setup, kurir_test_getenv ("KURIR_TEST_CA"));
+  kurir_setup_window_set_prepare_func (setup, point_probes_at_test_servers, NULL);
+
+  /* Not an address: stays on the first page. */
+  kurir_setup_window_start (setup, NULL, "sybil", password);
+  g_assert_cmpstr (kurir_setup_window_get_page (setup), ==, "identity");
+
+  kurir_setup_window_start (setup, "Sybil", "sybil@example.test", password);
+  WAIT_FOR (page_is (setup, "choice"));
+  /* Both offered: IMAP is the suggestion. */
+  g_assert_cmpint (kurir_setup_window_get_choice (setup), ==, KURIR_PROTOCOL_IMAP);
+
+  /* Both logins, the password into the keyring, the account saved; then
+   * the window shows it. */
+  g_object_add_weak_pointer (G_OBJECT (setup), (gpointer *) &setup);
+  kurir_setup_window_choose (setup, KURIR_PROTOCOL_IMAP);
+  WAIT_FOR (setup == NULL || page_is (setup, "manual"));
+  if (setup != NULL)
+    g_error ("the assistant failed: %s", kurir_setup_window_get_error (setup));
+
+  account = kurir_account_load ("Sybil", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kurir_account_get_protocol (account), ==, KURIR_PROTOCOL_IMAP);
+  g_assert_cmpstr (kurir_account_get_host (account), ==, kurir_test_getenv ("KURIR_TEST_HOST"));
+  g_assert_cmpuint (kurir_account_get_port (account), ==, kurir_test_port ("KURIR_TEST_IMAPS_PORT"));
+  g_assert_cmpint (kurir_account_get_security (account), ==, KURIR_SECURITY_TLS);
+  /* The first guess, the address (the test Dovecot takes it for sybil). */
+  g_assert_cmpstr (kurir_account_get_user (account), ==, "sybil@example.test");
+  g_assert_cmpstr (kurir_account_get_email (account), ==, "sybil@example.test");
+  g_assert_cmpuint (kurir_account_get_smtp_port (account), ==, kurir_test_port ("KURIR_TEST_SMTP_PORT"));
+  g_assert_cmpint (kurir_account_get_smtp_security (account), ==, KURIR_SECURITY_STARTTLS);
+  secret = stored_password ("Sybil", KURIR_PROTOCOL_IMAP);
+  g_assert_cmpstr (secret, ==, password);
+
+  /* The new window has the account and its mail. */
+  WAIT_FOR ((window = main_window ()) != NULL && kurir_window_find_account (window, "Sybil") != NULL);
+  WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "Sybil", KURIR_STORE_INBOX));
+  WAIT_FOR (shows_subject (window, subject));
+}
+
+/* A server whose certificate does not validate: asked, trusted once for
+ * the incoming server and always for the outgoing one; POP3 chosen. */
+static void
+test_wizard_certificate (void)
+{
+  const char *password = kurir_test_getenv ("KURIR_TEST_PASSWORD_SYBIL");
+  const char *host = kurir_test_getenv ("KURIR_TEST_HOST");
+  KurirSetupWindow *setup;
+  GtkWindow *dialog;
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(GTlsCertificate) pinned = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *details;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "add-account", NULL);
+  setup = setup_window ();
+  g_assert_nonnull (setup);
+  kurir_setup_window_set_prepare_func (setup, point_probes_at_test_servers, NULL);
+  kurir_setup_window_start (setup, "Sybil POP", "sybil@example.test", password);
+  WAIT_FOR (page_is (setup, "choice"));
+  g_object_add_weak_pointer (G_OBJECT (setup), (gpointer *) &setup);
+  kurir_setup_window_choose (setup, KURIR_PROTOCOL_POP3);
+
+  WAIT_FOR ((dialog = kurir_setup_window_get_certificate_dialog (setup)) != NULL);
+  details = kurir_certificate_dialog_get_details (KURIR_CERTIFICATE_DIALOG (dialog));
+  g_assert_nonnull (strstr (details, "not signed by a known authority"));
+  g_assert_nonnull (strstr (details, "SHA-256 fingerprint:"));
+  g_assert_nonnull (strstr (details, "Issued by:"));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), KURIR_CERTIFICATE_RESPONSE_ONCE);
+
+  WAIT_FOR (setup == NULL || kurir_setup_window_get_certificate_dialog (setup) != NULL ||
+            page_is (setup, "manual"));
+  g_assert_nonnull (setup);
+  dialog = kurir_setup_window_get_certificate_dialog (setup);
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), KURIR_CERTIFICATE_RESPONSE_ALWAYS);
+
+  WAIT_FOR (setup == NULL || page_is (setup, "manual"));
+  if (setup != NULL)
+    g_error ("the assistant failed: %s", kurir_setup_window_get_error (setup));
+
+  account = kurir_account_load ("Sybil POP", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kurir_account_get_protocol (account), ==, KURIR_PROTOCOL_POP3);
+  g_assert_true (kurir_account_get_leave_on_server (account));
+  /* "This time" pinned nothing; "Always" pinned the SMTP server's. */
+  g_assert_null (kurir_trust_lookup (host, kurir_test_port ("KURIR_TEST_POP3S_PORT"), KURIR_PROTOCOL_POP3));
+  pinned = kurir_trust_lookup (host, kurir_test_port ("KURIR_TEST_SMTP_PORT"), KURIR_PROTOCOL_SMTP);
+  g_assert_nonnull (pinned);
+}
+
+static KurirAccountPreferences *
+preferences_window (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (KURIR_IS_ACCOUNT_PREFERENCES (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+saved_as (const char    *name,
+          KurirProtocol  protocol)
+{
+  g_autoptr(KurirAccount) account = kurir_account_load (name, NULL);
+
+  return account != NULL && kurir_account_get_protocol (account) == protocol;
+}
+
+/* The preferences switch the account from IMAP to POP3 and back; the
+ * password follows it in the keyring. */
+static void
+test_preferences_switch (void)
+{
+  const char *password = kurir_test_getenv ("KURIR_TEST_PASSWORD_SYBIL");
+  const char *host = kurir_test_getenv ("KURIR_TEST_HOST");
+  KurirAccountPreferences *preferences;
+  g_autofree char *secret = NULL;
+  g_autoptr(KurirAccount) account = NULL;
+
+  g_assert_true (saved_as ("Sybil", KURIR_PROTOCOL_IMAP));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "account-preferences", g_variant_new_string ("Sybil"));
+  preferences = preferences_window ();
+  g_assert_nonnull (preferences);
+
+  kurir_account_preferences_set_incoming (preferences, KURIR_PROTOCOL_POP3, host,
+                                          kurir_test_port ("KURIR_TEST_POP3S_PORT"), KURIR_SECURITY_TLS);
+  kurir_account_preferences_save (preferences);
+  WAIT_FOR (saved_as ("Sybil", KURIR_PROTOCOL_POP3) || kurir_account_preferences_get_error (preferences));
+  g_assert_null (kurir_account_preferences_get_error (preferences));
+
+  account = kurir_account_load ("Sybil", NULL);
+  g_assert_cmpuint (kurir_account_get_port (account), ==, kurir_test_port ("KURIR_TEST_POP3S_PORT"));
+  /* Settings the window does not change stay. */
+  g_assert_cmpstr (kurir_account_get_ca_file (account), ==, kurir_test_getenv ("KURIR_TEST_CA"));
+  g_assert_true (kurir_account_get_leave_on_server (account));
+  secret = stored_password ("Sybil", KURIR_PROTOCOL_POP3);
+  g_assert_cmpstr (secret, ==, password);
+  g_clear_pointer (&secret, g_free);
+  /* The old entry goes after the file changed. */
+  WAIT_FOR (!has_password ("Sybil", KURIR_PROTOCOL_IMAP));
+
+  /* And back. */
+  kurir_account_preferences_set_incoming (preferences, KURIR_PROTOCOL_IMAP, host,
+                                          kurir_test_port ("KURIR_TEST_IMAPS_PORT"), KURIR_SECURITY_TLS);
+  kurir_account_preferences_save (preferences);
+  WAIT_FOR (saved_as ("Sybil", KURIR_PROTOCOL_IMAP) || kurir_account_preferences_get_error (preferences));
+  g_assert_null (kurir_account_preferences_get_error (preferences));
+  secret = stored_password ("Sybil", KURIR_PROTOCOL_IMAP);
+  g_assert_cmpstr (secret, ==, password);
+
+  gtk_window_destroy (GTK_WINDOW (preferences));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *home = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  home = g_dir_make_tmp ("kurir-app-setup-XXXXXX", NULL);
+  g_assert_nonnull (home);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
+      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
+      g_setenv (vars[i], dir, TRUE);
+    }
+
+  g_test_init (&argc, &argv, NULL);
+
+  if (g_getenv ("KURIR_TEST_IMAPS_PORT") == NULL)
+    {
+      g_test_add_func ("/app/setup/skipped", test_skipped);
+      return g_test_run ();
+    }
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
+
+  gtk_init ();
+  adw_init ();
+
+  subject = g_strdup_printf ("Selamat datang %" G_GINT64_FORMAT, g_get_real_time ());
+  message = g_strdup_printf ("From: Penyambut <penyambut@example.test>\nTo: sybil@example.test\n"
+                             "Subject: %s\nDate: Sat, 28 Nov 2026 02:00:00 +0000\n"
+                             "Message-ID: <%s@setup.test>\n\nSelamat datang.\n",
+                             subject, subject + 15);
+  deliver_to_sybil (message);
+
+  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/app/setup/wizard-imap", test_wizard_imap);
+  g_test_add_func ("/app/setup/wizard-certificate", test_wizard_certificate);
+  g_test_add_func ("/app/setup/preferences-switch", test_preferences_switch);
+
+  ret = g_test_run ();
+  g_clear_object (&app);
+  g_free (subject);
+
+  nftw (home, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+  return ret;
+}
