@@ -34,6 +34,7 @@ struct _KurirImapSync
   GStrv            ignored;
   GMainContext    *context;
   KurirImapClient *client;
+  guint            batch_size;  /* messages per UID FETCH and per store batch */
   gboolean         synced;
   gboolean         dirty;       /* the server announced a change while idling */
 };
@@ -57,6 +58,7 @@ typedef struct
   GPtrArray          *keys;      /* char* */
   GArray             *meta;      /* KurirStoreNewMessage */
   GHashTable         *server;    /* uid → flags, from a flags fetch */
+  gsize               bytes;     /* of data */
   KurirImapSyncStats *stats;
   GError             *error;     /* the first store error in a callback */
 } Batch;
@@ -190,11 +192,16 @@ batch_flush (Batch   *batch,
       g_hash_table_replace (batch->known, g_strdup (g_ptr_array_index (batch->keys, i)), state);
     }
   batch->stats->added += n;
+  batch->bytes = 0;
   g_ptr_array_set_size (batch->data, 0);
   g_ptr_array_set_size (batch->keys, 0);
   g_array_set_size (batch->meta, 0);
   return TRUE;
 }
+
+/* Bodies are stored in batches of this many bytes at most: one flush and
+ * one transaction each. */
+#define BODY_BATCH_BYTES (32 * 1024 * 1024)
 
 static void
 summary_cb (KurirImapResponse *response,
@@ -215,20 +222,26 @@ summary_cb (KurirImapResponse *response,
   key = uid_key (uid);
   if (g_hash_table_contains (batch->known, key))
     return;
-  header = kurir_imap_response_dup_fetch_body (response, "BODY[HEADER]", &present);
+  /* The whole message (stored complete), or its header (partial). */
+  header = kurir_imap_response_dup_fetch_body (response, "BODY[]", &present);
   if (header == NULL)
-    return;   /* a FETCH of flags only (another client's change): not ours */
-  kurir_imap_response_get_fetch_size (response, &size);
+    {
+      header = kurir_imap_response_dup_fetch_body (response, "BODY[HEADER]", &present);
+      if (header == NULL)
+        return;   /* a FETCH of flags only (another client's change): not ours */
+      kurir_imap_response_get_fetch_size (response, &size);
+    }
   flags = kurir_imap_response_dup_fetch_flags (response);
   date = kurir_imap_response_dup_fetch_internaldate (response);
 
   meta.flags = flags_from_imap (flags);
   meta.received = date ? g_date_time_to_unix (date) : 0;
   meta.full_size = (gint64) size;
+  batch->bytes += g_bytes_get_size (header);
   g_ptr_array_add (batch->data, g_steal_pointer (&header));
   g_ptr_array_add (batch->keys, g_steal_pointer (&key));
   g_array_append_val (batch->meta, meta);
-  if (batch->data->len >= KURIR_IMAP_SYNC_SUMMARY_BATCH)
+  if (batch->data->len >= batch->self->batch_size || batch->bytes >= BODY_BATCH_BYTES)
     batch_flush (batch, &batch->error);
 }
 
@@ -261,9 +274,6 @@ typedef struct
   gsize               bytes;
 } Bodies;
 
-/* Bodies are completed in batches of this many bytes at most: one flush
- * and one transaction each. */
-#define BODY_BATCH_BYTES (32 * 1024 * 1024)
 
 static gboolean
 bodies_flush (Bodies  *bodies,
@@ -324,6 +334,56 @@ fetch (KurirImapSync       *self,
   kurir_imap_client_fetch_async (self->client, set, items, 0, FALSE, func, data, NULL,
                                  cancellable, kurir_sync_store_result, &result);
   return kurir_imap_client_fetch_finish (self->client, wait_for (self, &result), NULL, NULL, error);
+}
+
+/* UID FETCH commands of one batch each, sent @FETCH_WINDOW at a time
+ * without waiting for the answers before them, so the server streams
+ * while the store writes. @sets: char* (each a UID set). Stops sending at
+ * the first failure, or when *@func_error (the callback's own error) is
+ * set, and returns that error once the commands already sent are
+ * answered (their slots live here). */
+#define FETCH_WINDOW 4
+
+static gboolean
+fetch_pipelined (KurirImapSync       *self,
+                 GPtrArray           *sets,
+                 const char          *items,
+                 KurirImapFetchFunc   func,
+                 gpointer             data,
+                 GError             **func_error,
+                 GCancellable        *cancellable,
+                 GError             **error)
+{
+  g_autofree GAsyncResult **results = g_new0 (GAsyncResult *, sets->len + 1);
+  GError *first_error = NULL;
+  guint sent = 0, done = 0;
+
+  while (TRUE)
+    {
+      while (first_error == NULL && *func_error == NULL &&
+             sent < sets->len && sent - done < FETCH_WINDOW)
+        {
+          kurir_imap_client_fetch_async (self->client, g_ptr_array_index (sets, sent), items, 0,
+                                         FALSE, func, data, NULL, cancellable,
+                                         kurir_sync_store_result, &results[sent]);
+          sent++;
+        }
+      if (done == sent)
+        break;
+      wait_for (self, &results[done]);
+      kurir_imap_client_fetch_finish (self->client, results[done], NULL, NULL,
+                                      first_error == NULL ? &first_error : NULL);
+      g_clear_object (&results[done]);
+      done++;
+    }
+  if (first_error == NULL && *func_error != NULL)
+    first_error = g_steal_pointer (func_error);
+  if (first_error != NULL)
+    {
+      g_propagate_error (error, first_error);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Local ids with edits waiting for the server: never removed by a sync. */
@@ -403,32 +463,48 @@ keeps_offline (KurirImapSync *self,
     }
 }
 
-/* Summaries of @uids (newest first, in batches), stored as partial. */
+#define SUMMARY_ITEMS "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])"
+#define MESSAGE_ITEMS "(UID FLAGS INTERNALDATE BODY.PEEK[])"
+
+/* New messages @uids, newest first, in batches: their summaries, stored
+ * as partial. With @whole (the folder is kept offline), only the newest
+ * batch so (readable at once; fetch_bodies() completes it), the others
+ * whole right away: one file each instead of a partial one and then the
+ * complete one. */
 static gboolean
 fetch_summaries (KurirImapSync  *self,
                  Batch          *batch,
                  GArray         *uids,
+                 gboolean        whole,
                  GCancellable   *cancellable,
                  GError        **error)
 {
-  g_array_sort (uids, compare_uid_desc);
-  for (guint start = 0; start < uids->len; start += KURIR_IMAP_SYNC_SUMMARY_BATCH)
-    {
-      guint n = MIN (KURIR_IMAP_SYNC_SUMMARY_BATCH, uids->len - start);
-      g_autofree char *set = uid_set (&g_array_index (uids, guint32, start), n);
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) rest = g_ptr_array_new_with_free_func (g_free);
+  gboolean ok;
 
-      if (!fetch (self, set, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])",
-                  summary_cb, batch, cancellable, error))
-        return FALSE;
-      if (batch->error != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&batch->error));
-          return FALSE;
-        }
-      if (!batch_flush (batch, error))
-        return FALSE;
+  g_array_sort (uids, compare_uid_desc);
+  for (guint start = 0; start < uids->len; start += self->batch_size)
+    {
+      guint n = MIN (self->batch_size, uids->len - start);
+
+      g_ptr_array_add (whole && start > 0 ? rest : first,
+                       uid_set (&g_array_index (uids, guint32, start), n));
     }
-  return TRUE;
+  /* summary_cb() stores every batch_size messages; the rest here.
+   * What arrived is stored also when the connection failed. */
+  ok = fetch_pipelined (self, first, SUMMARY_ITEMS, summary_cb, batch, &batch->error,
+                        cancellable, error);
+  if (!batch_flush (batch, ok ? error : NULL))
+    ok = FALSE;
+  if (ok && rest->len > 0)
+    {
+      ok = fetch_pipelined (self, rest, MESSAGE_ITEMS, summary_cb, batch, &batch->error,
+                            cancellable, error);
+      if (!batch_flush (batch, ok ? error : NULL))
+        ok = FALSE;
+    }
+  return ok;
 }
 
 static gboolean
@@ -439,6 +515,7 @@ fetch_bodies (KurirImapSync       *self,
               GError             **error)
 {
   g_autoptr(GArray) partial = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GPtrArray) sets = g_ptr_array_new_with_free_func (g_free);
   Bodies bodies = { self, known, stats, NULL };
   GHashTableIter iter;
   gpointer key, value;
@@ -461,21 +538,14 @@ fetch_bodies (KurirImapSync       *self,
   bodies.ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   bodies.data = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   bodies.states = g_ptr_array_new ();
-  for (guint start = 0; start < partial->len; start += KURIR_IMAP_SYNC_BODY_BATCH)
+  for (guint start = 0; start < partial->len; start += self->batch_size)
     {
-      guint n = MIN (KURIR_IMAP_SYNC_BODY_BATCH, partial->len - start);
-      g_autofree char *set = uid_set (&g_array_index (partial, guint32, start), n);
+      guint n = MIN (self->batch_size, partial->len - start);
 
-      if (!fetch (self, set, "(UID BODY.PEEK[])", body_cb, &bodies, cancellable, error))
-        goto out;
-      if (bodies.error != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&bodies.error));
-          goto out;
-        }
+      g_ptr_array_add (sets, uid_set (&g_array_index (partial, guint32, start), n));
     }
-  ok = TRUE;
-out:
+  ok = fetch_pipelined (self, sets, "(UID BODY.PEEK[])", body_cb, &bodies, &bodies.error,
+                        cancellable, error);
   /* What arrived is stored, also when the connection failed. */
   if (!bodies_flush (&bodies, ok ? error : NULL))
     ok = FALSE;
@@ -484,6 +554,60 @@ out:
   g_ptr_array_unref (bodies.data);
   g_ptr_array_unref (bodies.states);
   return ok;
+}
+
+/* CONDSTORE without QRESYNC: the flags changed since @modseq and the new
+ * messages (their mod-sequence is higher too) by one UID FETCH 1:*
+ * (CHANGEDSINCE), none when HIGHESTMODSEQ has not moved. Expunges are not
+ * reported that way: when the count on the server is not what is here
+ * plus what is new, some are gone, and the caller does the full refresh.
+ * Returns: 1 done, 0 a full refresh is needed (@new_uids emptied), -1 an
+ * error. */
+static int
+condstore_changes (KurirImapSync       *self,
+                   Batch               *batch,
+                   KurirImapMailbox    *mailbox,
+                   guint64              modseq,
+                   GArray              *new_uids,
+                   GCancellable        *cancellable,
+                   GError             **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+  guint here = 0;
+
+  if (mailbox->highestmodseq != modseq)
+    {
+      kurir_imap_client_fetch_async (self->client, "1:*", "(UID FLAGS)", modseq, FALSE,
+                                     flags_cb, batch, NULL, cancellable,
+                                     kurir_sync_store_result, &result);
+      if (!kurir_imap_client_fetch_finish (self->client, wait_for (self, &result), NULL, NULL,
+                                           error))
+        return -1;
+    }
+  g_hash_table_iter_init (&iter, batch->server);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      guint32 uid = GPOINTER_TO_UINT (key);
+      g_autofree char *k = uid_key (uid);
+      KurirStoreKeyState *state = g_hash_table_lookup (batch->known, k);
+
+      if (state == NULL)
+        g_array_append_val (new_uids, uid);
+      else if (!apply_flags (self, state, GPOINTER_TO_UINT (value) & 0xff, batch->stats, error))
+        return -1;
+    }
+  g_hash_table_iter_init (&iter, batch->known);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    here += g_ascii_string_to_unsigned (key, 10, 1, G_MAXUINT32, NULL, NULL);
+  if (here + new_uids->len == mailbox->exists)
+    return 1;
+  g_debug ("%s: %u messages on the server, %u here and %u new: some were expunged",
+           mailbox->name, mailbox->exists, here, new_uids->len);
+  g_array_set_size (new_uids, 0);
+  g_hash_table_remove_all (batch->server);
+  return 0;
 }
 
 static gboolean
@@ -501,8 +625,10 @@ sync_folder (KurirImapSync       *self,
   g_autoptr(GHashTable) journalled = NULL;
   g_autoptr(GArray) new_uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   gboolean qresync = kurir_imap_client_is_enabled (self->client, "QRESYNC");
+  gboolean condstore = !qresync && kurir_imap_client_is_enabled (self->client, "CONDSTORE");
+  int condstore_done = 0;
   gboolean ok = FALSE;
-  gint64 uidvalidity, uidnext, modseq;
+  gint64 uidvalidity, uidnext, modseq, new_modseq;
   Batch batch;
 
   state = kurir_store_get_folder (self->store, account, folder, error);
@@ -610,6 +736,14 @@ sync_folder (KurirImapSync       *self,
             }
         }
     }
+  else if (mailbox->exists > 0 && condstore && uidnext > 0 && modseq > 0 &&
+           mailbox->highestmodseq > 0 && mailbox->uidvalidity == uidvalidity &&
+           (condstore_done = condstore_changes (self, &batch, mailbox, (guint64) modseq,
+                                                new_uids, cancellable, error)) != 0)
+    {
+      if (condstore_done < 0)
+        goto out;
+    }
   else if (mailbox->exists > 0)
     {
       /* Every UID and its flags: new ones, changed ones, gone ones. */
@@ -663,17 +797,21 @@ sync_folder (KurirImapSync       *self,
         }
     }
 
-  if (new_uids->len > 0 && !fetch_summaries (self, &batch, new_uids, cancellable, error))
+  if (new_uids->len > 0 &&
+      !fetch_summaries (self, &batch, new_uids, keeps_offline (self, mailbox->exists),
+                        cancellable, error))
     goto out;
   if (keeps_offline (self, mailbox->exists) &&
       !fetch_bodies (self, known, stats, cancellable, error))
     goto out;
 
-  ok = kurir_store_set_folder_state (self->store, account, folder, mailbox->uidvalidity,
-                                     mailbox->uidnext,
-                                     qresync || kurir_imap_client_is_enabled (self->client, "CONDSTORE")
-                                       ? (gint64) mailbox->highestmodseq : 0,
-                                     error);
+  new_modseq = qresync || condstore ? (gint64) mailbox->highestmodseq : 0;
+  if (state->uidvalidity == mailbox->uidvalidity && state->uidnext == mailbox->uidnext &&
+      state->highestmodseq == new_modseq)
+    ok = TRUE;   /* nothing to write */
+  else
+    ok = kurir_store_set_folder_state (self->store, account, folder, mailbox->uidvalidity,
+                                       mailbox->uidnext, new_modseq, error);
 out:
   batch_clear (&batch);
   return ok;
@@ -745,14 +883,28 @@ sync_folders (KurirImapSync       *self,
   g_autoptr(GHashTable) on_server = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) pending = NULL;
 
+  g_autoptr(GHashTable) here = g_hash_table_new (g_str_hash, g_str_equal);
+
   kurir_imap_client_list_async (self->client, cancellable, kurir_sync_store_result, &listed);
   entries = kurir_imap_client_list_finish (self->client, wait_for (self, &listed), error);
   if (entries == NULL)
     return FALSE;
+  /* What is here already is not written again (each write is a
+   * transaction and an fsync). */
+  local = kurir_store_list_folders (self->store, account, error);
+  if (local == NULL)
+    return FALSE;
+  for (guint i = 0; i < local->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (local, i);
+
+      g_hash_table_insert (here, folder->name, folder);
+    }
 
   for (guint i = 0; i < entries->len; i++)
     {
       KurirImapListEntry *entry = g_ptr_array_index (entries, i);
+      KurirStoreFolder *known;
       const char *role;
 
       if (entry->name == NULL)
@@ -765,9 +917,11 @@ sync_folders (KurirImapSync       *self,
       if (entry->flags & (KURIR_IMAP_MAILBOX_NOSELECT | KURIR_IMAP_MAILBOX_NONEXISTENT))
         continue;
       role = role_from_flags (entry->flags);
-      if (!kurir_store_create_folder (self->store, account, entry->name, NULL, error) ||
-          (role != NULL && !kurir_store_set_folder_role (self->store, account, entry->name,
-                                                         role, error)))
+      known = g_hash_table_lookup (here, entry->name);
+      if ((known == NULL &&
+           !kurir_store_create_folder (self->store, account, entry->name, NULL, error)) ||
+          (role != NULL && (known == NULL || g_strcmp0 (known->role, role) != 0) &&
+           !kurir_store_set_folder_role (self->store, account, entry->name, role, error)))
         return FALSE;
       g_ptr_array_add (names, g_strdup (entry->name));
     }
@@ -775,9 +929,8 @@ sync_folders (KurirImapSync       *self,
 
   /* Folders the server had (a UIDVALIDITY was seen) and has no longer,
    * unless an edit waiting to be sent makes them. */
-  local = kurir_store_list_folders (self->store, account, error);
   pending = kurir_store_journal_list (self->store, account, FALSE, error);
-  if (local == NULL || pending == NULL)
+  if (pending == NULL)
     return FALSE;
   for (guint i = 0; i < local->len; i++)
     {
@@ -920,6 +1073,7 @@ static void
 kurir_imap_sync_init (KurirImapSync *self)
 {
   self->keep_offline = -1;
+  self->batch_size = KURIR_IMAP_SYNC_SUMMARY_BATCH;
   self->context = g_main_context_new ();
 }
 
@@ -959,6 +1113,15 @@ kurir_imap_sync_set_ignored_capabilities (KurirImapSync      *self,
 
   g_strfreev (self->ignored);
   self->ignored = g_strdupv ((char **) capabilities);
+}
+
+void
+kurir_imap_sync_set_batch_size (KurirImapSync *self,
+                                guint          n_messages)
+{
+  g_return_if_fail (KURIR_IS_IMAP_SYNC (self));
+  g_return_if_fail (n_messages > 0);
+  self->batch_size = n_messages;
 }
 
 KurirImapClient *

@@ -38,7 +38,10 @@ typedef struct
 } KurirImapSyncStats;
 
 /* Summaries are fetched and stored this many at a time (one fsync and
- * one transaction each); bodies this many per UID FETCH. */
+ * one transaction each); bodies this many per UID FETCH. Up to four such
+ * UID FETCH commands are in flight at once. When a folder is kept offline,
+ * only the newest batch of new messages comes as summaries first; the
+ * others come whole right away. */
 #define KURIR_IMAP_SYNC_SUMMARY_BATCH 500
 #define KURIR_IMAP_SYNC_BODY_BATCH    500
 /* keep-offline "auto": bodies of folders with fewer messages than this. */
@@ -59,6 +62,11 @@ void             kurir_imap_sync_set_keep_offline (KurirImapSync     *self,
  * QRESYNC or CONDSTORE); before the first connect. */
 void             kurir_imap_sync_set_ignored_capabilities (KurirImapSync *self,
                                                  const char * const  *capabilities);
+/* Messages per UID FETCH and per store batch (default
+ * KURIR_IMAP_SYNC_SUMMARY_BATCH); tests make it small to exercise the
+ * batching with few messages. */
+void             kurir_imap_sync_set_batch_size (KurirImapSync       *self,
+                                                 guint                n_messages);
 /* The session, once connected (for tests: count its commands). */
 KurirImapClient *kurir_imap_sync_get_client     (KurirImapSync       *self);
 

@@ -337,6 +337,7 @@ test_first_sync_and_resync (void)
   KurirImapSyncStats stats = { 0 };
   guint counts[4];
   guint base;
+  guint n_server = 0;
   const struct { const char *name, *role; } roles[] = {
     { "INBOX", "inbox" }, { "Sent", "sent" }, { "Drafts", "drafts" },
     { "Trash", "trash" }, { "Junk", "junk" }, { "Archive", "archive" },
@@ -352,7 +353,16 @@ test_first_sync_and_resync (void)
   store = open_store ();
   folders = kurir_store_list_folders (store, "heidi", &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (folders->len, ==, G_N_ELEMENTS (roles));
+  /* Those of the server (a local Outbox has no UIDVALIDITY). */
+  for (guint i = 0; i < folders->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (folders, i);
+
+      g_test_message ("folder %s (UIDVALIDITY %" G_GINT64_FORMAT ")", folder->name,
+                      folder->uidvalidity);
+      n_server += folder->uidvalidity != 0;
+    }
+  g_assert_cmpuint (n_server, ==, G_N_ELEMENTS (roles));
   for (guint i = 0; i < G_N_ELEMENTS (roles); i++)
     {
       g_autoptr(KurirStoreFolder) folder = kurir_store_get_folder (store, "heidi", roles[i].name, &error);
@@ -437,9 +447,16 @@ test_cli_edits_reach_server (void)
 
 /* Runs one sync in this process, as a server without QRESYNC and
  * CONDSTORE would be synced when @plain. */
-static void
+typedef enum {
+  MODE_QRESYNC,   /* everything Dovecot offers */
+  MODE_PLAIN,     /* neither QRESYNC nor CONDSTORE: flags refreshed in full */
+  MODE_CONDSTORE, /* CONDSTORE without QRESYNC: FETCH (CHANGEDSINCE) */
+} SyncMode;
+
+/* Returns how many commands the sync sent. */
+static guint
 sync_in_process (const char         *name,
-                 gboolean            plain,
+                 SyncMode            mode,
                  KurirImapSyncStats *stats)
 {
   g_autoptr(KurirStore) store = open_store ();
@@ -447,24 +464,33 @@ sync_in_process (const char         *name,
   g_autoptr(KurirImapSync) sync = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *password = user_env ("KURIR_TEST_PASSWORD_", name);
-  const char *ignored[] = { "QRESYNC", "CONDSTORE", NULL };
+  const char *plain[] = { "QRESYNC", "CONDSTORE", NULL };
+  const char *condstore[] = { "QRESYNC", NULL };
+  KurirImapClient *client;
+  guint commands;
 
   account = kurir_account_load (name, &error);
   g_assert_no_error (error);
   sync = kurir_imap_sync_new (account, store, password);
-  if (plain)
-    kurir_imap_sync_set_ignored_capabilities (sync, ignored);
+  if (mode == MODE_PLAIN)
+    kurir_imap_sync_set_ignored_capabilities (sync, plain);
+  else if (mode == MODE_CONDSTORE)
+    kurir_imap_sync_set_ignored_capabilities (sync, condstore);
   g_assert_true (kurir_imap_sync_run (sync, stats, NULL, &error));
   g_assert_no_error (error);
-  if (plain)
-    g_assert_false (kurir_imap_client_is_enabled (kurir_imap_sync_get_client (sync), "QRESYNC"));
+  client = kurir_imap_sync_get_client (sync);
+  g_assert_cmpint (kurir_imap_client_is_enabled (client, "QRESYNC"), ==, mode == MODE_QRESYNC);
+  if (mode == MODE_CONDSTORE)
+    g_assert_true (kurir_imap_client_is_enabled (client, "CONDSTORE"));
+  commands = kurir_imap_client_get_n_commands (client);
   kurir_imap_sync_close (sync);
+  return commands;
 }
 
 static void
 test_other_device_changes (gconstpointer data)
 {
-  gboolean plain = GPOINTER_TO_INT (data);
+  SyncMode mode = GPOINTER_TO_INT (data);
   KurirImapSyncStats stats = { 0 };
   g_autoptr(KurirImapClient) client = NULL;
   g_autoptr(KurirImapMailbox) mailbox = NULL;
@@ -472,6 +498,7 @@ test_other_device_changes (gconstpointer data)
   g_autoptr(GBytes) message = make_message ("heidi", "late", 1);
   guint counts[4];
   guint32 move_uid, first;
+  guint commands, changed_commands;
 
   fill_server ("heidi");
   add_account ("heidi", "heidi");
@@ -498,14 +525,36 @@ test_other_device_changes (gconstpointer data)
   g_assert_no_error (error);
   imap_logout (client, NULL);
 
-  sync_in_process ("heidi", plain, &stats);
+  sync_in_process ("heidi", mode, &stats);
   g_assert_cmpuint (assert_folder_equals ("heidi", "heidi", "INBOX"), ==, N_INBOX - 1);
   g_assert_cmpuint (assert_folder_equals ("heidi", "heidi", "Archive"), ==, N_ARCHIVE + 1);
   g_assert_cmpuint (stats.added, ==, 2);     /* the new one, and the moved one in Archive */
   g_assert_cmpuint (stats.changed, ==, 1);
   g_assert_cmpuint (stats.removed, ==, 2);   /* the expunged one, and the moved one in INBOX */
-  sync_in_process ("heidi", plain, &stats);
+
+  /* A flag change alone: with CONDSTORE it comes by CHANGEDSINCE. */
+  client = other_device ("heidi");
+  g_clear_pointer (&mailbox, kurir_imap_mailbox_free);
+  mailbox = imap_select (client, "INBOX", 0, 0, &error);
+  g_assert_no_error (error);
+  g_array_unref (imap_store (client, first + 6, KURIR_IMAP_STORE_REMOVE, "\\Seen", 0, &error));
+  g_array_unref (imap_store (client, first + 8, KURIR_IMAP_STORE_ADD, "\\Draft", 0, &error));
+  g_assert_no_error (error);
+  imap_logout (client, NULL);
+  g_clear_object (&client);
+  changed_commands = sync_in_process ("heidi", mode, &stats);
+  g_assert_cmpuint (stats.changed, ==, 2);
+  g_assert_cmpuint (stats.added + stats.removed, ==, 0);
+  assert_folder_equals ("heidi", "heidi", "INBOX");
+
+  /* Nothing changed: with CONDSTORE (HIGHESTMODSEQ as before) no FETCH
+   * at all, one command fewer than the flag change (whose FETCH
+   * (CHANGEDSINCE) was the only one); with QRESYNC the changes came with
+   * the SELECT both times; without both, every folder's flags are
+   * fetched both times. */
+  commands = sync_in_process ("heidi", mode, &stats);
   g_assert_cmpuint (stats.added + stats.changed + stats.removed, ==, 0);
+  g_assert_cmpuint (commands, ==, changed_commands - (mode == MODE_CONDSTORE ? 1 : 0));
 }
 
 static void
@@ -969,10 +1018,12 @@ main (int    argc,
 
   g_test_add_func ("/imap-sync/first-sync-and-resync", test_first_sync_and_resync);
   g_test_add_func ("/imap-sync/cli-edits-reach-server", test_cli_edits_reach_server);
-  g_test_add_data_func ("/imap-sync/other-device-changes/qresync", GINT_TO_POINTER (FALSE),
+  g_test_add_data_func ("/imap-sync/other-device-changes/qresync", GINT_TO_POINTER (MODE_QRESYNC),
                         test_other_device_changes);
-  g_test_add_data_func ("/imap-sync/other-device-changes/plain", GINT_TO_POINTER (TRUE),
+  g_test_add_data_func ("/imap-sync/other-device-changes/plain", GINT_TO_POINTER (MODE_PLAIN),
                         test_other_device_changes);
+  g_test_add_data_func ("/imap-sync/other-device-changes/condstore",
+                        GINT_TO_POINTER (MODE_CONDSTORE), test_other_device_changes);
   g_test_add_func ("/imap-sync/offline-edit-replayed", test_offline_edit_replayed);
   g_test_add_func ("/imap-sync/uidvalidity-change", test_uidvalidity_change);
   g_test_add_func ("/imap-sync/show-fetches-body", test_show_fetches_body);

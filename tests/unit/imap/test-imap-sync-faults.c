@@ -1,0 +1,498 @@
+/* test-imap-sync-faults.c: the IMAP sync against what no honest server
+ * sends (faulty-imap-server.py): responses one byte a packet or many in
+ * one, BYE in the middle of a FETCH, an endless literal, garbage, and the
+ * connection cut after each command in turn. Each broken sync fails with
+ * a clear error and stores nothing half; the next one ends equal to the
+ * server (same UIDs, flags and bytes), with no message twice and no edit
+ * lost. Also the CONDSTORE path without QRESYNC: changed flags come by
+ * FETCH (CHANGEDSINCE), not by a refresh of every flag.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "imap-client-test-helpers.h"
+#include "kurir-account.h"
+#include "kurir-imap-sync.h"
+#include "kurir-journal.h"
+#include "kurir-store.h"
+#include "kurir-test-util.h"
+
+#define ACCOUNT   "faulty"
+#define N_INBOX   12
+#define N_ARCHIVE 2
+
+typedef struct
+{
+  char        *dir;
+  char        *state;     /* the server's messages, as it rewrites them */
+  char        *log;       /* the commands it received */
+  GSubprocess *server;
+  guint16      port;
+} Fixture;
+
+/* Helpers */
+
+static void
+start_server (Fixture    *fixture,
+              const char *option,
+              const char *value)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "unit", "imap",
+                                                   "faulty-imap-server.py", NULL);
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  guint64 port;
+
+  fixture->server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDIN_PIPE,
+                                      &error,
+                                      "/usr/bin/python3", script, fixture->state,
+                                      "--log", fixture->log, option, value, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (fixture->server));
+  /* It prints its port once it listens. */
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_ascii_string_to_unsigned (line, 10, 1, 65535, &port, NULL));
+  fixture->port = (guint16) port;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  fixture->dir = g_dir_make_tmp ("kurir-faulty-imap-XXXXXX", NULL);
+  g_assert_nonnull (fixture->dir);
+  fixture->state = g_build_filename (fixture->dir, "state", NULL);
+  fixture->log = g_build_filename (fixture->dir, "log", NULL);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  if (fixture->server != NULL)
+    {
+      g_subprocess_force_exit (fixture->server);
+      g_subprocess_wait (fixture->server, NULL, NULL);
+      g_clear_object (&fixture->server);
+    }
+  g_unlink (fixture->state);
+  g_unlink (fixture->log);
+  g_rmdir (fixture->dir);
+  g_free (fixture->state);
+  g_free (fixture->log);
+  g_free (fixture->dir);
+}
+
+static KurirAccount *
+make_account (Fixture *fixture)
+{
+  KurirAccount *account = kurir_account_new (ACCOUNT);
+
+  g_object_set (account,
+                "email", "u@example.org", "user", "u", "protocol", KURIR_PROTOCOL_IMAP,
+                "host", "127.0.0.1", "port", fixture->port,
+                "security", KURIR_SECURITY_NONE, "allow-plaintext", TRUE,
+                NULL);
+  kurir_account_set_keep_offline (account, KURIR_KEEP_OFFLINE_ALL);
+  return account;
+}
+
+/* One sync in a session of its own; @ignored: capabilities to hide.
+ * Returns whether it succeeded. */
+static gboolean
+run_sync (KurirAccount        *account,
+          KurirStore          *store,
+          const char * const  *ignored,
+          KurirImapSyncStats  *stats,
+          GError             **error)
+{
+  g_autoptr(KurirImapSync) sync = kurir_imap_sync_new (account, store, "secret");
+  gboolean ok;
+
+  if (ignored != NULL)
+    kurir_imap_sync_set_ignored_capabilities (sync, ignored);
+  /* 12 messages in INBOX: the newest 5 as summaries, then two pipelined
+   * UID FETCH of whole messages. */
+  kurir_imap_sync_set_batch_size (sync, 5);
+  ok = kurir_imap_sync_run (sync, stats, NULL, error);
+  kurir_imap_sync_close (sync);
+  return ok;
+}
+
+static void
+sync_ok (KurirAccount       *account,
+         KurirStore         *store,
+         KurirImapSyncStats *stats)
+{
+  g_autoptr(GError) error = NULL;
+  KurirImapSyncStats local = { 0 };
+
+  if (!run_sync (account, store, NULL, stats != NULL ? stats : &local, &error))
+    g_error ("the sync after the fault failed: %s", error->message);
+}
+
+/* The server's messages of @folder: UID → "SHA256 FLAGS". */
+static GHashTable *
+server_folder (Fixture    *fixture,
+               const char *folder)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GHashTable *messages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  g_assert_true (g_file_get_contents (fixture->state, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) words = g_strsplit (lines[i], " ", 3);
+
+      if (g_strv_length (words) >= 3 && g_str_equal (words[0], folder))
+        g_hash_table_insert (messages, g_strdup (words[1]), g_strdup (words[2]));
+      else if (g_strv_length (words) == 2 && g_str_equal (words[0], folder))
+        g_assert_not_reached ();
+    }
+  return messages;
+}
+
+static KurirMessageFlags
+parse_flags (const char *text)
+{
+  g_auto(GStrv) words = g_strsplit (text, " ", -1);
+  KurirMessageFlags flags = 0;
+
+  for (guint i = 1; words[i] != NULL; i++)
+    {
+      if (g_str_equal (words[i], "\\Seen"))
+        flags |= KURIR_MESSAGE_FLAG_SEEN;
+      else if (g_str_equal (words[i], "\\Flagged"))
+        flags |= KURIR_MESSAGE_FLAG_FLAGGED;
+      else if (g_str_equal (words[i], "\\Answered"))
+        flags |= KURIR_MESSAGE_FLAG_ANSWERED;
+      else if (g_str_equal (words[i], "\\Draft"))
+        flags |= KURIR_MESSAGE_FLAG_DRAFT;
+      else if (g_str_equal (words[i], "\\Deleted"))
+        flags |= KURIR_MESSAGE_FLAG_DELETED;
+    }
+  return flags;
+}
+
+/* Every message stored in @folder is whole or partial, never half: a
+ * complete one has the server's bytes, and none is there twice. With
+ * @complete, the store equals the server: the same UIDs, flags and bytes
+ * and nothing partial. Returns how many messages the folder holds. */
+static guint
+check_folder (Fixture    *fixture,
+              KurirStore *store,
+              const char *folder,
+              gboolean    complete)
+{
+  g_autoptr(GHashTable) server = server_folder (fixture, folder);
+  g_autoptr(GHashTable) keys = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  keys = kurir_store_get_folder_keys (store, ACCOUNT, folder, &error);
+  g_assert_no_error (error);
+  listed = kurir_store_list (store, ACCOUNT, folder, 0, 1000, &error);
+  g_assert_no_error (error);
+  /* One message per key: nothing stored twice, nothing without its UID. */
+  g_assert_cmpuint (listed->len, ==, g_hash_table_size (keys));
+
+  g_hash_table_iter_init (&iter, keys);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      KurirStoreKeyState *state = value;
+      const char *expected = g_hash_table_lookup (server, key);
+      g_autoptr(GBytes) raw = NULL;
+      g_autofree char *sum = NULL;
+
+      if (expected == NULL)
+        g_error ("%s: UID %s is here, not on the server", folder, (const char *) key);
+      if (state->flags & KURIR_MESSAGE_FLAG_PARTIAL)
+        {
+          g_assert_false (complete);
+          continue;
+        }
+      raw = kurir_store_get_raw (store, state->id, &error);
+      g_assert_no_error (error);
+      sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, raw);
+      if (!g_str_has_prefix (expected, sum))
+        g_error ("%s: UID %s is stored with other bytes than the server's", folder,
+                 (const char *) key);
+      if (complete)
+        g_assert_cmpint (state->flags & KURIR_MESSAGE_FLAGS_ALL, ==, parse_flags (expected));
+    }
+  if (complete)
+    g_assert_cmpuint (g_hash_table_size (keys), ==, g_hash_table_size (server));
+  return g_hash_table_size (keys);
+}
+
+static void
+check_equal (Fixture    *fixture,
+             KurirStore *store)
+{
+  check_folder (fixture, store, "INBOX", TRUE);
+  check_folder (fixture, store, "Archive", TRUE);
+}
+
+static gint64
+local_id (KurirStore *store,
+          const char *folder,
+          const char *uid)
+{
+  g_autoptr(GHashTable) keys = kurir_store_get_folder_keys (store, ACCOUNT, folder, NULL);
+  KurirStoreKeyState *state = keys != NULL ? g_hash_table_lookup (keys, uid) : NULL;
+
+  g_assert_nonnull (state);
+  return state->id;
+}
+
+static char *
+read_log (Fixture *fixture)
+{
+  char *text = NULL;
+
+  if (!g_file_get_contents (fixture->log, &text, NULL, NULL))
+    text = g_strdup ("");
+  return text;
+}
+
+static void
+clear_log (Fixture *fixture)
+{
+  g_assert_true (g_file_set_contents (fixture->log, "", 0, NULL));
+}
+
+/* Tests */
+
+/* Responses one byte a packet, or all the answers to pipelined commands
+ * in one write: the same store as the server's. */
+static void
+test_framing (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  KurirImapSyncStats stats = { 0 };
+
+  start_server (fixture, "--framing", data);
+  account = make_account (fixture);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+
+  sync_ok (account, store, &stats);
+  g_assert_cmpuint (stats.added, ==, N_INBOX + N_ARCHIVE);
+  /* The newest batch came as summaries, then completed; the rest whole. */
+  g_assert_cmpuint (stats.bodies, ==, 5 + N_ARCHIVE);
+  check_equal (fixture, store);
+  sync_ok (account, store, &stats);
+  g_assert_cmpuint (stats.added + stats.changed + stats.removed, ==, 0);
+}
+
+/* A fault before or during the first sync: it fails with a clear error,
+ * keeps only whole messages, and the next sync completes. */
+static void
+test_first_sync_fault (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  const char *fault = data;
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  KurirImapSyncStats stats = { 0 };
+  gint64 start = g_get_monotonic_time ();
+
+  start_server (fixture, "--fault", fault);
+  account = make_account (fixture);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_false (run_sync (account, store, NULL, &stats, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s: %s", fault, error->message);
+  g_assert_true (error->domain == KURIR_IMAP_ERROR || error->domain == KURIR_NET_ERROR ||
+                 error->domain == G_IO_ERROR);
+  /* Not a timeout: the client saw the fault for what it was. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 20 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+  check_folder (fixture, store, "INBOX", FALSE);
+
+  sync_ok (account, store, &stats);
+  check_equal (fixture, store);
+  sync_ok (account, store, &stats);
+  g_assert_cmpuint (stats.added + stats.changed + stats.removed + stats.bodies, ==, 0);
+}
+
+/* An edit whose command reached the server, which then cut the connection
+ * before answering: the next sync replays it (idempotently) and ends equal
+ * to the server, with the edit there and no message twice. */
+static void
+test_edit_cut (Fixture       *fixture,
+               gconstpointer  data)
+{
+  const char *fault = data;
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(KurirJournal) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) inbox = NULL;
+  g_autoptr(GHashTable) archive = NULL;
+  KurirImapSyncStats stats = { 0 };
+  gboolean move = g_str_equal (fault, "cut-move");
+
+  start_server (fixture, "--fault", fault);
+  account = make_account (fixture);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+  sync_ok (account, store, &stats);
+  check_equal (fixture, store);
+
+  journal = kurir_journal_new (store, ACCOUNT);
+  if (move)
+    g_assert_true (kurir_journal_move (journal, local_id (store, "INBOX", "2"), "Archive", &error));
+  else
+    g_assert_true (kurir_journal_set_flags (journal, local_id (store, "INBOX", "1"),
+                                            KURIR_MESSAGE_FLAG_FLAGGED | KURIR_MESSAGE_FLAG_SEEN,
+                                            0, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (run_sync (account, store, NULL, &stats, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s: %s", fault, error->message);
+  g_clear_error (&error);
+
+  sync_ok (account, store, &stats);
+  check_equal (fixture, store);
+  g_assert_cmpuint (kurir_journal_count_pending (journal), ==, 0);
+  inbox = server_folder (fixture, "INBOX");
+  archive = server_folder (fixture, "Archive");
+  if (move)
+    {
+      g_assert_cmpuint (g_hash_table_size (inbox), ==, N_INBOX - 1);
+      g_assert_cmpuint (g_hash_table_size (archive), ==, N_ARCHIVE + 1);
+      g_assert_false (g_hash_table_contains (inbox, "2"));
+    }
+  else
+    {
+      g_assert_cmpint (parse_flags (g_hash_table_lookup (inbox, "1")), ==,
+                       KURIR_MESSAGE_FLAG_FLAGGED | KURIR_MESSAGE_FLAG_SEEN);
+    }
+  sync_ok (account, store, &stats);
+  g_assert_cmpuint (stats.added + stats.changed + stats.removed + stats.edits_sent, ==, 0);
+  check_equal (fixture, store);
+}
+
+/* A server with CONDSTORE and no QRESYNC (hidden): a later sync asks for
+ * the flags changed since the HIGHESTMODSEQ it saw, and asks nothing when
+ * HIGHESTMODSEQ did not move. */
+static void
+test_condstore_only (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  const char *ignored[] = { "QRESYNC", NULL };
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KurirConnection) connection = NULL;
+  g_autoptr(KurirImapClient) other = NULL;
+  g_autoptr(KurirImapMailbox) mailbox = NULL;
+  g_autofree char *log = NULL;
+  KurirImapSyncStats stats = { 0 };
+
+  start_server (fixture, NULL, NULL);
+  account = make_account (fixture);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (run_sync (account, store, ignored, &stats, &error));
+  g_assert_no_error (error);
+  check_equal (fixture, store);
+
+  /* Another device changes two flags. */
+  connection = kurir_connection_new ("127.0.0.1", fixture->port, KURIR_SECURITY_NONE);
+  other = kurir_imap_client_new (connection);
+  kurir_imap_client_set_allow_plaintext (other, TRUE);
+  g_assert_true (imap_connect (other, &error));
+  g_assert_true (imap_login (other, "u", "secret", &error));
+  mailbox = imap_select (other, "INBOX", 0, 0, &error);
+  g_assert_no_error (error);
+  g_array_unref (imap_store (other, 5, KURIR_IMAP_STORE_ADD, "\\Answered", 0, &error));
+  g_array_unref (imap_store (other, 3, KURIR_IMAP_STORE_REMOVE, "\\Seen", 0, &error));
+  g_assert_no_error (error);
+  imap_logout (other, NULL);
+  g_clear_object (&other);
+
+  clear_log (fixture);
+  g_assert_true (run_sync (account, store, ignored, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.changed, ==, 2);
+  g_assert_cmpuint (stats.added + stats.removed, ==, 0);
+  check_equal (fixture, store);
+  log = read_log (fixture);
+  g_assert_null (strstr (log, "QRESYNC"));
+  g_assert_nonnull (strstr (log, "UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE "));
+  /* Every FETCH asked for changes only. */
+  {
+    g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+    guint fetches = 0;
+
+    for (guint i = 0; lines[i] != NULL; i++)
+      if (g_str_has_prefix (lines[i], "UID FETCH"))
+        {
+          g_assert_nonnull (strstr (lines[i], "CHANGEDSINCE"));
+          fetches++;
+        }
+    g_assert_cmpuint (fetches, ==, 1);   /* INBOX only: Archive did not change */
+  }
+
+  /* Nothing changed: no FETCH at all. */
+  clear_log (fixture);
+  g_clear_pointer (&log, g_free);
+  g_assert_true (run_sync (account, store, ignored, &stats, &error));
+  g_assert_cmpuint (stats.added + stats.changed + stats.removed, ==, 0);
+  log = read_log (fixture);
+  g_assert_null (strstr (log, "UID FETCH"));
+  g_assert_nonnull (strstr (log, "SELECT INBOX"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const char *first[] = { "cut-login", "cut-list", "cut-select", "cut-fetch", "bye-fetch",
+                          "literal", "garbage" };
+  const char *edits[] = { "cut-store", "cut-move" };
+
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add ("/imap-sync-faults/framing/split", Fixture, "split", fixture_set_up,
+              test_framing, fixture_tear_down);
+  g_test_add ("/imap-sync-faults/framing/merge", Fixture, "merge", fixture_set_up,
+              test_framing, fixture_tear_down);
+  for (guint i = 0; i < G_N_ELEMENTS (first); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/imap-sync-faults/first-sync/%s", first[i]);
+
+      g_test_add (path, Fixture, first[i], fixture_set_up, test_first_sync_fault,
+                  fixture_tear_down);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/imap-sync-faults/edit/%s", edits[i]);
+
+      g_test_add (path, Fixture, edits[i], fixture_set_up, test_edit_cut, fixture_tear_down);
+    }
+  g_test_add ("/imap-sync-faults/condstore-only", Fixture, NULL, fixture_set_up,
+              test_condstore_only, fixture_tear_down);
+
+  return g_test_run ();
+}
