@@ -17,6 +17,7 @@
 
 #include "kurir-account.h"
 #include "kurir-core-enums.h"
+#include "kurir-trust.h"
 
 #define MAX_NAME_LENGTH 64
 #define FILE_SUFFIX     ".conf"
@@ -896,6 +897,46 @@ kurir_account_set_delete_when_deleted_here (KurirAccount *self,
     return;
   self->delete_when_deleted_here = enable;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DELETE_WHEN_DELETED_HERE]);
+}
+
+/**
+ * kurir_account_new_connection:
+ * @protocol: the account's incoming protocol, or %KURIR_PROTOCOL_SMTP
+ *
+ * A connection, not yet connected, to the account's incoming or outgoing
+ * server, with its security, its CA file and the certificate the user
+ * pinned for that server, if any.
+ */
+KurirConnection *
+kurir_account_new_connection (KurirAccount   *self,
+                              KurirProtocol   protocol,
+                              GError        **error)
+{
+  g_autoptr(KurirConnection) connection = NULL;
+  gboolean outgoing = protocol == KURIR_PROTOCOL_SMTP;
+  const char *host;
+
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), NULL);
+  g_return_val_if_fail (outgoing || protocol == self->protocol, NULL);
+
+  host = outgoing ? self->smtp_host : self->host;
+  if (host == NULL)
+    {
+      g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                   outgoing ? "No outgoing (SMTP) server is set up"
+                            : "No incoming server is set up");
+      return NULL;
+    }
+
+  connection = kurir_connection_new (host,
+                                     outgoing ? kurir_account_get_smtp_port (self)
+                                              : kurir_account_get_port (self),
+                                     outgoing ? self->smtp_security : self->security);
+  if (self->ca_file != NULL && !kurir_connection_set_ca_file (connection, self->ca_file, error))
+    return NULL;
+  kurir_trust_apply (connection, protocol);
+
+  return g_steal_pointer (&connection);
 }
 
 /**

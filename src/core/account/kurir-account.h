@@ -106,6 +106,10 @@ gboolean       kurir_account_get_delete_when_deleted_here (KurirAccount *self);
 void           kurir_account_set_delete_when_deleted_here (KurirAccount *self,
                                                            gboolean      enable);
 
+KurirConnection *kurir_account_new_connection     (KurirAccount  *self,
+                                                   KurirProtocol  protocol,
+                                                   GError       **error);
+
 gboolean       kurir_account_check                   (KurirAccount  *self,
                                                       GError       **error);
 

@@ -844,11 +844,8 @@ ensure_connected (KurirImapSync  *self,
       return FALSE;
     }
 
-  connection = kurir_connection_new (kurir_account_get_host (account),
-                                     kurir_account_get_port (account),
-                                     kurir_account_get_security (account));
-  if (kurir_account_get_ca_file (account) != NULL &&
-      !kurir_connection_set_ca_file (connection, kurir_account_get_ca_file (account), error))
+  connection = kurir_account_new_connection (account, KURIR_PROTOCOL_IMAP, error);
+  if (connection == NULL)
     return FALSE;
 
   self->client = kurir_imap_client_new (connection);

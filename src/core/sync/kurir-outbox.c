@@ -577,11 +577,8 @@ connect_smtp (KurirOutbox   *self,
                            _("no outgoing (SMTP) server is set up"));
       return NULL;
     }
-  connection = kurir_connection_new (host, kurir_account_get_smtp_port (account),
-                                     kurir_account_get_smtp_security (account));
-  kurir_connection_set_log_domain (connection, "kurir-smtp");
-  if (kurir_account_get_ca_file (account) != NULL &&
-      !kurir_connection_set_ca_file (connection, kurir_account_get_ca_file (account), error))
+  connection = kurir_account_new_connection (account, KURIR_PROTOCOL_SMTP, error);
+  if (connection == NULL)
     return NULL;
   client = kurir_smtp_client_new (connection);
   kurir_smtp_client_set_allow_plaintext (client, kurir_account_get_allow_plaintext (account));
