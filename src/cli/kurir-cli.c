@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kurir-cli.h"
+#include "kurir-net-error.h"
 
 #define MAX_PASSWORD_LENGTH 4096
 
@@ -79,6 +80,15 @@ kurir_cli_fail (const char   *account_name,
 {
   g_autofree char *message = one_line (error->message);
 
+  if (account_name != NULL &&
+      g_error_matches (error, KURIR_NET_ERROR, KURIR_NET_ERROR_CERTIFICATE))
+    {
+      /* Translators: after a certificate error: what to do about it */
+      g_printerr (_("kurir-cli: account “%s”: %s; if you trust this server, give the account "
+                    "its CA certificate with “kurir-cli account set %s --ca-file PEM”\n"),
+                  account_name, message, account_name);
+      return KURIR_CLI_EXIT_FAILED;
+    }
   if (account_name != NULL)
     g_printerr (_("kurir-cli: account “%s”: %s\n"), account_name, message);
   else

@@ -157,6 +157,7 @@ test_imaps_without_ca (void)
   g_assert_error (error, KURIR_NET_ERROR, KURIR_NET_ERROR_CERTIFICATE);
   g_assert_nonnull (strstr (error->message, "127.0.0.1"));
   g_assert_nonnull (strstr (error->message, "not signed by a known authority"));
+  g_assert_nonnull (strstr (error->message, "SHA-256 "));
   g_assert_true (kurir_connection_get_peer_certificate_errors (connection) & G_TLS_CERTIFICATE_UNKNOWN_CA);
   g_assert_nonnull (kurir_connection_get_peer_certificate (connection));
 }

@@ -100,6 +100,34 @@ server_name (KurirConnection *self)
   return self->host;
 }
 
+/**
+ * kurir_connection_dup_certificate_fingerprint:
+ *
+ * Returns: (nullable): "AB:CD:…", the SHA-256 of the certificate's DER
+ */
+char *
+kurir_connection_dup_certificate_fingerprint (GTlsCertificate *certificate)
+{
+  g_autoptr(GByteArray) der = NULL;
+  g_autoptr(GChecksum) checksum = NULL;
+  guint8 digest[32];
+  gsize length = sizeof digest;
+  GString *text;
+
+  if (certificate == NULL)
+    return NULL;
+  g_object_get (certificate, "certificate", &der, NULL);
+  if (der == NULL)
+    return NULL;
+  checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (checksum, der->data, der->len);
+  g_checksum_get_digest (checksum, digest, &length);
+  text = g_string_new (NULL);
+  for (gsize i = 0; i < length; i++)
+    g_string_append_printf (text, i ? ":%02X" : "%02X", digest[i]);
+  return g_string_free (text, FALSE);
+}
+
 /* Turns a GIO or TLS error into one of ours with the server named; a
  * cancellation stays a G_IO_ERROR_CANCELLED so callers can recognise it. */
 static GError *
@@ -121,9 +149,19 @@ translate_error (KurirConnection *self,
     {
       g_autofree char *why =
         kurir_connection_describe_certificate_errors (self->peer_certificate_errors);
+      g_autofree char *fingerprint = kurir_connection_dup_certificate_fingerprint (self->peer_certificate);
+
       ret = g_error_new (KURIR_NET_ERROR, KURIR_NET_ERROR_CERTIFICATE,
-                         "The certificate of %s:%u is not trusted: %s",
-                         server_name (self), self->port, why);
+                         "The certificate of %s:%u is not trusted: %s%s%s",
+                         server_name (self), self->port, why,
+                         fingerprint ? " (SHA-256 " : "",
+                         fingerprint ? fingerprint : "");
+      if (fingerprint != NULL)
+        {
+          g_autofree char *message = g_strconcat (ret->message, ")", NULL);
+          g_free (ret->message);
+          ret->message = g_steal_pointer (&message);
+        }
     }
   else if (error->domain == G_TLS_ERROR)
     ret = g_error_new (KURIR_NET_ERROR, KURIR_NET_ERROR_TLS,

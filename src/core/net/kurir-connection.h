@@ -51,6 +51,7 @@ gboolean             kurir_connection_is_encrypted               (KurirConnectio
 GTlsCertificate     *kurir_connection_get_peer_certificate       (KurirConnection      *self);
 GTlsCertificateFlags kurir_connection_get_peer_certificate_errors (KurirConnection     *self);
 char                *kurir_connection_describe_certificate_errors (GTlsCertificateFlags flags);
+char                *kurir_connection_dup_certificate_fingerprint (GTlsCertificate     *certificate);
 
 void                 kurir_connection_connect_async              (KurirConnection      *self,
                                                                   GCancellable         *cancellable,
