@@ -1849,44 +1849,124 @@ kurir_store_add_batch (KurirStore                 *self,
                        GArray                    **out_ids,
                        GError                    **error)
 {
-  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autofree Pending *items = NULL;
-  gboolean ok;
+  g_autoptr(KurirStorePreparedBatch) batch = NULL;
 
   g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
   g_return_val_if_fail (messages != NULL || n_messages == 0, FALSE);
 
-  if (folder == NULL)
-    folder = KURIR_STORE_INBOX;
-  if (!check_name (account, _("account"), error) || !check_name (folder, _("folder"), error))
+  /* Bad names fail before any parsing. */
+  if (!check_name (account, _("account"), error) ||
+      !check_name (folder != NULL ? folder : KURIR_STORE_INBOX, _("folder"), error))
     return FALSE;
+  batch = kurir_store_prepare_batch (messages, n_messages, error);
+  if (batch == NULL)
+    return FALSE;
+  return kurir_store_add_prepared_batch (self, account, folder, batch, out_ids, error);
+}
+
+struct _KurirStorePreparedBatch
+{
+  Pending *items;
+  guint    n_items;
+};
+
+/**
+ * kurir_store_prepare_batch:
+ *
+ * The first half of kurir_store_add_batch(): checks and parses @messages
+ * (headers, text for the full-text index, checksum). Needs no store and
+ * takes no lock, so a backend can parse one batch on one thread while
+ * another thread writes the previous one with
+ * kurir_store_add_prepared_batch(). Nothing is on disk yet.
+ */
+KurirStorePreparedBatch *
+kurir_store_prepare_batch (const KurirStoreNewMessage *messages,
+                           guint                       n_messages,
+                           GError                    **error)
+{
+  KurirStorePreparedBatch *batch;
+
+  g_return_val_if_fail (messages != NULL || n_messages == 0, NULL);
+
   for (guint i = 0; i < n_messages; i++)
     if (messages[i].data == NULL || !kurir_maildir_key_is_valid (messages[i].backend_key))
       {
         g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_INVALID,
                      _("message %u of the batch has no data or a key longer than %d bytes"),
                      i + 1, KURIR_MAILDIR_MAX_KEY_LENGTH);
-        return FALSE;
+        return NULL;
       }
 
-  /* Parsing needs no lock. */
-  items = g_new0 (Pending, MAX (n_messages, 1));
+  batch = g_new0 (KurirStorePreparedBatch, 1);
+  batch->items = g_new0 (Pending, MAX (n_messages, 1));
+  batch->n_items = n_messages;
   for (guint i = 0; i < n_messages; i++)
     {
-      pending_prepare (&items[i], messages[i].data, messages[i].backend_key,
+      pending_prepare (&batch->items[i], messages[i].data, messages[i].backend_key,
                        messages[i].flags, messages[i].received);
       /* A "partial" message that is whole is stored as complete. */
       if (messages[i].full_size > 0 &&
           (gsize) messages[i].full_size != g_bytes_get_size (messages[i].data))
-        items[i].full_size = messages[i].full_size;
+        batch->items[i].full_size = messages[i].full_size;
+    }
+  return batch;
+}
+
+guint
+kurir_store_prepared_batch_get_size (KurirStorePreparedBatch *batch)
+{
+  g_return_val_if_fail (batch != NULL, 0);
+
+  return batch->n_items;
+}
+
+void
+kurir_store_prepared_batch_free (KurirStorePreparedBatch *batch)
+{
+  if (batch == NULL)
+    return;
+  for (guint i = 0; i < batch->n_items; i++)
+    pending_clear (&batch->items[i]);
+  g_free (batch->items);
+  g_free (batch);
+}
+
+/**
+ * kurir_store_add_prepared_batch:
+ *
+ * The second half of kurir_store_add_batch(): the files written into
+ * tmp/, one flush of the file system, renamed into cur/, then one
+ * transaction. On success all are on disk and indexed; on failure none
+ * is. A batch is added once: it cannot be used again either way.
+ */
+gboolean
+kurir_store_add_prepared_batch (KurirStore               *self,
+                                const char               *account,
+                                const char               *folder,
+                                KurirStorePreparedBatch  *batch,
+                                GArray                  **out_ids,
+                                GError                  **error)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gboolean ok;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+  g_return_val_if_fail (batch != NULL, FALSE);
+
+  if (folder == NULL)
+    folder = KURIR_STORE_INBOX;
+  ok = check_name (account, _("account"), error) && check_name (folder, _("folder"), error);
+  if (ok)
+    {
+      g_rec_mutex_lock (&self->mutex);
+      ok = store_pending (self, account, folder, batch->items, batch->n_items, ids, error);
+      g_rec_mutex_unlock (&self->mutex);
     }
 
-  g_rec_mutex_lock (&self->mutex);
-  ok = store_pending (self, account, folder, items, n_messages, ids, error);
-  g_rec_mutex_unlock (&self->mutex);
-
-  for (guint i = 0; i < n_messages; i++)
-    pending_clear (&items[i]);
+  /* Its files are in cur/ (or removed): the batch is spent. */
+  for (guint i = 0; i < batch->n_items; i++)
+    pending_clear (&batch->items[i]);
+  batch->n_items = 0;
 
   if (ok && out_ids)
     *out_ids = g_steal_pointer (&ids);

@@ -164,6 +164,23 @@ gboolean      kurir_store_add_batch            (KurirStore        *self,
                                                 guint              n_messages,
                                                 GArray           **out_ids,
                                                 GError           **error);
+/* The same in two halves, for a backend that parses the next batch on
+ * one thread while another writes this one: _prepare_batch() checks and
+ * parses (no store, no lock, any thread); _add_prepared_batch() is the
+ * durable write and the index, once per batch. */
+typedef struct _KurirStorePreparedBatch KurirStorePreparedBatch;
+
+KurirStorePreparedBatch *kurir_store_prepare_batch (const KurirStoreNewMessage *messages,
+                                                guint              n_messages,
+                                                GError           **error);
+guint         kurir_store_prepared_batch_get_size (KurirStorePreparedBatch *batch);
+void          kurir_store_prepared_batch_free  (KurirStorePreparedBatch *batch);
+gboolean      kurir_store_add_prepared_batch   (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                KurirStorePreparedBatch *batch,
+                                                GArray           **out_ids,
+                                                GError           **error);
 void          kurir_store_add_batch_async      (KurirStore        *self,
                                                 const char        *account,
                                                 const char        *folder,
@@ -453,5 +470,7 @@ gboolean      kurir_store_export_mbox          (KurirStore        *self,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KurirStoreFolder, kurir_store_folder_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KurirStoreJournalEntry, kurir_store_journal_entry_free)
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KurirStorePreparedBatch, kurir_store_prepared_batch_free)
 
 G_END_DECLS

@@ -3,9 +3,12 @@
  * The whole sync runs on a main context of its own, so it can run in a
  * worker thread (kurir_pop3_sync_async) without touching the caller's
  * loop. Messages are stored in batches through the store's durable batch
- * write; a UIDL counts as known only once its message is in the store
- * (its key is in the Maildir file name and the index), so a crash at any
- * point never loses a message and never downloads one twice.
+ * write, by a writer thread while the download goes on (one batch waits
+ * for it at most: memory stays bounded); a UIDL counts as known only once
+ * its batch is in the store (its key is in the Maildir file name and the
+ * index), so a crash at any point never loses a message and never
+ * downloads one twice. A failed batch stops the download; nothing is
+ * deleted on the server then.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -20,6 +23,15 @@
 
 #define SECONDS_PER_DAY (24 * 60 * 60)
 
+/* A batch of downloaded messages on its way to the store. */
+typedef struct
+{
+  GPtrArray               *data;      /* GBytes; dropped once parsed */
+  GPtrArray               *keys;      /* their UIDLs (borrowed) */
+  gsize                    bytes;
+  KurirStorePreparedBatch *prepared;  /* parsed, waiting for the writer */
+} Batch;
+
 typedef struct
 {
   GMainContext         *context;
@@ -29,11 +41,25 @@ typedef struct
   KurirPop3Client      *client;
 
   GHashTable           *number_to_uid;   /* message number → UIDL (borrowed) */
-  GPtrArray            *pending_data;    /* GBytes of the batch being filled */
-  GPtrArray            *pending_keys;    /* their UIDLs (borrowed) */
-  gsize                 pending_bytes;
-  GHashTable           *stored;          /* UIDLs stored by this sync (borrowed) */
+  Batch                *filling;         /* the batch the download fills */
 
+  /* While the download goes on, a parser thread parses full batches and
+   * a writer thread stores them. Under lock: */
+  GMutex                lock;
+  GCond                 cond;
+  GThread              *parser;
+  GThread              *writer;
+  GQueue                to_parse;        /* Batch, waiting for the parser */
+  GQueue                to_write;        /* Batch, parsed, waiting for the writer */
+  guint                 in_flight;       /* batches handed over, not yet stored */
+  gboolean              finishing;       /* no more batches will come */
+  gboolean              parsed_all;      /* and the parser is done */
+  GError               *write_error;     /* the first store failure: stops all */
+  GHashTable           *stored;          /* UIDLs stored by this sync (borrowed) */
+  guint                 n_stored;
+
+  guint                 n_submitted;     /* messages handed over (main thread) */
+  guint                 n_reported;      /* progress, main thread only */
   guint                 total;
   KurirSyncProgressFunc progress;
   gpointer              progress_data;
@@ -67,39 +93,230 @@ wait_for (Sync          *sync,
   return *slot;
 }
 
-static gboolean
-flush_batch (Sync    *sync,
-             GError **error)
+/* Batches of at most this many messages (tests make it small). */
+static guint batch_messages = KURIR_POP3_SYNC_BATCH_MESSAGES;
+
+static Batch *
+batch_new (void)
 {
-  g_autofree KurirStoreNewMessage *messages = NULL;
-  guint n = sync->pending_data->len;
+  Batch *batch = g_new0 (Batch, 1);
 
-  if (n == 0)
-    return TRUE;
+  batch->data = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  batch->keys = g_ptr_array_new ();
+  return batch;
+}
 
-  messages = g_new0 (KurirStoreNewMessage, n);
-  for (guint i = 0; i < n; i++)
+static void
+batch_free (Batch *batch)
+{
+  g_ptr_array_unref (batch->data);
+  g_ptr_array_unref (batch->keys);
+  kurir_store_prepared_batch_free (batch->prepared);
+  g_free (batch);
+}
+
+/* Parser thread: checks and parses each batch (takes no lock on the
+ * store), so the writer need not. */
+static gpointer
+parser_thread (gpointer user_data)
+{
+  Sync *sync = user_data;
+
+  g_mutex_lock (&sync->lock);
+  for (;;)
     {
-      messages[i].data = g_ptr_array_index (sync->pending_data, i);
-      messages[i].backend_key = g_ptr_array_index (sync->pending_keys, i);
+      g_autoptr(GError) error = NULL;
+      g_autofree KurirStoreNewMessage *messages = NULL;
+      Batch *batch;
+
+      while (g_queue_is_empty (&sync->to_parse) && !sync->finishing)
+        g_cond_wait (&sync->cond, &sync->lock);
+      batch = g_queue_pop_head (&sync->to_parse);
+      if (batch == NULL)
+        break;
+      if (sync->write_error != NULL)
+        {
+          batch_free (batch);
+          sync->in_flight--;
+          g_cond_broadcast (&sync->cond);
+          continue;
+        }
+      g_mutex_unlock (&sync->lock);
+
+      messages = g_new0 (KurirStoreNewMessage, batch->data->len);
+      for (guint i = 0; i < batch->data->len; i++)
+        {
+          messages[i].data = g_ptr_array_index (batch->data, i);
+          messages[i].backend_key = g_ptr_array_index (batch->keys, i);
+        }
+      batch->prepared = kurir_store_prepare_batch (messages, batch->data->len, &error);
+      /* The prepared batch holds its own references to the data. */
+      g_ptr_array_set_size (batch->data, 0);
+
+      g_mutex_lock (&sync->lock);
+      if (batch->prepared == NULL)
+        {
+          if (sync->write_error == NULL)
+            sync->write_error = g_steal_pointer (&error);
+          batch_free (batch);
+          sync->in_flight--;
+        }
+      else
+        g_queue_push_tail (&sync->to_write, batch);
+      g_cond_broadcast (&sync->cond);
     }
+  sync->parsed_all = TRUE;
+  g_cond_broadcast (&sync->cond);
+  g_mutex_unlock (&sync->lock);
+  return NULL;
+}
 
-  if (!kurir_store_add_batch (sync->store, kurir_account_get_name (sync->account),
-                              KURIR_STORE_INBOX, messages, n, NULL, error))
-    return FALSE;
+/* Writer thread: the durable batch write (files, flush, index rows); only
+ * then do its UIDLs count as known. */
+static gpointer
+writer_thread (gpointer user_data)
+{
+  Sync *sync = user_data;
 
-  /* Stored: from here on these UIDLs are known. */
-  for (guint i = 0; i < n; i++)
-    g_hash_table_add (sync->stored, g_ptr_array_index (sync->pending_keys, i));
-  g_ptr_array_set_size (sync->pending_data, 0);
-  g_ptr_array_set_size (sync->pending_keys, 0);
-  sync->pending_bytes = 0;
+  g_mutex_lock (&sync->lock);
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      Batch *batch;
+      gboolean ok;
 
-  g_debug ("%s: stored %u of %u", kurir_account_get_name (sync->account),
-           g_hash_table_size (sync->stored), sync->total);
+      while (g_queue_is_empty (&sync->to_write) && !sync->parsed_all)
+        g_cond_wait (&sync->cond, &sync->lock);
+      batch = g_queue_pop_head (&sync->to_write);
+      if (batch == NULL)
+        break;
+      if (sync->write_error != NULL)
+        {
+          batch_free (batch);
+          sync->in_flight--;
+          g_cond_broadcast (&sync->cond);
+          continue;
+        }
+      g_mutex_unlock (&sync->lock);
+
+      ok = kurir_store_add_prepared_batch (sync->store, kurir_account_get_name (sync->account),
+                                           KURIR_STORE_INBOX, batch->prepared, NULL, &error);
+
+      g_mutex_lock (&sync->lock);
+      if (ok)
+        {
+          /* Stored: from here on these UIDLs are known. */
+          for (guint i = 0; i < batch->keys->len; i++)
+            g_hash_table_add (sync->stored, g_ptr_array_index (batch->keys, i));
+          sync->n_stored += batch->keys->len;
+        }
+      else if (sync->write_error == NULL)
+        sync->write_error = g_steal_pointer (&error);
+      batch_free (batch);
+      sync->in_flight--;
+      g_cond_broadcast (&sync->cond);
+    }
+  g_mutex_unlock (&sync->lock);
+  return NULL;
+}
+
+/* Main thread: tells the caller how many messages are stored. */
+static void
+report_progress (Sync *sync)
+{
+  guint n;
+
+  g_mutex_lock (&sync->lock);
+  n = sync->n_stored;
+  g_mutex_unlock (&sync->lock);
+
+  if (n == sync->n_reported)
+    return;
+  sync->n_reported = n;
+  g_debug ("%s: stored %u of %u", kurir_account_get_name (sync->account), n, sync->total);
   if (sync->progress != NULL)
-    sync->progress (g_hash_table_size (sync->stored), sync->total, sync->progress_data);
-  return TRUE;
+    sync->progress (n, sync->total, sync->progress_data);
+}
+
+/* Hands the filled batch to the parser and writer, waiting while
+ * KURIR_POP3_SYNC_BATCHES_QUEUED are on their way (so at most that many
+ * are in memory, plus the one being filled). Fails with the store's error
+ * once a batch failed. */
+static gboolean
+submit_batch (Sync    *sync,
+              GError **error)
+{
+  Batch *batch = sync->filling;
+  gboolean ok = TRUE;
+
+  if (batch->data->len == 0)
+    return TRUE;
+  sync->filling = batch_new ();
+
+  g_mutex_lock (&sync->lock);
+  while (sync->write_error == NULL && sync->in_flight >= KURIR_POP3_SYNC_BATCHES_QUEUED)
+    g_cond_wait (&sync->cond, &sync->lock);
+  if (sync->write_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (sync->write_error));
+      batch_free (batch);
+      ok = FALSE;
+    }
+  else
+    {
+      g_queue_push_tail (&sync->to_parse, batch);
+      sync->in_flight++;
+      sync->n_submitted += batch->keys->len;
+      g_cond_broadcast (&sync->cond);
+    }
+  g_mutex_unlock (&sync->lock);
+
+  report_progress (sync);
+  return ok;
+}
+
+static void
+writer_start (Sync *sync)
+{
+  sync->parser = g_thread_new ("kurir-pop3-parse", parser_thread, sync);
+  sync->writer = g_thread_new ("kurir-pop3-store", writer_thread, sync);
+}
+
+/* Stores what is left (unless a batch failed) and waits for the writer.
+ * Returns the first store failure. */
+static gboolean
+writer_finish (Sync    *sync,
+               GError **error)
+{
+  gboolean ok = submit_batch (sync, error);
+
+  g_mutex_lock (&sync->lock);
+  sync->finishing = TRUE;
+  g_cond_broadcast (&sync->cond);
+  g_mutex_unlock (&sync->lock);
+  g_thread_join (g_steal_pointer (&sync->parser));
+  g_thread_join (g_steal_pointer (&sync->writer));
+
+  report_progress (sync);
+  if (ok && sync->write_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (sync->write_error));
+      ok = FALSE;
+    }
+  return ok;
+}
+
+/* Storing is slower than downloading: small batches first, so the
+ * parser and the writer start early, doubling up to the largest size;
+ * and smaller again towards the end, so little is left to store once
+ * the last message has arrived. */
+static guint
+batch_limit (Sync *sync)
+{
+  guint smallest = MIN (KURIR_POP3_SYNC_BATCH_MIN_MESSAGES, batch_messages);
+  guint remaining = sync->total - sync->n_submitted;
+
+  return CLAMP (MIN (sync->n_submitted, remaining / 4), smallest, batch_messages);
 }
 
 static gboolean
@@ -109,16 +326,16 @@ message_cb (guint     number,
             GError  **error)
 {
   Sync *sync = user_data;
+  Batch *batch = sync->filling;
   const char *uid = g_hash_table_lookup (sync->number_to_uid, GUINT_TO_POINTER (number));
 
   g_assert (uid != NULL);
-  g_ptr_array_add (sync->pending_data, g_bytes_ref (message));
-  g_ptr_array_add (sync->pending_keys, (gpointer) uid);
-  sync->pending_bytes += g_bytes_get_size (message);
+  g_ptr_array_add (batch->data, g_bytes_ref (message));
+  g_ptr_array_add (batch->keys, (gpointer) uid);
+  batch->bytes += g_bytes_get_size (message);
 
-  if (sync->pending_data->len >= KURIR_POP3_SYNC_BATCH_MESSAGES ||
-      sync->pending_bytes >= KURIR_POP3_SYNC_BATCH_BYTES)
-    return flush_batch (sync, error);
+  if (batch->data->len >= batch_limit (sync) || batch->bytes >= KURIR_POP3_SYNC_BATCH_BYTES)
+    return submit_batch (sync, error);
   return TRUE;
 }
 
@@ -161,11 +378,8 @@ connect_and_login (Sync        *sync,
       return FALSE;
     }
 
-  connection = kurir_connection_new (kurir_account_get_host (account),
-                                     kurir_account_get_port (account),
-                                     kurir_account_get_security (account));
-  if (kurir_account_get_ca_file (account) != NULL &&
-      !kurir_connection_set_ca_file (connection, kurir_account_get_ca_file (account), error))
+  connection = kurir_account_new_connection (account, KURIR_PROTOCOL_POP3, error);
+  if (connection == NULL)
     return FALSE;
 
   sync->client = kurir_pop3_client_new (connection);
@@ -250,13 +464,16 @@ run_sync (Sync               *sync,
     {
       gboolean ok;
 
+      writer_start (sync);
       kurir_pop3_client_retrieve_many_async (sync->client,
                                              (const guint *) to_fetch->data, to_fetch->len,
                                              message_cb, sync, NULL, sync->cancellable,
                                              store_result_cb, &retrieved);
       ok = kurir_pop3_client_retrieve_many_finish (sync->client, wait_for (sync, &retrieved), error);
-      /* What arrived before an error is stored all the same. */
-      if (!flush_batch (sync, ok ? error : NULL) || !ok)
+      g_debug ("%s: download ended; %u of %u stored so far", name, sync->n_reported, sync->total);
+      /* What arrived before an error is stored all the same (unless the
+       * error is a failed store, which stops everything). */
+      if (!writer_finish (sync, ok ? error : NULL) || !ok)
         return FALSE;
     }
   stats->downloaded = g_hash_table_size (sync->stored);
@@ -354,6 +571,19 @@ sync_task_data_free (SyncTaskData *data)
 /* Public API */
 
 /**
+ * kurir_pop3_sync_set_batch_messages:
+ * @n: at most this many messages per stored batch; 0 for the default
+ *
+ * For tests, which need several batches out of a few messages. Set it
+ * before any sync runs.
+ */
+void
+kurir_pop3_sync_set_batch_messages (guint n)
+{
+  batch_messages = n > 0 ? n : KURIR_POP3_SYNC_BATCH_MESSAGES;
+}
+
+/**
  * kurir_pop3_sync_run:
  * @password: the account's password (from the keyring)
  * @progress: (nullable): called as batches of messages are stored
@@ -391,8 +621,11 @@ kurir_pop3_sync_run (KurirAccount           *account,
   sync.progress = progress;
   sync.progress_data = progress_data;
   sync.number_to_uid = g_hash_table_new (g_direct_hash, g_direct_equal);
-  sync.pending_data = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  sync.pending_keys = g_ptr_array_new ();
+  sync.filling = batch_new ();
+  g_mutex_init (&sync.lock);
+  g_cond_init (&sync.cond);
+  g_queue_init (&sync.to_parse);
+  g_queue_init (&sync.to_write);
   sync.stored = g_hash_table_new (g_str_hash, g_str_equal);
 
   ok = run_sync (&sync, password, &stats, error);
@@ -409,8 +642,12 @@ kurir_pop3_sync_run (KurirAccount           *account,
     ;
 
   g_hash_table_unref (sync.number_to_uid);
-  g_ptr_array_unref (sync.pending_data);
-  g_ptr_array_unref (sync.pending_keys);
+  g_assert (sync.writer == NULL && g_queue_is_empty (&sync.to_parse) &&
+            g_queue_is_empty (&sync.to_write) && sync.in_flight == 0);
+  batch_free (sync.filling);
+  g_clear_error (&sync.write_error);
+  g_mutex_clear (&sync.lock);
+  g_cond_clear (&sync.cond);
   g_hash_table_unref (sync.stored);
   g_main_context_pop_thread_default (context);
 

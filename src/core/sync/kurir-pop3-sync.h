@@ -32,9 +32,15 @@ typedef void (*KurirSyncProgressFunc) (guint    done,
                                        gpointer user_data);
 
 /* Messages are stored in batches of at most this many, or this many bytes:
- * one syncfs and one transaction each. */
+ * one syncfs and one transaction each. While the download goes on, one
+ * thread parses a batch while another stores the one before; at most
+ * KURIR_POP3_SYNC_BATCHES_QUEUED full batches are on their way, so memory
+ * stays under about (KURIR_POP3_SYNC_BATCHES_QUEUED + 1) *
+ * KURIR_POP3_SYNC_BATCH_BYTES (or as many single larger messages). */
 #define KURIR_POP3_SYNC_BATCH_MESSAGES 256
-#define KURIR_POP3_SYNC_BATCH_BYTES    (32 * 1024 * 1024)
+#define KURIR_POP3_SYNC_BATCH_MIN_MESSAGES 32   /* the first and the last ones */
+#define KURIR_POP3_SYNC_BATCH_BYTES    (4 * 1024 * 1024)
+#define KURIR_POP3_SYNC_BATCHES_QUEUED 2
 
 gboolean kurir_pop3_sync_run    (KurirAccount           *account,
                                  KurirStore             *store,
@@ -54,5 +60,8 @@ void     kurir_pop3_sync_async  (KurirAccount           *account,
 gboolean kurir_pop3_sync_finish (GAsyncResult           *result,
                                  KurirPop3SyncStats     *out_stats,
                                  GError                **error);
+
+/* For tests: batches of at most @n messages (0: the default). */
+void     kurir_pop3_sync_set_batch_messages (guint n);
 
 G_END_DECLS

@@ -84,6 +84,7 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
+  kurir_pop3_sync_set_batch_messages (0);
   fixture->maildir = g_dir_make_tmp ("kurir-faulty-XXXXXX", NULL);
   g_assert_nonnull (fixture->maildir);
   fill_maildir (fixture);
@@ -218,6 +219,60 @@ test_cut (Fixture       *fixture,
   g_assert_cmpuint (check_store (fixture, store), ==, N_MESSAGES);
 }
 
+/* The same with batches of two messages: the download, the parser and the
+ * writer thread overlap, and a cut still loses and duplicates nothing. */
+static void
+test_cut_small_batches (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  kurir_pop3_sync_set_batch_messages (2);
+  test_cut (fixture, data);
+}
+
+/* A batch that cannot be stored stops the download with the store's
+ * error and deletes nothing on the server; once the disk is fine again,
+ * the next sync stores every message exactly once. */
+static void
+test_store_fails (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *tmp = NULL;
+  KurirPop3SyncStats stats = { 0 };
+
+  kurir_pop3_sync_set_batch_messages (2);
+  start_server (fixture, "--cut", "");
+  account = make_account (fixture, TRUE);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+
+  /* tmp/ of the INBOX is a file: no batch can be written. */
+  g_assert_true (kurir_store_create_folder (store, ACCOUNT, KURIR_STORE_INBOX, NULL, &error));
+  g_assert_no_error (error);
+  dir = kurir_store_get_folder_dir (store, ACCOUNT, KURIR_STORE_INBOX);
+  tmp = g_build_filename (dir, "tmp", NULL);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+  g_assert_true (g_file_set_contents (tmp, "not a directory", -1, NULL));
+
+  g_assert_false (run_sync (account, store, &stats, &error));
+  g_assert_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_IO);
+  g_clear_error (&error);
+  g_assert_cmpuint (check_store (fixture, store), ==, 0);
+  g_assert_cmpuint (count_files (fixture), ==, N_MESSAGES);
+
+  g_assert_cmpint (g_unlink (tmp), ==, 0);
+  g_assert_cmpint (g_mkdir (tmp, 0700), ==, 0);
+  g_assert_true (run_sync (account, store, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.downloaded, ==, N_MESSAGES);
+  g_assert_cmpuint (check_store (fixture, store), ==, N_MESSAGES);
+  g_assert_cmpuint (stats.deleted_on_server, ==, N_MESSAGES);
+  g_assert_cmpuint (count_files (fixture), ==, 0);
+}
+
 static void
 test_no_uidl (Fixture       *fixture,
               gconstpointer  data)
@@ -292,7 +347,13 @@ main (int    argc,
     {
       g_autofree char *path = g_strdup_printf ("/pop3-sync/cut/%s", points[i]);
       g_test_add (path, Fixture, points[i], fixture_set_up, test_cut, fixture_tear_down);
+      g_free (path);
+      path = g_strdup_printf ("/pop3-sync/cut-small-batches/%s", points[i]);
+      g_test_add (path, Fixture, points[i], fixture_set_up, test_cut_small_batches,
+                  fixture_tear_down);
     }
+  g_test_add ("/pop3-sync/store-fails", Fixture, NULL, fixture_set_up, test_store_fails,
+              fixture_tear_down);
   g_test_add ("/pop3-sync/no-uidl", Fixture, NULL, fixture_set_up, test_no_uidl, fixture_tear_down);
   g_test_add ("/pop3-sync/in-use", Fixture, NULL, fixture_set_up, test_in_use, fixture_tear_down);
   g_test_add ("/pop3-sync/wrong-password", Fixture, NULL, fixture_set_up, test_wrong_password,

@@ -377,6 +377,91 @@ test_batch_and_keys (void)
   g_assert_cmpuint (check_consistent (store, "imap", "INBOX"), ==, 50);
 }
 
+static gpointer
+prepare_thread (gpointer data)
+{
+  KurirStoreNewMessage *messages = data;
+
+  return kurir_store_prepare_batch (messages, 20, NULL);
+}
+
+/* Parsed on one thread, written on another (the POP3 sync's pipeline):
+ * the same result as kurir_store_add_batch(); failures write nothing. */
+static void
+test_prepared_batch (void)
+{
+  g_autoptr(KurirStore) store = open_store ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) data = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(KurirStorePreparedBatch) batch = NULL;
+  g_autoptr(KurirStorePreparedBatch) second = NULL;
+  g_autoptr(KurirStorePreparedBatch) third = NULL;
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autofree char *long_key = g_strnfill (KURIR_MAILDIR_MAX_KEY_LENGTH + 1, 'k');
+  g_autofree char *dir = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *aside = NULL;
+  KurirStoreNewMessage messages[20];
+  char keys[20][16];
+
+  for (guint i = 0; i < 20; i++)
+    {
+      g_ptr_array_add (data, make_numbered (i));
+      g_snprintf (keys[i], sizeof keys[i], "uidl-%u", i);
+      messages[i] = (KurirStoreNewMessage) { g_ptr_array_index (data, i), keys[i], 0, 0 };
+    }
+
+  batch = g_thread_join (g_thread_new ("prepare", prepare_thread, messages));
+  g_assert_nonnull (batch);
+  g_assert_cmpuint (kurir_store_prepared_batch_get_size (batch), ==, 20);
+  /* Parsing wrote nothing. */
+  g_assert_cmpint (kurir_store_count (store, "pop", NULL, &error), ==, 0);
+  g_assert_no_error (error);
+
+  g_assert_true (kurir_store_add_prepared_batch (store, "pop", NULL, batch, &ids, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ids->len, ==, 20);
+  g_assert_cmpuint (check_consistent (store, "pop", "INBOX"), ==, 20);
+  g_assert_true (kurir_store_has_backend_key (store, "pop", "INBOX", "uidl-19", &error));
+  found = search (store, "\"Message number 7\"");
+  g_assert_true (contains_subject (found, "Message number 7"));
+
+  /* A bad key: refused while parsing. */
+  messages[3].backend_key = long_key;
+  g_assert_null (kurir_store_prepare_batch (messages, 20, &error));
+  g_assert_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  messages[3].backend_key = keys[3];
+
+  /* A bad account: refused when adding; the batch is spent. */
+  second = kurir_store_prepare_batch (messages, 2, &error);
+  g_assert_no_error (error);
+  g_assert_false (kurir_store_add_prepared_batch (store, "", NULL, second, NULL, &error));
+  g_assert_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpuint (kurir_store_prepared_batch_get_size (second), ==, 0);
+
+  /* The disk fails (tmp/ is not a directory): nothing of the batch stays. */
+  dir = kurir_store_get_folder_dir (store, "pop", "INBOX");
+  tmp = g_build_filename (dir, "tmp", NULL);
+  aside = g_build_filename (dir, "tmp.aside", NULL);
+  g_assert_cmpint (g_rename (tmp, aside), ==, 0);
+  g_assert_true (g_file_set_contents (tmp, "not a directory", -1, NULL));
+  for (guint i = 0; i < 20; i++)
+    g_snprintf (keys[i], sizeof keys[i], "other-%u", i);
+  third = kurir_store_prepare_batch (messages, 20, &error);
+  g_assert_no_error (error);
+  g_assert_false (kurir_store_add_prepared_batch (store, "pop", NULL, third, NULL, &error));
+  g_assert_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_IO);
+  g_clear_error (&error);
+  g_assert_cmpint (g_unlink (tmp), ==, 0);
+  g_assert_cmpint (g_rename (aside, tmp), ==, 0);
+  g_assert_cmpuint (check_consistent (store, "pop", "INBOX"), ==, 20);
+  g_assert_false (kurir_store_has_backend_key (store, "pop", "INBOX", "other-0", &error));
+  g_assert_no_error (error);
+}
+
 /* What an index says about a folder, independent of row ids. */
 static char *
 describe_folder (KurirStore *store,
@@ -1304,6 +1389,7 @@ main (int    argc,
   g_test_add_func ("/store/maildir-names", test_maildir_names);
   g_test_add_func ("/store/round-trip", test_round_trip);
   g_test_add_func ("/store/batch-and-keys", test_batch_and_keys);
+  g_test_add_func ("/store/prepared-batch", test_prepared_batch);
   g_test_add_func ("/store/reindex", test_reindex);
   g_test_add_func ("/store/threads", test_threads);
   g_test_add_func ("/store/search", test_search);
