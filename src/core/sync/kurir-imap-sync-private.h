@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "kurir-sync-private.h"
+
 #include "kurir-message.h"
 
 G_BEGIN_DECLS
@@ -42,27 +44,6 @@ kurir_sync_flags_to_imap (KurirMessageFlags flags)
     if (flags & kurir_sync_imap_flags[i].flag)
       g_strv_builder_add (builder, kurir_sync_imap_flags[i].imap);
   return g_strv_builder_end (builder);
-}
-
-/* A GAsyncReadyCallback that keeps the result in *user_data. */
-static inline void
-kurir_sync_store_result (GObject      *source,
-                         GAsyncResult *result,
-                         gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
-
-/* Iterates @context until the operation stored its result in *slot. */
-static inline GAsyncResult *
-kurir_sync_wait (GMainContext  *context,
-                 GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (context, TRUE);
-  return *slot;
 }
 
 G_END_DECLS

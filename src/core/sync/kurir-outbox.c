@@ -20,6 +20,7 @@
 #include "kurir-message-builder.h"
 #include "kurir-net-error.h"
 #include "kurir-outbox.h"
+#include "kurir-sync-private.h"
 #include "kurir-secret.h"
 #include "kurir-smtp-client.h"
 
@@ -51,24 +52,13 @@ wipe_password (char **password)
     }
 }
 
-static void
-store_result_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
 
 /* Iterates the flush's main context until @slot is filled. */
 static GAsyncResult *
 wait_for (KurirOutbox   *self,
           GAsyncResult **slot)
 {
-  while (*slot == NULL)
-    g_main_context_iteration (self->context, TRUE);
-  return *slot;
+  return kurir_sync_wait (self->context, slot);
 }
 
 static char *
@@ -516,7 +506,7 @@ lookup_password (KurirOutbox  *self,
   g_autoptr(GAsyncResult) result = NULL;
 
   kurir_secret_lookup_async (kurir_account_get_name (self->account), protocol, NULL,
-                             store_result_cb, &result);
+                             kurir_sync_store_result, &result);
   return kurir_secret_lookup_finish (wait_for (self, &result), error);
 }
 
@@ -583,7 +573,7 @@ connect_smtp (KurirOutbox   *self,
   client = kurir_smtp_client_new (connection);
   kurir_smtp_client_set_allow_plaintext (client, kurir_account_get_allow_plaintext (account));
 
-  kurir_smtp_client_connect_async (client, cancellable, store_result_cb, &result);
+  kurir_smtp_client_connect_async (client, cancellable, kurir_sync_store_result, &result);
   if (!kurir_smtp_client_connect_finish (client, wait_for (self, &result), error))
     return NULL;
   g_clear_object (&result);
@@ -600,7 +590,7 @@ connect_smtp (KurirOutbox   *self,
         g_debug ("%s: no password: %s", kurir_account_get_name (account), password_error->message);
       return g_steal_pointer (&client);
     }
-  kurir_smtp_client_authenticate_async (client, user, password, cancellable, store_result_cb, &result);
+  kurir_smtp_client_authenticate_async (client, user, password, cancellable, kurir_sync_store_result, &result);
   explicit_bzero (password, strlen (password));
   kurir_secret_free (password);
   ok = kurir_smtp_client_authenticate_finish (client, wait_for (self, &result), error);
@@ -617,7 +607,7 @@ quit_smtp (KurirOutbox     *self,
 
   if (client == NULL || !kurir_smtp_client_is_connected (client))
     return;
-  kurir_smtp_client_quit_async (client, NULL, store_result_cb, &result);
+  kurir_smtp_client_quit_async (client, NULL, kurir_sync_store_result, &result);
   kurir_smtp_client_quit_finish (client, wait_for (self, &result), NULL);
 }
 
@@ -779,7 +769,7 @@ flush_locked (KurirOutbox       *self,
           break;
         }
       kurir_smtp_client_send_async (client, from, recipients, raw, KURIR_SMTP_SEND_NONE, cancellable,
-                                    store_result_cb, &result);
+                                    kurir_sync_store_result, &result);
       sent = kurir_smtp_client_send_finish (client, wait_for (self, &result), &local_error);
       if (sent != NULL)
         {

@@ -20,6 +20,7 @@
 
 #include "kurir-pop3-client.h"
 #include "kurir-pop3-sync.h"
+#include "kurir-sync-private.h"
 
 #define SECONDS_PER_DAY (24 * 60 * 60)
 
@@ -74,23 +75,12 @@ typedef struct
 
 /* Helpers */
 
-static void
-store_result_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
 
 static GAsyncResult *
 wait_for (Sync          *sync,
           GAsyncResult **slot)
 {
-  while (*slot == NULL)
-    g_main_context_iteration (sync->context, TRUE);
-  return *slot;
+  return kurir_sync_wait (sync->context, slot);
 }
 
 /* Batches of at most this many messages (tests make it small). */
@@ -385,12 +375,12 @@ connect_and_login (Sync        *sync,
   sync->client = kurir_pop3_client_new (connection);
   kurir_pop3_client_set_allow_plaintext (sync->client, kurir_account_get_allow_plaintext (account));
 
-  kurir_pop3_client_connect_async (sync->client, sync->cancellable, store_result_cb, &connected);
+  kurir_pop3_client_connect_async (sync->client, sync->cancellable, kurir_sync_store_result, &connected);
   if (!kurir_pop3_client_connect_finish (sync->client, wait_for (sync, &connected), error))
     return FALSE;
 
   kurir_pop3_client_authenticate_async (sync->client, kurir_account_get_user (account), password,
-                                        sync->cancellable, store_result_cb, &authenticated);
+                                        sync->cancellable, kurir_sync_store_result, &authenticated);
   return kurir_pop3_client_authenticate_finish (sync->client, wait_for (sync, &authenticated), error);
 }
 
@@ -418,7 +408,7 @@ run_sync (Sync               *sync,
   if (!connect_and_login (sync, password, error))
     return FALSE;
 
-  kurir_pop3_client_uidl_async (sync->client, sync->cancellable, store_result_cb, &listed);
+  kurir_pop3_client_uidl_async (sync->client, sync->cancellable, kurir_sync_store_result, &listed);
   uids = kurir_pop3_client_uidl_finish (sync->client, wait_for (sync, &listed), &from_headers, error);
   if (uids == NULL)
     return FALSE;
@@ -468,7 +458,7 @@ run_sync (Sync               *sync,
       kurir_pop3_client_retrieve_many_async (sync->client,
                                              (const guint *) to_fetch->data, to_fetch->len,
                                              message_cb, sync, NULL, sync->cancellable,
-                                             store_result_cb, &retrieved);
+                                             kurir_sync_store_result, &retrieved);
       ok = kurir_pop3_client_retrieve_many_finish (sync->client, wait_for (sync, &retrieved), error);
       g_debug ("%s: download ended; %u of %u stored so far", name, sync->n_reported, sync->total);
       /* What arrived before an error is stored all the same (unless the
@@ -504,12 +494,12 @@ run_sync (Sync               *sync,
       g_autoptr(GAsyncResult) deleted = NULL;
 
       kurir_pop3_client_delete_async (sync->client, g_array_index (to_delete, guint, i),
-                                      sync->cancellable, store_result_cb, &deleted);
+                                      sync->cancellable, kurir_sync_store_result, &deleted);
       if (!kurir_pop3_client_delete_finish (sync->client, wait_for (sync, &deleted), error))
         return FALSE;
     }
 
-  kurir_pop3_client_quit_async (sync->client, sync->cancellable, store_result_cb, &quit);
+  kurir_pop3_client_quit_async (sync->client, sync->cancellable, kurir_sync_store_result, &quit);
   if (!kurir_pop3_client_quit_finish (sync->client, wait_for (sync, &quit), error))
     return FALSE;
 
