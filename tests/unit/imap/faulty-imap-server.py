@@ -152,6 +152,7 @@ class Session:
         self.state = state
         self.args = args
         self.fault = fault
+        self.fired = False      # the fault has begun on this connection
         self.out = bytearray()
         self.folder = None
         self.enabled = set()
@@ -271,6 +272,7 @@ class Session:
                   if changedsince is None or m['modseq'] > changedsince]
         answers = [self.fetch_item(s, m, items, with_modseq) for s, m in chosen]
         if self.fault in ('cut-fetch', 'bye-fetch', 'garbage', 'literal') and answers:
+            self.fired = True
             half = len(answers) // 2
             for a in answers[:half]:
                 self.send(a)
@@ -283,8 +285,12 @@ class Session:
                           b'\x01\x02 nonsense ((((\r\n')
                 self.send(f'{tag} OK done\r\n')
                 self.flush()
-                # Keep the connection until the client leaves it.
-                while self.readline():
+                # Keep the connection until the client leaves it (a reset
+                # counts as leaving: the fault has fired either way).
+                try:
+                    while self.readline():
+                        pass
+                except OSError:
                     pass
             elif self.fault == 'literal':
                 self.send('* 1 FETCH (UID 1 BODY[HEADER] {4294967296}\r\n')
@@ -322,6 +328,7 @@ class Session:
                 m['modseq'] = folder.modseq
         self.state.save()
         if self.fault == 'cut-store':
+            self.fired = True
             raise Cut()
         self.send(f'{tag} OK UID STORE done\r\n')
 
@@ -341,6 +348,7 @@ class Session:
         folder.modseq += 1
         self.state.save()
         if self.fault == 'cut-move':
+            self.fired = True
             raise Cut()
         if pairs:
             src = ','.join(str(a) for a, _ in pairs)
@@ -490,7 +498,9 @@ def main():
         except Cut:
             fault = None
         except (OSError, ValueError, IndexError):
-            pass
+            # A connection that broke after the fault fired still used it up.
+            if session.fired:
+                fault = None
         finally:
             try:
                 conn.shutdown(socket.SHUT_RDWR)
