@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -231,7 +233,7 @@ fail_for_message (KurirStore   *store,
                   const GError *error)
 {
   g_autoptr(KurirMessage) message = store ? kurir_store_get_message (store, id, NULL) : NULL;
-  g_autoptr(GError) wrapped = g_error_new (error->domain, error->code, _("message %" G_GINT64_FORMAT ": %s"),
+  g_autoptr(GError) wrapped = g_error_new (error->domain, error->code, _("message %" PRId64 ": %s"),
                                            id, error->message);
 
   return kurir_cli_fail (message ? kurir_message_get_account (message) : NULL, wrapped);

@@ -23,6 +23,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n.h>
@@ -1430,7 +1432,7 @@ read_message_location (KurirStore  *self,
   sqlite3_reset (stmt);
   if (!found)
     g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_NOT_FOUND,
-                 _("there is no message %" G_GINT64_FORMAT), id);
+                 _("there is no message %" PRId64), id);
   return found;
 }
 
@@ -2276,7 +2278,7 @@ kurir_store_get_message (KurirStore  *self,
   if (messages->len == 0)
     {
       g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_NOT_FOUND,
-                   _("there is no message %" G_GINT64_FORMAT), id);
+                   _("there is no message %" PRId64), id);
       return NULL;
     }
   message = g_object_ref (g_ptr_array_index (messages, 0));
@@ -2341,11 +2343,11 @@ kurir_store_get_raw (KurirStore  *self,
         {
           if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_NOT_FOUND,
-                         _("the file of message %" G_GINT64_FORMAT " is missing (%s); "
+                         _("the file of message %" PRId64 " is missing (%s); "
                            "“kurir-cli reindex” puts the index right"), id, path);
           else
             g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_IO,
-                         _("could not read message %" G_GINT64_FORMAT ": %s"), id,
+                         _("could not read message %" PRId64 ": %s"), id,
                          local_error->message);
           return NULL;
         }

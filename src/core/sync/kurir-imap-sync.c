@@ -14,6 +14,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1264,7 +1266,7 @@ kurir_imap_sync_fetch_body (KurirImapSync  *self,
                                    &uid, NULL))
     {
       g_set_error (error, KURIR_SYNC_ERROR, KURIR_SYNC_ERROR_OFFLINE,
-                   _("message %" G_GINT64_FORMAT " is not on the server yet; sync first"), id);
+                   _("message %" PRId64 " is not on the server yet; sync first"), id);
       return FALSE;
     }
   folder = kurir_store_get_folder (self->store, kurir_message_get_account (message),

@@ -27,6 +27,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -132,7 +134,7 @@ get_own_message (KurirJournal  *self,
   if (g_strcmp0 (kurir_message_get_account (message), self->account) != 0)
     {
       g_set_error (error, KURIR_SYNC_ERROR, KURIR_SYNC_ERROR_INVALID,
-                   _("message %" G_GINT64_FORMAT " is not in account “%s”"), id, self->account);
+                   _("message %" PRId64 " is not in account “%s”"), id, self->account);
       return NULL;
     }
   return g_steal_pointer (&message);

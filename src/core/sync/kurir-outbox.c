@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
@@ -1006,7 +1008,7 @@ kurir_outbox_get_item (KurirOutbox  *self,
   if (items->len == 0)
     {
       g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_NOT_FOUND,
-                   _("Message %" G_GINT64_FORMAT " is not in the Outbox"), id);
+                   _("Message %" PRId64 " is not in the Outbox"), id);
       return NULL;
     }
   return g_ptr_array_steal_index (items, 0);
