@@ -15,16 +15,20 @@
 
 /* Helpers */
 
+/* The values are copies, and the table lives as long as @task: libsecret
+ * may read them after the call that was given them has returned. */
 static GHashTable *
-make_attributes (const char *account_name,
+make_attributes (GTask      *task,
+                 const char *account_name,
                  int         protocol)
 {
-  GHashTable *attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTable *attributes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
 
-  g_hash_table_insert (attributes, "account", (gpointer) account_name);
+  g_hash_table_insert (attributes, "account", g_strdup (account_name));
   if (protocol >= 0)
     g_hash_table_insert (attributes, "protocol",
-                         (gpointer) kurir_protocol_to_string ((KurirProtocol) protocol));
+                         g_strdup (kurir_protocol_to_string ((KurirProtocol) protocol)));
+  g_task_set_task_data (task, g_hash_table_ref (attributes), (GDestroyNotify) g_hash_table_unref);
   return attributes;
 }
 
@@ -139,9 +143,9 @@ kurir_secret_store_async (const char          *account_name,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, kurir_secret_store_async);
 
-  attributes = make_attributes (account_name, protocol);
-  g_hash_table_insert (attributes, "host", (gpointer) host);
-  g_hash_table_insert (attributes, "user", (gpointer) user);
+  attributes = make_attributes (task, account_name, protocol);
+  g_hash_table_insert (attributes, "host", g_strdup (host));
+  g_hash_table_insert (attributes, "user", g_strdup (user));
   label = g_strdup_printf ("Kurir: %s (%s, %s on %s)", account_name,
                            kurir_protocol_to_string (protocol), user, host);
 
@@ -173,7 +177,7 @@ kurir_secret_lookup_async (const char          *account_name,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, kurir_secret_lookup_async);
 
-  attributes = make_attributes (account_name, protocol);
+  attributes = make_attributes (task, account_name, protocol);
   secret_password_lookupv (kurir_secret_get_schema (), attributes, cancellable,
                            lookup_cb, g_steal_pointer (&task));
 }
@@ -213,7 +217,7 @@ kurir_secret_clear_async (const char          *account_name,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, kurir_secret_clear_async);
 
-  attributes = make_attributes (account_name, protocol);
+  attributes = make_attributes (task, account_name, protocol);
   secret_password_clearv (kurir_secret_get_schema (), attributes, cancellable,
                           clear_cb, g_steal_pointer (&task));
 }
