@@ -364,7 +364,10 @@ test_too_large (void)
   g_autofree char *marker = new_marker ();
   g_autofree char *head = new_message (marker, "bob@localhost", "");
   g_autoptr(GString) message = g_string_new (head);
-  g_autofree char *log_before = smtp_log ();
+  /* A sender of its own, so the server's log shows whether this test's
+   * MAIL was sent, whatever other tests send at the same time. */
+  g_autofree char *from = g_strdup_printf ("too-large-%.*s@localhost",
+                                          (int) strcspn (marker, "@"), marker);
   g_autofree char *log_after = NULL;
   g_autofree char *limit_text = NULL;
   g_autoptr(GError) error = NULL;
@@ -373,8 +376,7 @@ test_too_large (void)
   while (message->len <= limit)
     g_string_append (message, "0123456789012345678901234567890123456789012345678901234567890123456789\n");
 
-  g_assert_null (smtp_send (client, "alice@localhost", bob, message->str, message->len, 0,
-                            &error));
+  g_assert_null (smtp_send (client, from, bob, message->str, message->len, 0, &error));
   g_assert_error (error, KURIR_SMTP_ERROR, KURIR_SMTP_ERROR_TOO_LARGE);
   limit_text = g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", limit);
   g_assert_nonnull (strstr (error->message, limit_text));
@@ -383,7 +385,7 @@ test_too_large (void)
 
   /* Refused before MAIL. */
   log_after = smtp_log ();
-  g_assert_cmpuint (count (log_after, "C: MAIL"), ==, count (log_before, "C: MAIL"));
+  g_assert_null (strstr (log_after, from));
   assert_not_delivered ("bob", marker);
 }
 
