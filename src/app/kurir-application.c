@@ -68,21 +68,32 @@ about_activated_cb (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
-/* A new main window reads the accounts again, the new one with them. */
+/* The main window reads the accounts again, the new one with them. */
 static void
 account_added_cb (KurirSetupWindow *setup,
                   KurirAccount     *account,
                   gpointer          user_data)
 {
   KurirApplication *self = user_data;
-  GtkWindow *old = gtk_window_get_transient_for (GTK_WINDOW (setup));
-  KurirWindow *window = kurir_window_new (GTK_APPLICATION (self));
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (setup));
+  KurirWindow *window;
   g_autofree char *text = g_strdup_printf (_("Account “%s” added"), kurir_account_get_name (account));
 
+  window = parent != NULL && KURIR_IS_WINDOW (parent) ? KURIR_WINDOW (parent) : ensure_window (self);
+  kurir_window_reload_accounts (window);
   gtk_window_present (GTK_WINDOW (window));
   kurir_window_show_toast (window, text);
-  if (old != NULL && KURIR_IS_WINDOW (old))
-    gtk_window_destroy (old);
+}
+
+static void
+account_saved_cb (KurirAccountPreferences *preferences,
+                  KurirAccount            *account,
+                  gpointer                 user_data)
+{
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (preferences));
+
+  if (parent != NULL && KURIR_IS_WINDOW (parent))
+    kurir_window_reload_accounts (KURIR_WINDOW (parent));
 }
 
 /* app.account-preferences("NAME"): that account's settings. */
@@ -104,6 +115,7 @@ account_preferences_activated_cb (GSimpleAction *action,
       return;
     }
   preferences = kurir_account_preferences_new (GTK_WINDOW (window), account);
+  g_signal_connect (preferences, "saved", G_CALLBACK (account_saved_cb), NULL);
   gtk_window_set_application (GTK_WINDOW (preferences), GTK_APPLICATION (self));
   gtk_window_present (GTK_WINDOW (preferences));
 }

@@ -14,6 +14,7 @@
 #include "kurir-journal.h"
 #include "kurir-mail-account.h"
 #include "kurir-net-error.h"
+#include "kurir-outbox.h"
 #include "kurir-pop3-sync.h"
 #include "kurir-secret.h"
 
@@ -44,6 +45,11 @@ struct _KurirMailAccount
   gboolean               replay_again;    /* edits made while a session was busy */
   gboolean               sync_after_replay;
   guint                  pending_edits;
+
+  /* The Outbox, flushed after each sync */
+  GCancellable          *outbox_cancellable;
+  gboolean               outbox_running;
+  gboolean               outbox_again;
 };
 
 static void start_watch (KurirMailAccount *self);
@@ -58,6 +64,7 @@ enum {
 
 enum {
   SYNCED,
+  OUTBOX_FLUSHED,
   N_SIGNALS
 };
 
@@ -145,6 +152,8 @@ pop3_synced_cb (GObject      *source,
 
   set_state (self, KURIR_MAIL_ACCOUNT_IDLE, NULL);
   g_signal_emit (self, signals[SYNCED], 0, stats.downloaded, self->started);
+  /* The server answered: what waits in the Outbox may go now. */
+  kurir_mail_account_flush_outbox (self);
 }
 
 static void
@@ -165,6 +174,7 @@ imap_synced_cb (GObject      *source,
     {
       set_state (self, KURIR_MAIL_ACCOUNT_IDLE, NULL);
       g_signal_emit (self, signals[SYNCED], 0, stats.added, self->started);
+      kurir_mail_account_flush_outbox (self);
     }
   /* The watch follows INBOX from here (a failed sync tells why first; the
    * watch retries it with its backoff). */
@@ -208,6 +218,34 @@ password_found_cb (GObject      *source,
   kurir_secret_free (password);
 }
 
+
+/* The Outbox */
+
+static void
+outbox_flushed_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(KurirMailAccount) self = user_data;
+  g_autoptr(GError) error = NULL;
+  KurirOutboxStats stats = { 0 };
+  gboolean ok;
+
+  ok = kurir_outbox_flush_finish (result, &stats, &error);
+  self->outbox_running = FALSE;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->account == NULL)
+    return;
+  /* The reason stays with each message in the Outbox, where the window
+   * shows it; the log says it once. */
+  if (!ok)
+    g_message ("Outbox of %s: %s", kurir_account_get_name (self->account), error->message);
+  g_signal_emit (self, signals[OUTBOX_FLUSHED], 0, stats.sent);
+  if (self->outbox_again)
+    {
+      self->outbox_again = FALSE;
+      kurir_mail_account_flush_outbox (self);
+    }
+}
 
 /* IMAP: the watch thread */
 
@@ -708,6 +746,8 @@ kurir_mail_account_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->outbox_cancellable);
+  g_clear_object (&self->outbox_cancellable);
   stop_watch (self);
   g_clear_object (&self->account);
   g_clear_object (&self->store);
@@ -744,6 +784,10 @@ kurir_mail_account_class_init (KurirMailAccountClass *klass)
 
   signals[SYNCED] = g_signal_new ("synced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_INT64);
+  /* ::outbox-flushed (guint n_sent): a flush of the Outbox ended (what
+   * could not go says why in the Outbox). */
+  signals[OUTBOX_FLUSHED] = g_signal_new ("outbox-flushed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void
@@ -929,4 +973,21 @@ kurir_mail_account_get_pending_edits (KurirMailAccount *self)
 {
   g_return_val_if_fail (KURIR_IS_MAIL_ACCOUNT (self), 0);
   return self->pending_edits;
+}
+
+void
+kurir_mail_account_flush_outbox (KurirMailAccount *self)
+{
+  g_return_if_fail (KURIR_IS_MAIL_ACCOUNT (self));
+
+  if (self->outbox_running)
+    {
+      self->outbox_again = TRUE;
+      return;
+    }
+  if (self->outbox_cancellable == NULL)
+    self->outbox_cancellable = g_cancellable_new ();
+  self->outbox_running = TRUE;
+  kurir_outbox_flush_async (self->account, self->store, self->outbox_cancellable,
+                            outbox_flushed_cb, g_object_ref (self));
 }

@@ -81,4 +81,9 @@ gboolean               kurir_mail_account_edit_finish (KurirMailAccount   *self,
 /* Edits journalled but not replayed yet (the last count seen). */
 guint                  kurir_mail_account_get_pending_edits (KurirMailAccount *self);
 
+/* Sends what is due in the account's Outbox in a worker thread (after
+ * every sync that worked, too). Emits ::outbox-flushed (guint n_sent)
+ * when it ended. */
+void                   kurir_mail_account_flush_outbox (KurirMailAccount *self);
+
 G_END_DECLS

@@ -26,6 +26,7 @@
 #include "kurir-message-parts.h"
 #include "kurir-message-row.h"
 #include "kurir-reader.h"
+#include "kurir-remote-senders.h"
 
 #define CSP_BLOCKED "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline' data:; font-src data:"
 #define CSP_REMOTE  "default-src 'none'; img-src * data: cid:; style-src * 'unsafe-inline' data:; font-src * data:; media-src *"
@@ -59,6 +60,12 @@ struct _KurirReader
   GtkWidget         *cc_title;
   GtkLabel          *cc_label;
   GtkRevealer       *remote_revealer;
+  GtkWidget         *remote_always_button;
+  GSettings         *settings;        /* NULL without the installed schema */
+  GtkRevealer       *outbox_revealer;
+  GtkLabel          *outbox_label;
+  GtkWidget         *outbox_resend_button;
+  GtkWidget         *outbox_discard_button;
   GtkBox            *body_box;
   GtkRevealer       *attachment_revealer;
   GtkFlowBox        *attachment_box;
@@ -580,6 +587,10 @@ show_parts (KurirReader *self)
     }
 
   gtk_revealer_set_reveal_child (self->remote_revealer, any_remote && !self->remote_allowed);
+  {
+    g_autofree char *address = self->message ? kurir_remote_senders_address_of (kurir_message_get_from (self->message)) : NULL;
+    gtk_widget_set_visible (self->remote_always_button, address != NULL);
+  }
 
   for (guint i = 0; i < self->parts->attachments->len; i++)
     add_attachment_button (self, g_ptr_array_index (self->parts->attachments, i));
@@ -953,6 +964,63 @@ view_source_cb (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (window));
 }
 
+/* The "remote-content" setting: "never", "known-senders" or "always". */
+static char *
+remote_policy (KurirReader *self)
+{
+  if (self->settings == NULL)
+    {
+      GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+      g_autoptr(GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;
+
+      if (schema == NULL || !g_settings_schema_has_key (schema, "remote-content"))
+        return g_strdup ("never");
+      self->settings = g_settings_new (APP_ID);
+    }
+  return g_settings_get_string (self->settings, "remote-content");
+}
+
+/* Whether @message may load remote content without asking. */
+static gboolean
+remote_allowed_for (KurirReader  *self,
+                    KurirMessage *message)
+{
+  g_autofree char *policy = remote_policy (self);
+  g_autofree char *address = NULL;
+
+  if (g_strcmp0 (policy, "always") == 0)
+    return TRUE;
+  if (g_strcmp0 (policy, "known-senders") != 0)
+    return FALSE;
+  address = kurir_remote_senders_address_of (kurir_message_get_from (message));
+  return kurir_remote_senders_contains (address);
+}
+
+/* "Always for this sender": the sender joins the allowed ones; with the
+ * setting at "never" it becomes "known-senders" (the user just asked for
+ * a sender whose mail loads it by itself). */
+static void
+always_remote_content_cb (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  KurirReader *self = KURIR_READER (widget);
+  g_autofree char *address = NULL;
+  g_autofree char *policy = NULL;
+
+  if (self->message == NULL)
+    return;
+  address = kurir_remote_senders_address_of (kurir_message_get_from (self->message));
+  if (address != NULL)
+    {
+      kurir_remote_senders_add (address);
+      policy = remote_policy (self);
+      if (self->settings != NULL && g_strcmp0 (policy, "never") == 0)
+        g_settings_set_string (self->settings, "remote-content", "known-senders");
+    }
+  kurir_reader_allow_remote_content (self);
+}
+
 static void
 show_remote_content_cb (GtkWidget  *widget,
                         const char *action_name,
@@ -1017,6 +1085,7 @@ kurir_reader_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
   g_clear_object (&self->message);
+  g_clear_object (&self->settings);
   g_clear_pointer (&self->raw, g_bytes_unref);
   g_clear_pointer (&self->parts, kurir_message_parts_free);
   g_clear_pointer (&self->text_views, g_ptr_array_unref);
@@ -1054,6 +1123,7 @@ kurir_reader_class_init (KurirReaderClass *klass)
   gtk_widget_class_install_action (widget_class, "reader.open-attachment", "u", open_attachment_cb);
   gtk_widget_class_install_action (widget_class, "reader.save-attachment", "u", save_attachment_cb);
   gtk_widget_class_install_action (widget_class, "reader.show-remote-content", NULL, show_remote_content_cb);
+  gtk_widget_class_install_action (widget_class, "reader.always-remote-content", NULL, always_remote_content_cb);
   gtk_widget_class_install_action (widget_class, "reader.view-source", NULL, view_source_cb);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -1070,6 +1140,11 @@ kurir_reader_class_init (KurirReaderClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KurirReader, cc_title);
   gtk_widget_class_bind_template_child (widget_class, KurirReader, cc_label);
   gtk_widget_class_bind_template_child (widget_class, KurirReader, remote_revealer);
+  gtk_widget_class_bind_template_child (widget_class, KurirReader, remote_always_button);
+  gtk_widget_class_bind_template_child (widget_class, KurirReader, outbox_revealer);
+  gtk_widget_class_bind_template_child (widget_class, KurirReader, outbox_label);
+  gtk_widget_class_bind_template_child (widget_class, KurirReader, outbox_resend_button);
+  gtk_widget_class_bind_template_child (widget_class, KurirReader, outbox_discard_button);
   gtk_widget_class_bind_template_child (widget_class, KurirReader, body_box);
   gtk_widget_class_bind_template_child (widget_class, KurirReader, attachment_revealer);
   gtk_widget_class_bind_template_child (widget_class, KurirReader, attachment_box);
@@ -1119,10 +1194,11 @@ kurir_reader_set_message (KurirReader  *self,
   g_clear_pointer (&self->raw, g_bytes_unref);
   g_clear_pointer (&self->parts, kurir_message_parts_free);
   g_set_object (&self->message, message);
-  self->remote_allowed = FALSE;
+  self->remote_allowed = message != NULL && remote_allowed_for (self, message);
   clear_body (self);
   gtk_revealer_set_reveal_child (self->remote_revealer, FALSE);
   gtk_revealer_set_reveal_child (self->attachment_revealer, FALSE);
+  kurir_reader_set_outbox_status (self, 0, NULL, FALSE);
 
   if (message == NULL || self->store == NULL)
     {
@@ -1221,4 +1297,41 @@ kurir_reader_get_web_views (KurirReader *self)
   for (guint i = 0; i < self->web_views->len; i++)
     g_ptr_array_add (views, g_ptr_array_index (self->web_views, i));
   return views;
+}
+
+void
+kurir_reader_set_outbox_status (KurirReader *self,
+                                gint64       id,
+                                const char  *text,
+                                gboolean     can_decide)
+{
+  g_return_if_fail (KURIR_IS_READER (self));
+
+  gtk_label_set_text (self->outbox_label, text != NULL ? text : "");
+  gtk_revealer_set_reveal_child (self->outbox_revealer, text != NULL);
+  gtk_widget_set_visible (self->outbox_resend_button, text != NULL && can_decide);
+  gtk_widget_set_visible (self->outbox_discard_button, text != NULL && can_decide);
+  /* The target first: the action takes one. */
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->outbox_resend_button), "x", id);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->outbox_resend_button), "win.outbox-resend");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->outbox_discard_button), "x", id);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->outbox_discard_button), "win.outbox-discard");
+}
+
+const char *
+kurir_reader_get_outbox_status (KurirReader *self)
+{
+  g_return_val_if_fail (KURIR_IS_READER (self), NULL);
+
+  if (!gtk_revealer_get_reveal_child (self->outbox_revealer))
+    return NULL;
+  return gtk_label_get_text (self->outbox_label);
+}
+
+gboolean
+kurir_reader_get_outbox_can_decide (KurirReader *self)
+{
+  g_return_val_if_fail (KURIR_IS_READER (self), FALSE);
+  return gtk_revealer_get_reveal_child (self->outbox_revealer) &&
+         gtk_widget_get_visible (self->outbox_resend_button);
 }

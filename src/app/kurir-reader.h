@@ -35,4 +35,15 @@ char         *kurir_reader_get_text             (KurirReader  *self);
 /* The HTML views shown (WebKitWebView), in order; empty without WebKit. */
 GPtrArray    *kurir_reader_get_web_views        (KurirReader  *self);
 
+/* A message of the Outbox: why it waits or failed (@text, NULL: no bar),
+ * with "Send Again" and "Discard" (win.outbox-resend / win.outbox-discard
+ * with @id) when @can_decide. kurir_reader_set_message() clears it. */
+void          kurir_reader_set_outbox_status    (KurirReader  *self,
+                                                 gint64        id,
+                                                 const char   *text,
+                                                 gboolean      can_decide);
+/* The bar's text, or NULL when none is shown; for tests. */
+const char   *kurir_reader_get_outbox_status    (KurirReader  *self);
+gboolean      kurir_reader_get_outbox_can_decide (KurirReader *self);
+
 G_END_DECLS

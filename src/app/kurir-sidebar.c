@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "kurir-sidebar.h"
@@ -20,6 +22,7 @@ struct _KurirSidebar
 
 enum {
   FOLDER_SELECTED,
+  MESSAGES_DROPPED,
   N_SIGNALS
 };
 
@@ -34,6 +37,7 @@ static const struct {
 } special_folders[] = {
   { "inbox", "kurir-inbox-symbolic", N_("Inbox") },
   { "drafts", "document-edit-symbolic", N_("Drafts") },
+  { "outbox", "mail-outbox-symbolic", N_("Outbox") },
   { "sent", "mail-send-symbolic", N_("Sent") },
   { "archive", "folder-documents-symbolic", N_("Archive") },
   { "junk", "mail-mark-junk-symbolic", N_("Junk") },
@@ -151,6 +155,32 @@ update_state (GtkWidget *header)
     }
 }
 
+/* The account's settings and its removal. */
+static GtkWidget *
+make_account_menu (const char *name)
+{
+  g_autoptr(GMenu) menu = g_menu_new ();
+  g_autoptr(GMenuItem) settings = g_menu_item_new (_("Account _Settings"), NULL);
+  g_autoptr(GMenuItem) remove = g_menu_item_new (_("_Remove Account…"), NULL);
+  GtkWidget *button = gtk_menu_button_new ();
+  g_autofree char *tooltip = NULL;
+
+  g_menu_item_set_action_and_target (settings, "app.account-preferences", "s", name);
+  g_menu_item_set_action_and_target (remove, "win.remove-account", "s", name);
+  g_menu_append_item (menu, settings);
+  g_menu_append_item (menu, remove);
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (button), G_MENU_MODEL (menu));
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "view-more-symbolic");
+  gtk_menu_button_set_has_frame (GTK_MENU_BUTTON (button), FALSE);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  /* Translators: %s is the account's name */
+  tooltip = g_strdup_printf (_("Account “%s”"), name);
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
+  gtk_widget_add_css_class (button, "account-menu");
+  return button;
+}
+
 static GtkWidget *
 make_account_header (KurirMailAccount *account)
 {
@@ -173,6 +203,7 @@ make_account_header (KurirMailAccount *account)
   gtk_box_append (GTK_BOX (box), label);
   gtk_box_append (GTK_BOX (box), spinner);
   gtk_box_append (GTK_BOX (box), state_icon);
+  gtk_box_append (GTK_BOX (box), make_account_menu (kurir_mail_account_get_name (account)));
   gtk_box_append (GTK_BOX (outer), box);
 
   gtk_label_set_xalign (GTK_LABEL (error_label), 0);
@@ -230,6 +261,62 @@ row_selected_cb (GtkListBox    *list,
                  g_object_get_data (G_OBJECT (row), "kurir-folder"));
 }
 
+/* Drag and drop: messages dropped on a folder */
+
+/* The folder row under @y that takes a drop, or NULL. */
+static GtkListBoxRow *
+drop_row_at (KurirSidebar *self,
+             double        y)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_y (self->list, (int) y);
+
+  if (row == NULL || g_object_get_data (G_OBJECT (row), "kurir-is-folder") == NULL ||
+      g_object_get_data (G_OBJECT (row), "kurir-account") == NULL)
+    return NULL;
+  return row;
+}
+
+static GdkDragAction
+drop_motion_cb (GtkDropTarget *target,
+                double         x,
+                double         y,
+                KurirSidebar  *self)
+{
+  GtkListBoxRow *row = drop_row_at (self, y);
+
+  if (row == NULL)
+    {
+      gtk_list_box_drag_unhighlight_row (self->list);
+      return 0;
+    }
+  gtk_list_box_drag_highlight_row (self->list, row);
+  return GDK_ACTION_MOVE;
+}
+
+static void
+drop_leave_cb (GtkDropTarget *target,
+               KurirSidebar  *self)
+{
+  gtk_list_box_drag_unhighlight_row (self->list);
+}
+
+static gboolean
+drop_cb (GtkDropTarget *target,
+         const GValue  *value,
+         double         x,
+         double         y,
+         KurirSidebar  *self)
+{
+  GtkListBoxRow *row = drop_row_at (self, y);
+
+  gtk_list_box_drag_unhighlight_row (self->list);
+  if (row == NULL || !G_VALUE_HOLDS_STRING (value))
+    return FALSE;
+  return kurir_sidebar_drop_messages (self, g_object_get_data (G_OBJECT (row), "kurir-account"),
+                                      g_object_get_data (G_OBJECT (row), "kurir-folder"),
+                                      g_value_get_string (value));
+}
+
 /* Overrides */
 
 static void
@@ -258,6 +345,11 @@ kurir_sidebar_class_init (KurirSidebarClass *klass)
   signals[FOLDER_SELECTED] = g_signal_new ("folder-selected", G_TYPE_FROM_CLASS (klass),
                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                            G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /* ::messages-dropped (account, folder, ids: GVariant "ax"): messages of
+   * the list dropped on @account's @folder. */
+  signals[MESSAGES_DROPPED] = g_signal_new ("messages-dropped", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                            G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_VARIANT);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/kurir/Kurir/kurir-sidebar.ui");
@@ -267,8 +359,16 @@ kurir_sidebar_class_init (KurirSidebarClass *klass)
 static void
 kurir_sidebar_init (KurirSidebar *self)
 {
+  GtkDropTarget *target;
+
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect (self->list, "row-selected", G_CALLBACK (row_selected_cb), self);
+
+  target = gtk_drop_target_new (G_TYPE_STRING, GDK_ACTION_MOVE);
+  g_signal_connect (target, "motion", G_CALLBACK (drop_motion_cb), self);
+  g_signal_connect (target, "leave", G_CALLBACK (drop_leave_cb), self);
+  g_signal_connect (target, "drop", G_CALLBACK (drop_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->list), GTK_EVENT_CONTROLLER (target));
 }
 
 /* Public API */
@@ -361,6 +461,9 @@ kurir_sidebar_set_content (KurirSidebar *self,
       for (guint i = 0; i < folders->len; i++)
         {
           KurirStoreFolder *folder = g_ptr_array_index (folders, i);
+          /* The Outbox shows only while something waits in it. */
+          if (g_strcmp0 (folder->role, "outbox") == 0 && folder->total == 0)
+            continue;
           if (g_strcmp0 (folder->account, name) == 0)
             {
               g_ptr_array_add (mine, folder);
@@ -468,4 +571,47 @@ kurir_sidebar_describe (KurirSidebar *self)
       }
     }
   return g_string_free (text, FALSE);
+}
+
+char *
+kurir_sidebar_drag_payload (const gint64 *ids,
+                            guint         n_ids)
+{
+  GString *text = g_string_new (KURIR_SIDEBAR_DRAG_PREFIX);
+
+  for (guint i = 0; i < n_ids; i++)
+    g_string_append_printf (text, "%s%" G_GINT64_FORMAT, i > 0 ? "," : "", ids[i]);
+  return g_string_free (text, FALSE);
+}
+
+gboolean
+kurir_sidebar_drop_messages (KurirSidebar *self,
+                             const char   *account,
+                             const char   *folder,
+                             const char   *payload)
+{
+  g_auto(GStrv) parts = NULL;
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("ax"));
+  guint n = 0;
+
+  g_return_val_if_fail (KURIR_IS_SIDEBAR (self), FALSE);
+
+  /* Only what our list offers: other text dropped here is no message. */
+  if (account == NULL || folder == NULL || payload == NULL ||
+      !g_str_has_prefix (payload, KURIR_SIDEBAR_DRAG_PREFIX))
+    return FALSE;
+  parts = g_strsplit (payload + strlen (KURIR_SIDEBAR_DRAG_PREFIX), ",", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      gint64 id;
+
+      if (!g_ascii_string_to_signed (parts[i], 10, 1, G_MAXINT64, &id, NULL))
+        return FALSE;
+      g_variant_builder_add (&builder, "x", id);
+      n++;
+    }
+  if (n == 0)
+    return FALSE;
+  g_signal_emit (self, signals[MESSAGES_DROPPED], 0, account, folder, g_variant_builder_end (&builder));
+  return TRUE;
 }

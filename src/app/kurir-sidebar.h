@@ -38,4 +38,17 @@ const char *kurir_sidebar_folder_role     (const char   *name,
 const char *kurir_sidebar_folder_title    (const char   *name,
                                            const char   *role);
 
+/* Drag and drop of messages from the list onto a folder: the list offers
+ * a string (kurir_sidebar_drag_payload()); a drop on a folder of an
+ * account emits ::messages-dropped (account, folder, ids "ax"). */
+#define KURIR_SIDEBAR_DRAG_PREFIX "kurir-messages:"
+char       *kurir_sidebar_drag_payload    (const gint64 *ids,
+                                           guint         n_ids);
+/* What a drop of @payload on @account's @folder does; FALSE when it is
+ * no list of messages. */
+gboolean    kurir_sidebar_drop_messages   (KurirSidebar *self,
+                                           const char   *account,
+                                           const char   *folder,
+                                           const char   *payload);
+
 G_END_DECLS

@@ -23,6 +23,8 @@
 #include "kurir-message-row.h"
 #include "kurir-composer.h"
 #include "kurir-message-window.h"
+#include "kurir-outbox.h"
+#include "kurir-secret.h"
 #include "kurir-window.h"
 
 struct _KurirWindow
@@ -54,6 +56,8 @@ struct _KurirWindow
   guint                  timing_tick;
   gboolean               timing_reported;
   gboolean               folders_after_list;
+  gboolean               reloading;        /* the account files are read again */
+  gboolean               reload_again;
 
   /* Template widgets */
   AdwToastOverlay       *toast_overlay;
@@ -78,6 +82,7 @@ struct _KurirWindow
 G_DEFINE_FINAL_TYPE (KurirWindow, kurir_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void load_folders (KurirWindow *self);
+static void show_outbox_status (KurirWindow *self, KurirMessage *message);
 typedef struct
 {
   KurirWindow  *self;
@@ -437,6 +442,7 @@ show_selected_message (KurirWindow *self)
     }
 
   kurir_reader_set_message (self->reader, message);
+  show_outbox_status (self, message);
   if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_SEEN))
     change_flags (self, message, KURIR_MESSAGE_FLAG_SEEN, 0);
 }
@@ -564,6 +570,386 @@ notification_listed_cb (GObject      *source,
   g_application_send_notification (app, id, notification);
 }
 
+/* The Outbox: why a message waits, and the user's decision */
+
+static gboolean
+is_outbox_folder (KurirWindow *self,
+                  const char  *account,
+                  const char  *folder)
+{
+  for (guint i = 0; self->folders != NULL && i < self->folders->len; i++)
+    {
+      KurirStoreFolder *f = g_ptr_array_index (self->folders, i);
+      if (g_strcmp0 (f->account, account) == 0 && g_strcmp0 (f->name, folder) == 0)
+        return g_strcmp0 (f->role, KURIR_OUTBOX_ROLE) == 0;
+    }
+  return g_strcmp0 (folder, KURIR_OUTBOX_FOLDER) == 0;
+}
+
+typedef struct
+{
+  KurirAccount *account;
+  gint64        id;
+  gboolean      discard;
+} OutboxData;
+
+static void
+outbox_data_free (OutboxData *data)
+{
+  g_clear_object (&data->account);
+  g_free (data);
+}
+
+static void
+outbox_item_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  KurirWindow *self = source;
+  OutboxData *data = task_data;
+  g_autoptr(KurirOutbox) outbox = kurir_outbox_new (data->account, self->store);
+  g_autoptr(GError) error = NULL;
+  KurirOutboxItem *item = kurir_outbox_get_item (outbox, data->id, &error);
+
+  if (item == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, item, (GDestroyNotify) kurir_outbox_item_free);
+}
+
+/* The words for an Outbox message's state. */
+static char *
+describe_outbox_item (const KurirOutboxItem *item,
+                      gboolean              *can_decide)
+{
+  *can_decide = FALSE;
+  switch (item->state)
+    {
+    case KURIR_OUTBOX_STATE_QUEUED:
+      return g_strdup (_("Waiting to be sent."));
+    case KURIR_OUTBOX_STATE_WAITING:
+      {
+        g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (item->next_attempt);
+        g_autofree char *time = when != NULL ? g_date_time_format (when, "%X") : g_strdup ("?");
+
+        if (item->reason != NULL)
+          /* Translators: %s: why (the server's or the network's words), %s: a time */
+          return g_strdup_printf (_("Not sent yet: %s. Next attempt at %s."), item->reason, time);
+        /* Translators: %s is a time */
+        return g_strdup_printf (_("Not sent yet. Next attempt at %s."), time);
+      }
+    case KURIR_OUTBOX_STATE_SENDING:
+      return g_strdup (_("Being sent now."));
+    case KURIR_OUTBOX_STATE_UNCERTAIN:
+      *can_decide = TRUE;
+      return g_strdup (_("Delivery uncertain: the connection broke after the message was handed over, so it may have arrived. Send it again or discard it."));
+    case KURIR_OUTBOX_STATE_FAILED:
+      *can_decide = TRUE;
+      if (item->reason != NULL)
+        /* Translators: %s is the server's answer */
+        return g_strdup_printf (_("The server refused this message: %s"), item->reason);
+      return g_strdup (_("The server refused this message."));
+    case KURIR_OUTBOX_STATE_SENT:
+    default:
+      return g_strdup (_("Sent: being filed in Sent."));
+    }
+}
+
+static void
+outbox_item_loaded_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  KurirWindow *self = KURIR_WINDOW (source);
+  OutboxData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KurirOutboxItem) item = g_task_propagate_pointer (G_TASK (result), &error);
+  KurirMessage *shown;
+  g_autofree char *text = NULL;
+  gboolean can_decide = FALSE;
+
+  /* The window is closing. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->reader == NULL)
+    return;
+  shown = kurir_reader_get_message (self->reader);
+  /* Another message is shown by now. */
+  if (shown == NULL || kurir_message_get_id (shown) != data->id)
+    return;
+  /* Sent or discarded meanwhile: the list drops it at its refresh. */
+  if (item == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("Outbox message %" G_GINT64_FORMAT ": %s", data->id, error->message);
+      kurir_reader_set_outbox_status (self->reader, data->id, NULL, FALSE);
+      return;
+    }
+  text = describe_outbox_item (item, &can_decide);
+  kurir_reader_set_outbox_status (self->reader, data->id, text, can_decide);
+}
+
+static void
+show_outbox_status (KurirWindow  *self,
+                    KurirMessage *message)
+{
+  KurirMailAccount *account;
+  g_autoptr(GTask) task = NULL;
+  OutboxData *data;
+
+  if (message == NULL ||
+      !is_outbox_folder (self, kurir_message_get_account (message), kurir_message_get_folder (message)))
+    return;
+  account = find_account (self, kurir_message_get_account (message));
+  if (account == NULL)
+    return;
+
+  data = g_new0 (OutboxData, 1);
+  data->account = g_object_ref (kurir_mail_account_get_account (account));
+  data->id = kurir_message_get_id (message);
+  task = g_task_new (self, self->cancellable, outbox_item_loaded_cb, NULL);
+  g_task_set_task_data (task, data, (GDestroyNotify) outbox_data_free);
+  g_task_run_in_thread (task, outbox_item_thread);
+}
+
+static void
+outbox_flushed_cb (KurirWindow *self)
+{
+  /* The window is closing. */
+  if (self->reader == NULL || self->cancellable == NULL)
+    return;
+  refresh_after_change (self);
+  show_outbox_status (self, kurir_reader_get_message (self->reader));
+}
+
+static void
+outbox_decide_thread (GTask        *task,
+                      gpointer      source,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  KurirWindow *self = source;
+  OutboxData *data = task_data;
+  g_autoptr(KurirOutbox) outbox = kurir_outbox_new (data->account, self->store);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (data->discard)
+    ok = kurir_outbox_discard (outbox, data->id, &error);
+  else
+    ok = kurir_outbox_resend (outbox, data->id, &error);
+  if (!ok)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+outbox_decided_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  KurirWindow *self = KURIR_WINDOW (source);
+  OutboxData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  KurirMailAccount *account;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kurir_window_show_toast (self, error->message);
+      return;
+    }
+  if (data->discard)
+    {
+      kurir_window_show_toast (self, _("Message discarded"));
+      refresh_after_change (self);
+      return;
+    }
+  account = find_account (self, kurir_account_get_name (data->account));
+  show_outbox_status (self, kurir_reader_get_message (self->reader));
+  if (account != NULL)
+    kurir_mail_account_flush_outbox (account);
+}
+
+static void
+outbox_decide (KurirWindow *self,
+               gint64       id,
+               gboolean     discard)
+{
+  KurirMessage *shown = kurir_reader_get_message (self->reader);
+  KurirMailAccount *account;
+  g_autoptr(GTask) task = NULL;
+  OutboxData *data;
+
+  /* The buttons act on the message shown. */
+  if (shown == NULL || kurir_message_get_id (shown) != id)
+    return;
+  account = find_account (self, kurir_message_get_account (shown));
+  if (account == NULL)
+    return;
+  kurir_reader_set_outbox_status (self->reader, id, discard ? _("Discarding…") : _("Sending again…"), FALSE);
+
+  data = g_new0 (OutboxData, 1);
+  data->account = g_object_ref (kurir_mail_account_get_account (account));
+  data->id = id;
+  data->discard = discard;
+  task = g_task_new (self, self->cancellable, outbox_decided_cb, NULL);
+  g_task_set_task_data (task, data, (GDestroyNotify) outbox_data_free);
+  g_task_run_in_thread (task, outbox_decide_thread);
+}
+
+static void
+outbox_resend_activated_cb (GSimpleAction *action,
+                            GVariant      *parameter,
+                            gpointer       user_data)
+{
+  outbox_decide (user_data, g_variant_get_int64 (parameter), FALSE);
+}
+
+static void
+outbox_discard_activated_cb (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  outbox_decide (user_data, g_variant_get_int64 (parameter), TRUE);
+}
+
+/* Removing an account */
+
+typedef struct
+{
+  KurirWindow *self;
+  char        *name;
+  GError      *secret_error;
+} RemoveData;
+
+static void
+remove_data_free (RemoveData *data)
+{
+  g_clear_object (&data->self);
+  g_free (data->name);
+  g_clear_error (&data->secret_error);
+  g_free (data);
+}
+
+static void
+account_file_deleted_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  KurirWindow *self = KURIR_WINDOW (source);
+  g_autoptr(GError) error = NULL;
+  RemoveData *data = g_task_get_task_data (G_TASK (result));
+  g_autofree char *text = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      kurir_window_show_toast (self, error->message);
+      kurir_window_reload_accounts (self);
+      return;
+    }
+  if (data->secret_error != NULL)
+    /* Translators: %s: the account, %s: why the keyring failed */
+    text = g_strdup_printf (_("Account “%s” removed, but its passwords stay in the keyring: %s"),
+                            data->name, data->secret_error->message);
+  else
+    /* Translators: %s is the account's name */
+    text = g_strdup_printf (_("Account “%s” removed"), data->name);
+  kurir_window_show_toast (self, text);
+  kurir_window_reload_accounts (self);
+}
+
+static void
+account_file_delete_thread (GTask        *task,
+                            gpointer      source,
+                            gpointer      task_data,
+                            GCancellable *cancellable)
+{
+  RemoveData *data = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kurir_account_delete (data->name, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+secrets_cleared_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  RemoveData *data = user_data;
+  g_autoptr(GTask) task = NULL;
+  KurirWindow *self = data->self;
+
+  /* The passwords first; the file goes in any case (the user asked for
+   * it), and a keyring that failed is said in the toast. */
+  kurir_secret_clear_finish (result, &data->secret_error);
+  task = g_task_new (self, self->cancellable, account_file_deleted_cb, NULL);
+  g_task_set_task_data (task, data, (GDestroyNotify) remove_data_free);
+  g_task_run_in_thread (task, account_file_delete_thread);
+}
+
+static void
+remove_account (KurirWindow *self,
+                const char  *name)
+{
+  KurirMailAccount *account = find_account (self, name);
+  RemoveData *data;
+
+  /* Its sync and IDLE session end first. */
+  if (account != NULL)
+    kurir_mail_account_cancel (account);
+  data = g_new0 (RemoveData, 1);
+  data->self = g_object_ref (self);
+  data->name = g_strdup (name);
+  /* The core's keyring call reads the name until it ends: data's copy
+   * lives that long. */
+  kurir_secret_clear_async (data->name, KURIR_SECRET_ALL_PROTOCOLS, NULL, secrets_cleared_cb, data);
+}
+
+static void
+remove_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    KurirWindow      *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (dialog), "kurir-account");
+
+  if (g_strcmp0 (response, "remove") == 0)
+    remove_account (self, name);
+}
+
+static void
+remove_account_activated_cb (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+  const char *name = g_variant_get_string (parameter, NULL);
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+
+  /* Translators: %s is the account's name */
+  heading = g_strdup_printf (_("Remove Account “%s”?"), name);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
+                                   _("Its settings and its passwords in the keyring are removed. "
+                                     "The mail already downloaded stays on this computer."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "remove", _("_Remove"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "kurir-account", g_strdup (name), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (remove_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 account_synced_cb (KurirMailAccount *account,
                    guint             n_new,
@@ -574,6 +960,11 @@ account_synced_cb (KurirMailAccount *account,
   gboolean watching;
 
   refresh_after_change (self);
+  if (g_object_get_data (G_OBJECT (account), "kurir-quiet-sync") != NULL)
+    {
+      g_object_set_data (G_OBJECT (account), "kurir-quiet-sync", NULL);
+      return;
+    }
   if (n_new == 0 || (self->settings && !g_settings_get_boolean (self->settings, "notifications")))
     return;
 
@@ -678,12 +1069,72 @@ model_loading_cb (KurirWindow *self)
     }
 }
 
+/* Dragging rows: the selected messages when the row is one of them,
+ * else its own. */
+static GdkContentProvider *
+drag_prepare_cb (GtkDragSource *source,
+                 double         x,
+                 double         y,
+                 GtkListItem   *list_item)
+{
+  KurirWindow *self = g_object_get_data (G_OBJECT (source), "kurir-window");
+  g_autofree char *payload = NULL;
+
+  payload = kurir_window_get_drag_payload (self, gtk_list_item_get_position (list_item));
+  if (payload == NULL)
+    return NULL;
+  return gdk_content_provider_new_typed (G_TYPE_STRING, payload);
+}
+
 static void
 setup_row_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *list_item,
               gpointer                  user_data)
 {
-  gtk_list_item_set_child (list_item, kurir_message_row_new ());
+  GtkWidget *row = kurir_message_row_new ();
+  GtkDragSource *source = gtk_drag_source_new ();
+
+  gtk_drag_source_set_actions (source, GDK_ACTION_MOVE);
+  g_object_set_data (G_OBJECT (source), "kurir-window", user_data);
+  g_signal_connect (source, "prepare", G_CALLBACK (drag_prepare_cb), list_item);
+  gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (source));
+  gtk_list_item_set_child (list_item, row);
+}
+
+static void
+messages_dropped_cb (KurirSidebar *sidebar,
+                     const char   *account,
+                     const char   *folder,
+                     GVariant     *ids,
+                     KurirWindow  *self)
+{
+  gsize n_ids = 0;
+  const gint64 *values = g_variant_get_fixed_array (ids, &n_ids, sizeof (gint64));
+  guint elsewhere = 0;
+
+  if (self->model == NULL)
+    return;
+  self->select_after_refresh = get_first_selected (self);
+  for (gsize i = 0; i < n_ids; i++)
+    {
+      guint position = kurir_message_list_model_find (self->model, values[i]);
+      KurirMessage *message = position != G_MAXUINT ? kurir_message_list_model_peek (self->model, position) : NULL;
+
+      /* Gone from the list meanwhile. */
+      if (message == NULL)
+        continue;
+      /* The same path as "Move to": within the message's account. */
+      if (g_strcmp0 (kurir_message_get_account (message), account) != 0)
+        {
+          elsewhere++;
+          continue;
+        }
+      if (g_strcmp0 (kurir_message_get_folder (message), folder) == 0)
+        continue;
+      move_message (self, message, folder);
+    }
+  if (elsewhere > 0)
+    kurir_window_show_toast (self, _("Mail can only be moved to a folder of its own account"));
 }
 
 static void
@@ -819,6 +1270,8 @@ show_accounts (KurirWindow *self)
         continue;
       mail_account = kurir_mail_account_new (account, self->store);
       g_signal_connect_object (mail_account, "synced", G_CALLBACK (account_synced_cb), self, 0);
+      g_signal_connect_object (mail_account, "outbox-flushed", G_CALLBACK (outbox_flushed_cb), self,
+                               G_CONNECT_SWAPPED);
       g_signal_connect_object (mail_account, "notify::state", G_CALLBACK (account_state_cb), self,
                                G_CONNECT_SWAPPED);
       g_ptr_array_add (self->accounts, mail_account);
@@ -861,6 +1314,11 @@ load_finished (KurirWindow *self)
       return;
     }
   show_accounts (self);
+  if (self->reload_again)
+    {
+      self->reload_again = FALSE;
+      kurir_window_reload_accounts (self);
+    }
 }
 
 static void
@@ -1365,6 +1823,9 @@ kurir_window_init (KurirWindow *self)
     { "toggle-read", toggle_read_activated_cb },
     { "toggle-flag", toggle_flag_activated_cb },
     { "move-to", move_to_activated_cb, "s" },
+    { "outbox-resend", outbox_resend_activated_cb, "x" },
+    { "remove-account", remove_account_activated_cb, "s" },
+    { "outbox-discard", outbox_discard_activated_cb, "x" },
     { "refresh", refresh_activated_cb },
     { "sync-account", sync_account_activated_cb, "s" },
     { "next-message", next_message_activated_cb },
@@ -1396,12 +1857,13 @@ kurir_window_init (KurirWindow *self)
   set_action_enabled (self, "forward", FALSE);
   set_action_enabled (self, "forward-attachment", FALSE);
 
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), NULL);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), NULL);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->list_view, factory);
   g_signal_connect (self->list_view, "activate", G_CALLBACK (list_activated_cb), self);
   g_signal_connect (self->sidebar, "folder-selected", G_CALLBACK (folder_selected_cb), self);
+  g_signal_connect (self->sidebar, "messages-dropped", G_CALLBACK (messages_dropped_cb), self);
   g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
   g_signal_connect_swapped (self->search_bar, "notify::search-mode-enabled", G_CALLBACK (search_mode_cb), self);
   gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
@@ -1606,7 +2068,7 @@ gboolean
 kurir_window_get_busy (KurirWindow *self)
 {
   g_return_val_if_fail (KURIR_IS_WINDOW (self), FALSE);
-  return self->loads_pending > 0 || self->folders_loading || self->changes_pending > 0 ||
+  return self->loads_pending > 0 || self->reloading || self->folders_loading || self->changes_pending > 0 ||
          (self->model != NULL && kurir_message_list_model_get_loading (self->model));
 }
 
@@ -1628,4 +2090,82 @@ kurir_window_find_account (KurirWindow *self,
 {
   g_return_val_if_fail (KURIR_IS_WINDOW (self), NULL);
   return find_account (self, name);
+}
+
+static void
+accounts_reloaded_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(KurirWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *accounts;
+
+  accounts = kurir_account_load_all_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->reloading = FALSE;
+  if (accounts == NULL)
+    kurir_window_show_toast (self, error->message);
+  else
+    {
+      g_clear_pointer (&self->loaded_accounts, g_ptr_array_unref);
+      self->loaded_accounts = accounts;
+      show_accounts (self);
+      /* The first sync after a reload brings a new account's mail, or
+       * all of an account whose server changed: no news to notify. */
+      for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
+        g_object_set_data (g_ptr_array_index (self->accounts, i), "kurir-quiet-sync", GINT_TO_POINTER (1));
+    }
+  if (self->reload_again)
+    {
+      self->reload_again = FALSE;
+      kurir_window_reload_accounts (self);
+    }
+}
+
+void
+kurir_window_reload_accounts (KurirWindow *self)
+{
+  g_return_if_fail (KURIR_IS_WINDOW (self));
+
+  /* Still loading: read them again once that is done. */
+  if (self->loads_pending > 0 || self->reloading || self->store == NULL)
+    {
+      self->reload_again = TRUE;
+      return;
+    }
+  self->reloading = TRUE;
+  kurir_account_load_all_async (self->cancellable, accounts_reloaded_cb, g_object_ref (self));
+}
+
+char *
+kurir_window_get_drag_payload (KurirWindow *self,
+                               guint        position)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  KurirMessage *message;
+
+  g_return_val_if_fail (KURIR_IS_WINDOW (self), NULL);
+
+  if (self->model == NULL || self->selection == NULL)
+    return NULL;
+  if (gtk_selection_model_is_selected (GTK_SELECTION_MODEL (self->selection), position))
+    {
+      g_autoptr(GPtrArray) messages = get_selected_messages (self);
+
+      for (guint i = 0; i < messages->len; i++)
+        {
+          gint64 id = kurir_message_get_id (g_ptr_array_index (messages, i));
+          g_array_append_val (ids, id);
+        }
+    }
+  else if ((message = kurir_message_list_model_peek (self->model, position)) != NULL)
+    {
+      gint64 id = kurir_message_get_id (message);
+      g_array_append_val (ids, id);
+    }
+  if (ids->len == 0)
+    return NULL;
+  return kurir_sidebar_drag_payload ((const gint64 *) ids->data, ids->len);
 }

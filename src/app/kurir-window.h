@@ -41,4 +41,14 @@ void                   kurir_window_search            (KurirWindow *self,
 KurirMailAccount      *kurir_window_find_account      (KurirWindow *self,
                                                        const char  *name);
 
+/* Reads the account files again (one added, changed or removed) and shows
+ * them in this window; the store, the folder shown and the other windows
+ * stay. */
+void                   kurir_window_reload_accounts   (KurirWindow *self);
+
+/* What dragging the row at @position offers the sidebar: the selected
+ * messages when it is selected, else its own (NULL: none loaded). */
+char                  *kurir_window_get_drag_payload  (KurirWindow *self,
+                                                       guint        position);
+
 G_END_DECLS

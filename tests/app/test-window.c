@@ -913,6 +913,68 @@ test_pop3_refresh (void)
   remove_account ("judy");
 }
 
+/* Dragging selected rows onto a folder of the sidebar moves them (the
+ * same path as "Move to"); a drop on another account's folder or of
+ * other text moves nothing. */
+static void
+test_drag_to_folder (void)
+{
+  g_autofree char *name = add_local_account ("Seret");
+  g_autofree char *other = add_local_account ("Lain");
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 a, b, c;
+  g_autofree char *payload = NULL;
+  g_autofree char *single = NULL;
+  g_autofree char *expected = NULL;
+  KurirSidebar *sidebar;
+  KurirWindow *window;
+  GtkSelectionModel *selection;
+
+  a = add_message (name, KURIR_STORE_INBOX, "A <a@example.co.id>", "Satu", now - 30, "text/plain", "1", KURIR_MESSAGE_FLAG_SEEN);
+  b = add_message (name, KURIR_STORE_INBOX, "B <b@example.co.id>", "Dua", now - 20, "text/plain", "2", KURIR_MESSAGE_FLAG_SEEN);
+  c = add_message (name, KURIR_STORE_INBOX, "C <c@example.co.id>", "Tiga", now - 10, "text/plain", "3", KURIR_MESSAGE_FLAG_SEEN);
+  add_message (name, "Arsip", "D <d@example.co.id>", "Lama", now - 100, "text/plain", "4", KURIR_MESSAGE_FLAG_SEEN);
+
+  window = open_window ();
+  sidebar = kurir_window_get_sidebar (window);
+  show_folder (window, name, KURIR_STORE_INBOX);
+  selection = kurir_window_get_selection (window);
+  gtk_selection_model_unselect_all (selection);
+  gtk_selection_model_select_item (selection, find_position (window, a), FALSE);
+  gtk_selection_model_select_item (selection, find_position (window, b), FALSE);
+
+  /* A selected row drags the selection; another row only itself. */
+  payload = kurir_window_get_drag_payload (window, find_position (window, a));
+  single = kurir_window_get_drag_payload (window, find_position (window, c));
+  g_assert_nonnull (payload);
+  expected = g_strdup_printf (KURIR_SIDEBAR_DRAG_PREFIX "%" G_GINT64_FORMAT, c);
+  g_assert_cmpstr (single, ==, expected);
+  g_clear_pointer (&expected, g_free);
+  /* In the list's order (newest first). */
+  expected = g_strdup_printf (KURIR_SIDEBAR_DRAG_PREFIX "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT, b, a);
+  g_assert_cmpstr (payload, ==, expected);
+
+  /* Not a list of messages; not a folder; another account's folder. */
+  g_assert_false (kurir_sidebar_drop_messages (sidebar, name, "Arsip", "teks biasa"));
+  g_assert_false (kurir_sidebar_drop_messages (sidebar, name, "Arsip", KURIR_SIDEBAR_DRAG_PREFIX "1,x"));
+  g_assert_false (kurir_sidebar_drop_messages (sidebar, NULL, NULL, payload));
+  g_assert_true (kurir_sidebar_drop_messages (sidebar, other, KURIR_STORE_INBOX, payload));
+  WAIT_FOR (!kurir_window_get_busy (window));
+  g_assert_cmpint (kurir_store_count (store, name, KURIR_STORE_INBOX, NULL), ==, 3);
+  g_assert_cmpint (kurir_store_count (store, other, KURIR_STORE_INBOX, NULL), ==, 0);
+
+  /* Onto Arsip: both move, the third stays. */
+  g_assert_true (kurir_sidebar_drop_messages (sidebar, name, "Arsip", payload));
+  WAIT_FOR (!kurir_window_get_busy (window) && find_position (window, a) == G_MAXUINT &&
+            find_position (window, b) == G_MAXUINT);
+  g_assert_cmpuint (find_position (window, c), !=, G_MAXUINT);
+  g_assert_cmpint (kurir_store_count (store, name, KURIR_STORE_INBOX, NULL), ==, 1);
+  g_assert_cmpint (kurir_store_count (store, name, "Arsip", NULL), ==, 3);
+  close_window (window);
+  remove_account (name);
+  remove_account (other);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -962,6 +1024,7 @@ main (int    argc,
   g_test_add_func ("/app/large-folder-lazy", test_large_folder_lazy);
   g_test_add_func ("/app/model-refresh-positions", test_model_refresh_positions);
   g_test_add_func ("/app/pop3-refresh", test_pop3_refresh);
+  g_test_add_func ("/app/drag-to-folder", test_drag_to_folder);
 
   ret = g_test_run ();
   g_clear_object (&app);

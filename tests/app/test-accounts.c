@@ -1,0 +1,380 @@
+/* test-accounts.c: an account's menu in the sidebar (its settings, its
+ * removal) and the accounts read again in the same window
+ *
+ * Removing an account asks first; then its file and its passwords go,
+ * its mail stays in the store, and the window that was open shows the
+ * other accounts without being replaced.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <adwaita.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kurir-account.h"
+#include "kurir-application.h"
+#include "kurir-mail-account.h"
+#include "kurir-message-list-model.h"
+#include "kurir-reader.h"
+#include "kurir-secret.h"
+#include "kurir-secret.h"
+#include "kurir-sidebar.h"
+#include "kurir-store.h"
+#include "kurir-test-util.h"
+#include "kurir-window.h"
+
+#define WAIT_SECONDS 30
+
+
+static KurirApplication *app;
+static KurirStore *store;
+static guint serial;
+
+/* Helpers */
+
+static int
+remove_cb (const char        *path,
+           const struct stat *st,
+           int                flag,
+           struct FTW        *ftw)
+{
+  return remove (path);
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+#define WAIT_FOR(cond) \
+  G_STMT_START { \
+    gboolean timed_out_ = FALSE; \
+    guint source_ = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out_); \
+    while (!(cond) && !timed_out_) \
+      g_main_context_iteration (NULL, TRUE); \
+    if (timed_out_) \
+      g_error ("%s:%d: waited %d s in vain for: %s", __FILE__, __LINE__, WAIT_SECONDS, #cond); \
+    g_source_remove (source_); \
+  } G_STMT_END
+
+static gboolean
+list_ready (KurirWindow *window)
+{
+  KurirMessageListModel *model = kurir_window_get_message_model (window);
+  guint n;
+
+  if (model == NULL || kurir_window_get_busy (window))
+    return FALSE;
+  n = g_list_model_get_n_items (G_LIST_MODEL (model));
+  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
+}
+
+static KurirWindow *
+open_window (void)
+{
+  GtkWindow *window;
+
+  g_assert_null (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_application_activate (G_APPLICATION (app));
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_true (KURIR_IS_WINDOW (window));
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)) &&
+            g_strcmp0 (kurir_window_get_visible_page (KURIR_WINDOW (window)), "loading") != 0);
+  return KURIR_WINDOW (window);
+}
+
+static void
+close_window (KurirWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static gboolean
+sidebar_has_account (KurirWindow *window,
+                     const char  *name)
+{
+  g_autofree char *text = kurir_sidebar_describe (kurir_window_get_sidebar (window));
+  g_autofree char *line = g_strdup_printf ("# %s\n", name);
+
+  return strstr (text, line) != NULL;
+}
+
+static char *
+add_local_account (void)
+{
+  g_autofree char *name = g_strdup_printf ("Akun%u", ++serial);
+  g_autofree char *email = g_strdup_printf ("akun%u@example.co.id", serial);
+  g_autoptr(KurirAccount) account = kurir_account_new (name);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *raw = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+
+  kurir_account_set_email (account, email);
+  kurir_account_set_protocol (account, KURIR_PROTOCOL_LOCAL);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+
+  raw = g_strdup_printf ("From: a@example.co.id\r\nTo: %s\r\nSubject: Surat %s\r\n"
+                         "Message-ID: <%s@test.kurir>\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nIsi.\r\n",
+                         email, name, name);
+  bytes = g_bytes_new (raw, strlen (raw));
+  g_assert_cmpint (kurir_store_add (store, name, KURIR_STORE_INBOX, bytes, NULL, 0, 0, &error), >, 0);
+  g_assert_no_error (error);
+  return g_steal_pointer (&name);
+}
+
+/* The sidebar's menu button of @name's header, or NULL. */
+static GtkMenuButton *
+find_account_menu (GtkWidget  *widget,
+                   const char *name)
+{
+  if (GTK_IS_MENU_BUTTON (widget) && gtk_widget_has_css_class (widget, "account-menu"))
+    {
+      GMenuModel *model = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (widget));
+      g_autoptr(GVariant) target = g_menu_model_get_item_attribute_value (model, 0, G_MENU_ATTRIBUTE_TARGET,
+                                                                           G_VARIANT_TYPE_STRING);
+
+      if (target != NULL && g_strcmp0 (g_variant_get_string (target, NULL), name) == 0)
+        return GTK_MENU_BUTTON (widget);
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkMenuButton *found = find_account_menu (child, name);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
+static char *
+stored_password (const char *name)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  kurir_secret_lookup_async (name, KURIR_PROTOCOL_SMTP, NULL, kurir_test_store_result, &result);
+  password = kurir_secret_lookup_finish (kurir_test_wait (&result), &error);
+  g_assert_no_error (error);
+  return password;
+}
+
+/* Tests */
+
+/* Each account's header has a menu with its settings and its removal. */
+static void
+test_account_menu (void)
+{
+  g_autofree char *name = add_local_account ();
+  g_autoptr(GError) error = NULL;
+  KurirWindow *window = open_window ();
+  GtkMenuButton *button;
+  GMenuModel *model;
+  g_autoptr(GVariant) target = NULL;
+  g_autofree char *action = NULL;
+
+  WAIT_FOR (sidebar_has_account (window, name) && list_ready (window));
+  button = find_account_menu (GTK_WIDGET (kurir_window_get_sidebar (window)), name);
+  g_assert_nonnull (button);
+  model = gtk_menu_button_get_menu_model (button);
+  g_assert_cmpint (g_menu_model_get_n_items (model), ==, 2);
+  g_assert_true (g_menu_model_get_item_attribute (model, 0, G_MENU_ATTRIBUTE_ACTION, "s", &action));
+  g_assert_cmpstr (action, ==, "app.account-preferences");
+  g_clear_pointer (&action, g_free);
+  g_assert_true (g_menu_model_get_item_attribute (model, 1, G_MENU_ATTRIBUTE_ACTION, "s", &action));
+  g_assert_cmpstr (action, ==, "win.remove-account");
+  target = g_menu_model_get_item_attribute_value (model, 1, G_MENU_ATTRIBUTE_TARGET, G_VARIANT_TYPE_STRING);
+  g_assert_cmpstr (g_variant_get_string (target, NULL), ==, name);
+  /* The action it names exists and takes the account's name. */
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "account-preferences"));
+  g_assert_true (g_variant_type_equal (g_action_group_get_action_parameter_type (G_ACTION_GROUP (app),
+                                                                                  "account-preferences"),
+                                       G_VARIANT_TYPE_STRING));
+
+  close_window (window);
+  g_assert_true (kurir_account_delete (name, &error));
+  g_assert_no_error (error);
+}
+
+/* Cancel keeps it; Remove takes the file and the passwords, keeps the
+ * mail, and the same window goes on with the other account. */
+static void
+test_remove_account (void)
+{
+  g_autofree char *gone = add_local_account ();
+  g_autofree char *stays = add_local_account ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KurirAccount) loaded = NULL;
+  g_autofree char *password = NULL;
+  gboolean keyring = g_getenv ("KURIR_TEST_HOST") != NULL;
+  AdwMessageDialog *dialog;
+  KurirWindow *window;
+  GtkWindow *weak;
+
+  if (keyring)
+    {
+      kurir_secret_store_async (gone, KURIR_PROTOCOL_SMTP, "127.0.0.1", "akun", "rahasia-akun", TRUE, NULL,
+                                kurir_test_store_result, &result);
+      g_assert_true (kurir_secret_store_finish (kurir_test_wait (&result), &error));
+      g_assert_no_error (error);
+      g_clear_object (&result);
+      password = stored_password (gone);
+      g_assert_cmpstr (password, ==, "rahasia-akun");
+      g_clear_pointer (&password, kurir_secret_free);
+    }
+
+  window = open_window ();
+  weak = GTK_WINDOW (window);
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &weak);
+  WAIT_FOR (sidebar_has_account (window, gone) && sidebar_has_account (window, stays) && list_ready (window));
+  g_assert_true (kurir_sidebar_select (kurir_window_get_sidebar (window), gone, KURIR_STORE_INBOX));
+  WAIT_FOR (list_ready (window));
+
+  /* Asked first; Cancel keeps everything. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "remove-account", g_variant_new_string (gone));
+  WAIT_FOR (find_message_dialog () != NULL);
+  dialog = find_message_dialog ();
+  g_assert_true (adw_message_dialog_has_response (dialog, "remove"));
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, "remove"), ==, ADW_RESPONSE_DESTRUCTIVE);
+  /* As a click does: the response, then the dialog closes. */
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_close (GTK_WINDOW (dialog));
+  WAIT_FOR (find_message_dialog () == NULL);
+  loaded = kurir_account_load (gone, &error);
+  g_assert_no_error (error);
+  g_clear_object (&loaded);
+
+  /* Remove. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "remove-account", g_variant_new_string (gone));
+  WAIT_FOR (find_message_dialog () != NULL);
+  dialog = find_message_dialog ();
+  adw_message_dialog_response (dialog, "remove");
+  gtk_window_close (GTK_WINDOW (dialog));
+  WAIT_FOR (kurir_window_find_account (window, gone) == NULL && !kurir_window_get_busy (window) &&
+            !sidebar_has_account (window, gone));
+
+  /* The same window, with the other account; the list shown left the
+   * removed account. */
+  g_assert_true (weak == GTK_WINDOW (window));
+  g_assert_true (gtk_application_get_active_window (GTK_APPLICATION (app)) == GTK_WINDOW (window));
+  g_assert_nonnull (kurir_window_find_account (window, stays));
+  g_assert_true (sidebar_has_account (window, stays));
+  g_assert_cmpstr (kurir_message_list_model_get_account (kurir_window_get_message_model (window)), !=, gone);
+
+  /* The file is gone, the passwords too, the mail stays. */
+  loaded = kurir_account_load (gone, &error);
+  g_assert_null (loaded);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  if (keyring)
+    {
+      password = stored_password (gone);
+      g_assert_null (password);
+    }
+  g_assert_cmpint (kurir_store_count (store, gone, KURIR_STORE_INBOX, &error), ==, 1);
+  g_assert_no_error (error);
+
+  g_object_remove_weak_pointer (G_OBJECT (window), (gpointer *) &weak);
+  close_window (window);
+  g_assert_true (kurir_account_delete (stays, &error));
+  g_assert_no_error (error);
+}
+
+/* An account file written while the window is open shows after a
+ * reload, in the same window. */
+static void
+test_reload_accounts (void)
+{
+  g_autofree char *first = add_local_account ();
+  g_autofree char *later = NULL;
+  g_autoptr(GError) error = NULL;
+  KurirWindow *window = open_window ();
+
+  WAIT_FOR (sidebar_has_account (window, first) && list_ready (window));
+  later = add_local_account ();
+  g_assert_false (sidebar_has_account (window, later));
+  kurir_window_reload_accounts (window);
+  WAIT_FOR (sidebar_has_account (window, later) && !kurir_window_get_busy (window));
+  g_assert_true (sidebar_has_account (window, first));
+  g_assert_nonnull (kurir_window_find_account (window, later));
+
+  close_window (window);
+  g_assert_true (kurir_account_delete (first, &error));
+  g_assert_no_error (error);
+  g_assert_true (kurir_account_delete (later, &error));
+  g_assert_no_error (error);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *home = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  int ret;
+
+  home = g_dir_make_tmp ("kurir-app-accounts-XXXXXX", NULL);
+  g_assert_nonnull (home);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
+      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
+      g_setenv (vars[i], dir, TRUE);
+    }
+
+  g_test_init (&argc, &argv, NULL);
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
+
+  gtk_init ();
+  adw_init ();
+
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+  settings = g_settings_new (APP_ID);
+  g_settings_set_boolean (settings, "check-on-startup", FALSE);
+
+  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/app/accounts/menu", test_account_menu);
+  g_test_add_func ("/app/accounts/remove", test_remove_account);
+  g_test_add_func ("/app/accounts/reload", test_reload_accounts);
+
+  ret = g_test_run ();
+  g_settings_reset (settings, "check-on-startup");
+  g_clear_object (&app);
+  g_clear_object (&store);
+
+  nftw (home, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+  return ret;
+}
