@@ -25,8 +25,6 @@ typedef struct
   const char *summary;
 } Command;
 
-static int not_available (int argc, char **argv) G_GNUC_UNUSED;
-
 static const Command commands[] = {
   { "account", kurir_cli_account, N_("Add, change, list and remove accounts") },
   { "sync", kurir_cli_sync, N_("Fetch new mail and send what waits in the Outbox") },
@@ -63,14 +61,6 @@ one_line (const char *message)
   return line;
 }
 
-static int
-not_available (int    argc,
-               char **argv)
-{
-  g_printerr (_("kurir-cli: “%s” is not available yet in this version of Kurir (%s)\n"),
-              argv[0], PACKAGE_VERSION);
-  return KURIR_CLI_EXIT_UNAVAILABLE;
-}
 
 /* Public API */
 

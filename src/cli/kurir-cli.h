@@ -13,7 +13,6 @@ enum {
   KURIR_CLI_EXIT_OK = 0,
   KURIR_CLI_EXIT_FAILED = 1,
   KURIR_CLI_EXIT_USAGE = 2,
-  KURIR_CLI_EXIT_UNAVAILABLE = 69,  /* EX_UNAVAILABLE */
 };
 
 int           kurir_cli_sync           (int           argc,
