@@ -48,7 +48,7 @@
 #define LOCK_NAME        ".kurir-lock"
 #define MARKER_NAME      ".kurir-writing"
 #define DAMAGED_SUFFIX   ".damaged"
-#define SCHEMA_VERSION   3
+#define SCHEMA_VERSION   4
 #define BUSY_TIMEOUT_MS  10000
 #define LOCK_POLL_MS     10
 #define MAX_NAME_LENGTH  1000

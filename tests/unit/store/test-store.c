@@ -942,6 +942,19 @@ test_unified_paging (void)
                                                     : "SEARCH m USING INDEX messages_folder_date"));
         g_assert_null (strstr (plan->str, "TEMP B-TREE"));
       }
+    /* A folder's unread count reads only the unread messages' entries. */
+    {
+      g_autoptr(GString) plan = g_string_new (NULL);
+      sqlite3_stmt *stmt = NULL;
+
+      g_assert_cmpint (sqlite3_prepare_v2 (db, "EXPLAIN QUERY PLAN SELECT count(*) FROM messages "
+                                               "WHERE folder_id = 1 AND (flags & 1) = 0",
+                                           -1, &stmt, NULL), ==, SQLITE_OK);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        g_string_append_printf (plan, "%s\n", sqlite3_column_text (stmt, 3));
+      sqlite3_finalize (stmt);
+      g_assert_nonnull (strstr (plan->str, "USING INDEX messages_folder_unread"));
+    }
     sqlite3_close (db);
   }
 
