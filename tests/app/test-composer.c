@@ -5,6 +5,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#define _GNU_SOURCE
 #include "config.h"
 
 #include <adwaita.h>
@@ -16,6 +17,8 @@
 #include "kurir-test-util.h"
 
 #define WAIT_SECONDS 30
+
+#include "kurir-app-test.h"
 
 static KurirStore *store;
 
@@ -33,26 +36,6 @@ static const char original[] =
   "angkanya sudah siap.\r\n";
 
 /* Helpers */
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_FOR(cond) \
-  G_STMT_START { \
-    gboolean timed_out_ = FALSE; \
-    guint source_ = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out_); \
-    while (!(cond) && !timed_out_) \
-      g_main_context_iteration (NULL, TRUE); \
-    if (timed_out_) \
-      g_error ("%s:%d: waited %d s in vain for: %s", __FILE__, __LINE__, WAIT_SECONDS, #cond); \
-    g_source_remove (source_); \
-  } G_STMT_END
 
 static KurirStore *
 open_store (void)

@@ -29,6 +29,8 @@
 
 #define WAIT_SECONDS 60
 
+#include "kurir-app-test.h"
+
 static KurirApplication *app;
 static KurirStore *store;
 static char *stamp;   /* makes this run's subjects unique on the shared server */
@@ -59,33 +61,6 @@ static const char imap_client[] =
   "sys.exit(2)\n";
 
 /* Helpers */
-
-static int
-remove_cb (const char        *path,
-           const struct stat *st,
-           int                flag,
-           struct FTW        *ftw)
-{
-  return remove (path);
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_FOR(cond) \
-  G_STMT_START { \
-    gboolean timed_out_ = FALSE; \
-    guint source_ = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out_); \
-    while (!(cond) && !timed_out_) \
-      g_main_context_iteration (NULL, TRUE); \
-    if (timed_out_) \
-      g_error ("%s:%d: waited %d s in vain for: %s", __FILE__, __LINE__, WAIT_SECONDS, #cond); \
-    g_source_remove (source_); \
-  } G_STMT_END
 
 static int
 run_imap_client (const char *command,
@@ -512,6 +487,6 @@ main (int    argc,
   g_clear_object (&store);
   g_free (stamp);
 
-  nftw (home, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+  kurir_app_test_remove_tree (home);
   return ret;
 }

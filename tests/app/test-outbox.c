@@ -32,6 +32,8 @@
 
 #define WAIT_SECONDS 30
 
+#include "kurir-app-test.h"
+
 #define GREETING "220 scripted.example ESMTP ready\r\n"
 #define EHLO     "250-scripted.example\r\n250-SIZE 100000\r\n250 8BITMIME\r\n"
 #define MESSAGE_LINES \
@@ -43,35 +45,6 @@ static KurirStore *store;
 static guint serial;
 
 /* Helpers */
-
-static int
-remove_cb (const char        *path,
-           const struct stat *st,
-           int                flag,
-           struct FTW        *ftw)
-{
-  return remove (path);
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_FOR(cond) \
-  G_STMT_START { \
-    gboolean timed_out_ = FALSE; \
-    guint source_ = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out_); \
-    while (!(cond) && !timed_out_) \
-      g_main_context_iteration (NULL, TRUE); \
-    if (timed_out_) \
-      g_error ("%s:%d: waited %d s in vain for: %s", __FILE__, __LINE__, WAIT_SECONDS, #cond); \
-    g_source_remove (source_); \
-  } G_STMT_END
 
 static gboolean
 list_ready (KurirWindow *window)
@@ -481,6 +454,6 @@ main (int    argc,
   g_clear_object (&app);
   g_clear_object (&store);
 
-  nftw (home, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+  kurir_app_test_remove_tree (home);
   return ret;
 }

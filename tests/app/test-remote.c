@@ -36,41 +36,14 @@
 
 #define WAIT_SECONDS 30
 
+#include "kurir-app-test.h"
+
 
 static KurirApplication *app;
 static KurirStore *store;
 static guint serial;
 
 /* Helpers */
-
-static int
-remove_cb (const char        *path,
-           const struct stat *st,
-           int                flag,
-           struct FTW        *ftw)
-{
-  return remove (path);
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_FOR(cond) \
-  G_STMT_START { \
-    gboolean timed_out_ = FALSE; \
-    guint source_ = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out_); \
-    while (!(cond) && !timed_out_) \
-      g_main_context_iteration (NULL, TRUE); \
-    if (timed_out_) \
-      g_error ("%s:%d: waited %d s in vain for: %s", __FILE__, __LINE__, WAIT_SECONDS, #cond); \
-    g_source_remove (source_); \
-  } G_STMT_END
 
 static gboolean
 list_ready (KurirWindow *window)
@@ -404,6 +377,6 @@ main (int    argc,
   g_clear_object (&store);
   g_clear_pointer (&hits, g_hash_table_unref);
 
-  nftw (home, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+  kurir_app_test_remove_tree (home);
   return ret;
 }

@@ -29,37 +29,12 @@
 
 #define WAIT_SECONDS 60
 
+#include "kurir-app-test.h"
+
 static KurirApplication *app;
 static char *subject;
 
 /* Helpers */
-
-static int
-remove_cb (const char        *path,
-           const struct stat *st,
-           int                flag,
-           struct FTW        *ftw)
-{
-  return remove (path);
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_FOR(cond) \
-  G_STMT_START { \
-    gboolean timed_out_ = FALSE; \
-    guint source_ = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out_); \
-    while (!(cond) && !timed_out_) \
-      g_main_context_iteration (NULL, TRUE); \
-    if (timed_out_) \
-      g_error ("%s:%d: waited %d s in vain for: %s", __FILE__, __LINE__, WAIT_SECONDS, #cond); \
-    g_source_remove (source_); \
-  } G_STMT_END
 
 /* A message into sybil's INBOX through doveadm (no password needed). */
 static void
@@ -399,6 +374,6 @@ main (int    argc,
   g_clear_object (&app);
   g_free (subject);
 
-  nftw (home, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+  kurir_app_test_remove_tree (home);
   return ret;
 }
