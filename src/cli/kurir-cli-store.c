@@ -160,10 +160,15 @@ print_messages (GPtrArray *messages,
       return;
     }
 
+  /* One time zone for the whole listing: making it reads the system's
+   * zone files, which per row cost more than the listing itself. */
+  g_autoptr(GTimeZone) zone = g_time_zone_new_local ();
+
   for (guint i = 0; i < messages->len; i++)
     {
       KurirMessage *message = g_ptr_array_index (messages, i);
-      g_autoptr(GDateTime) date = g_date_time_new_from_unix_local (kurir_message_get_date (message));
+      g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (kurir_message_get_date (message));
+      g_autoptr(GDateTime) date = utc ? g_date_time_to_timezone (utc, zone) : NULL;
       g_autofree char *when = date ? g_date_time_format (date, "%Y-%m-%d %H:%M") : g_strdup ("");
       KurirMessageFlags flags = kurir_message_get_flags (message);
       g_autofree char *subject = g_strdup (kurir_message_get_subject (message));
