@@ -17,6 +17,7 @@
 #include "kurir-maildir.h"
 #include "kurir-mbox.h"
 #include "kurir-store.h"
+#include "kurir-test-util.h"
 #include "kurir-store-private.h"
 
 #include <sqlite3.h>
@@ -1088,6 +1089,22 @@ test_import_export (void)
   g_assert_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_INVALID);
 }
 
+static gboolean
+timed_out_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+child_exited_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
 static void
 test_crash (void)
 {
@@ -1105,7 +1122,6 @@ test_crash (void)
       g_autoptr(GSubprocess) child = NULL;
       g_autoptr(GError) error = NULL;
       guint target = g_test_rand_int_range (1, CRASH_MESSAGES);
-      gint64 deadline = g_get_monotonic_time () + TIMEOUT_USEC;
       guint seen = 0;
 
       {
@@ -1123,17 +1139,31 @@ test_crash (void)
                            "--child-write", path, "acct", "0", one_batch ? "1000" : "100", NULL);
       g_assert_no_error (error);
       /* Wait for the event: that many files written (in tmp/ or cur/;
-       * for the single batch, renamed into cur/). */
-      while ((seen = (one_batch ? 0 : count_files (tmp)) + count_files (cur)) < target)
-        {
-          if (g_subprocess_get_identifier (child) == NULL)
-            break;
-          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-          g_usleep (200);
-        }
-      g_subprocess_send_signal (child, SIGKILL);
-      g_subprocess_wait (child, NULL, &error);
-      g_assert_no_error (error);
+       * for the single batch, renamed into cur/). The folders' monitors
+       * wake the loop on each new file; the child's exit ends the wait. */
+      {
+        g_autoptr(GFile) tmp_file = g_file_new_for_path (tmp);
+        g_autoptr(GFile) cur_file = g_file_new_for_path (cur);
+        g_autoptr(GFileMonitor) tmp_monitor = g_file_monitor_directory (tmp_file, G_FILE_MONITOR_NONE,
+                                                                        NULL, &error);
+        g_autoptr(GFileMonitor) cur_monitor = g_file_monitor_directory (cur_file, G_FILE_MONITOR_NONE,
+                                                                        NULL, &error);
+        gboolean exited = FALSE;
+        gboolean timed_out = FALSE;
+        guint timeout = g_timeout_add (TIMEOUT_USEC / 1000, timed_out_cb, &timed_out);
+
+        g_assert_no_error (error);
+        g_subprocess_wait_async (child, NULL, child_exited_cb, &exited);
+        while ((seen = (one_batch ? 0 : count_files (tmp)) + count_files (cur)) < target &&
+               !exited && !timed_out)
+          g_main_context_iteration (NULL, TRUE);
+        g_assert_false (timed_out);
+        g_source_remove (timeout);
+
+        g_subprocess_send_signal (child, SIGKILL);
+        while (!exited)
+          g_main_context_iteration (NULL, TRUE);
+      }
       g_test_message ("round %u: killed after %u files (target %u)", round, seen, target);
 
       {
@@ -1234,27 +1264,6 @@ test_two_processes (void)
 }
 
 static void
-store_result_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_result (GAsyncResult **slot)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_USEC;
-
-  while (*slot == NULL)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  return *slot;
-}
-
-static void
 test_async (void)
 {
   g_autoptr(KurirStore) store = NULL;
@@ -1265,32 +1274,32 @@ test_async (void)
   KurirStoreNewMessage message = { data, "7", 0, 0 };
   GAsyncResult *slot = NULL;
 
-  kurir_store_open_async (NULL, NULL, store_result_cb, &slot);
-  store = kurir_store_open_finish (wait_result (&slot), &error);
+  kurir_store_open_async (NULL, NULL, kurir_test_store_result, &slot);
+  store = kurir_store_open_finish (kurir_test_wait (&slot), &error);
   g_clear_object (&slot);
   g_assert_no_error (error);
 
-  kurir_store_add_batch_async (store, "a", NULL, &message, 1, NULL, store_result_cb, &slot);
-  ids = kurir_store_add_batch_finish (store, wait_result (&slot), &error);
+  kurir_store_add_batch_async (store, "a", NULL, &message, 1, NULL, kurir_test_store_result, &slot);
+  ids = kurir_store_add_batch_finish (store, kurir_test_wait (&slot), &error);
   g_clear_object (&slot);
   g_assert_no_error (error);
   g_assert_cmpuint (ids->len, ==, 1);
 
-  kurir_store_list_async (store, NULL, NULL, 0, 10, NULL, store_result_cb, &slot);
-  page = kurir_store_list_finish (store, wait_result (&slot), &error);
+  kurir_store_list_async (store, NULL, NULL, 0, 10, NULL, kurir_test_store_result, &slot);
+  page = kurir_store_list_finish (store, kurir_test_wait (&slot), &error);
   g_clear_object (&slot);
   g_assert_no_error (error);
   g_assert_cmpuint (page->len, ==, 1);
   g_assert_cmpstr (kurir_message_get_backend_key (g_ptr_array_index (page, 0)), ==, "7");
 
-  kurir_store_count_async (store, "a", NULL, NULL, store_result_cb, &slot);
-  g_assert_cmpint (kurir_store_count_finish (store, wait_result (&slot), &error), ==, 1);
+  kurir_store_count_async (store, "a", NULL, NULL, kurir_test_store_result, &slot);
+  g_assert_cmpint (kurir_store_count_finish (store, kurir_test_wait (&slot), &error), ==, 1);
   g_clear_object (&slot);
   g_assert_no_error (error);
 
   kurir_store_set_flags_async (store, g_array_index (ids, gint64, 0), KURIR_MESSAGE_FLAG_SEEN, 0,
-                               NULL, store_result_cb, &slot);
-  g_assert_true (kurir_store_change_finish (store, wait_result (&slot), &error));
+                               NULL, kurir_test_store_result, &slot);
+  g_assert_true (kurir_store_change_finish (store, kurir_test_wait (&slot), &error));
   g_clear_object (&slot);
   g_assert_no_error (error);
 }
