@@ -20,6 +20,7 @@
 #include "kurir-imap-sync.h"
 #include "kurir-journal.h"
 #include "kurir-message-builder.h"
+#include "kurir-message-info.h"
 #include "kurir-net-error.h"
 #include "kurir-outbox.h"
 #include "kurir-sync-private.h"
@@ -638,6 +639,32 @@ replay_journal (KurirOutbox  *self,
   kurir_imap_sync_close (sync);
 }
 
+/* The envelope sender: the message's From when it is one of the
+ * account's identities, else the account's address. */
+static char *
+envelope_sender (KurirOutbox *self,
+                 GBytes      *raw)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (raw, &size);
+  g_autoptr(KurirMessageInfo) info = kurir_message_info_new_from_data (data, size);
+  g_autoptr(KurirIdentity) identity = kurir_account_find_identity (self->account, info->from_address);
+
+  return g_strdup (identity != NULL ? identity->address : kurir_account_get_email (self->account));
+}
+
+/* What goes over the wire: the message as built, or re-encoded for a
+ * server without 8BITMIME (the copy in Sent stays as built). */
+static GBytes *
+wire_message (KurirSmtpClient  *client,
+              GBytes           *raw,
+              GError          **error)
+{
+  if (kurir_smtp_client_has_extension (client, "8BITMIME"))
+    return g_bytes_ref (raw);
+  return kurir_message_builder_to_7bit (raw, error);
+}
+
 static gboolean
 flush_locked (KurirOutbox       *self,
               gint64             only_id,
@@ -652,7 +679,6 @@ flush_locked (KurirOutbox       *self,
   g_autoptr(GError) first_error = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   gboolean appended = FALSE;
-  const char *from = kurir_account_get_email (self->account);
 
   if (items == NULL)
     return FALSE;
@@ -707,6 +733,8 @@ flush_locked (KurirOutbox       *self,
       KurirOutboxItem *item = g_ptr_array_index (due, i);
       g_autoptr(GBytes) raw = NULL;
       g_autoptr(GBytes) prepared = NULL;
+      g_autoptr(GBytes) wire = NULL;
+      g_autofree char *from = NULL;
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(KurirSmtpSendResult) sent = NULL;
       g_autoptr(GError) local_error = NULL;
@@ -770,7 +798,15 @@ flush_locked (KurirOutbox       *self,
             g_propagate_error (&first_error, g_steal_pointer (&local_error));
           break;
         }
-      kurir_smtp_client_send_async (client, from, recipients, raw, KURIR_SMTP_SEND_NONE, cancellable,
+      from = envelope_sender (self, raw);
+      wire = wire_message (client, raw, &local_error);
+      if (wire == NULL)
+        {
+          set_state (self, item->message_id, KURIR_OUTBOX_STATE_FAILED, local_error->message, FALSE, NULL);
+          stats->failed++;
+          continue;
+        }
+      kurir_smtp_client_send_async (client, from, recipients, wire, KURIR_SMTP_SEND_NONE, cancellable,
                                     kurir_sync_store_result, &result);
       sent = kurir_smtp_client_send_finish (client, wait_for (self, &result), &local_error);
       if (sent != NULL)
