@@ -453,6 +453,113 @@ test_permanent (void)
   g_assert_cmpint (kurir_store_count (store, name, KURIR_OUTBOX_FOLDER, NULL), ==, 0);
 }
 
+
+/* Identities end to end: the display name (non-ASCII, RFC 2047 on the
+ * wire) and Reply-To of the primary identity as peggy's mailbox receives
+ * them through the real SMTP server (the bytes her POP3 server serves);
+ * `kurir-cli send` sends as a further identity (envelope sender too) and
+ * refuses a From that is none of the account's identities. */
+static void
+test_identities (void)
+{
+  g_autofree char *name = add_account ("pop3", 0);
+  g_autofree char *marker = new_marker ();
+  g_autofree char *subject = g_strdup_printf ("Identitas %s", marker);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *peggy = NULL;
+  g_autofree char *headers = NULL;
+  g_autoptr(KurirStore) store = open_store ();
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirOutbox) outbox = NULL;
+  g_autoptr(KurirMessageBuilder) builder = kurir_message_builder_new ();
+  g_autoptr(KurirIdentity) primary = NULL;
+  g_autoptr(KurirMessageInfo) info = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) recipients = NULL;
+  KurirOutboxStats stats;
+
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "account", "set", name,
+                                       "--display-name", "Alice Ärger",
+                                       "--reply-to", "alice.replies@localhost",
+                                       "--identity", "Dewi Lestari <dewi@localhost>", NULL), ==, 0);
+  account = kurir_account_load (name, &error);
+  g_assert_no_error (error);
+  primary = kurir_account_find_identity (account, "alice@localhost");
+  g_assert_nonnull (primary);
+
+  /* As the composer builds it from the primary identity. */
+  kurir_message_builder_set_from (builder, primary->name, primary->address);
+  kurir_message_builder_set_reply_to (builder, primary->reply_to);
+  g_assert_true (kurir_message_builder_add_recipients (builder, KURIR_RECIPIENT_TO, "peggy@localhost", NULL));
+  kurir_message_builder_set_subject (builder, subject);
+  kurir_message_builder_set_body (builder, "Salam dari Alice.\n");
+  bytes = kurir_message_builder_build (builder, &error);
+  g_assert_no_error (error);
+  recipients = kurir_message_builder_get_recipients (builder);
+  outbox = kurir_outbox_new (account, store);
+  g_assert_cmpint (kurir_outbox_queue (outbox, bytes, (const char * const *) recipients, &error), >, 0);
+  g_assert_true (kurir_outbox_flush (outbox, 0, TRUE, &stats, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.sent, ==, 1);
+
+  peggy = take_delivered ("peggy", NULL, marker);
+  headers = header_block (peggy);
+  g_test_message ("%s", headers);
+  g_assert_nonnull (strstr (headers, "\nFrom: Alice =?UTF-8?"));
+  g_assert_nonnull (strstr (headers, "<alice@localhost>"));
+  g_assert_nonnull (strstr (headers, "\nReply-To: alice.replies@localhost"));
+  g_assert_true (g_str_has_prefix (headers, "Return-Path: <alice@localhost>"));
+  info = kurir_message_info_new_from_data (peggy, strlen (peggy));
+  g_assert_cmpstr (info->from, ==, "Alice Ärger <alice@localhost>");
+
+  /* kurir-cli send as the further identity. */
+  {
+    g_autofree char *path = g_build_filename (g_get_user_cache_dir (), "identity.eml", NULL);
+    g_autofree char *raw = g_strdup_printf ("From: Dewi Lestari <dewi@localhost>\n"
+                                            "To: peggy@localhost\n"
+                                            "Subject: dewi %s\n"
+                                            "\n"
+                                            "dari Dewi\n", marker);
+    g_autofree char *dewi = NULL;
+    g_autofree char *dewi_headers = NULL;
+
+    g_assert_cmpint (g_mkdir_with_parents (g_get_user_cache_dir (), 0700), ==, 0);
+    g_assert_true (g_file_set_contents (path, raw, -1, NULL));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "send", "--account", name, path, NULL), ==, 0);
+    dewi = take_delivered ("peggy", NULL, marker);
+    dewi_headers = header_block (dewi);
+    g_assert_true (g_str_has_prefix (dewi_headers, "Return-Path: <dewi@localhost>"));
+    g_assert_nonnull (strstr (dewi_headers, "\nFrom: Dewi Lestari <dewi@localhost>"));
+  }
+
+  /* Not an identity: refused, nothing queued, nothing delivered. */
+  {
+    g_autofree char *path = g_build_filename (g_get_user_cache_dir (), "stranger.eml", NULL);
+    g_autofree char *raw = g_strdup_printf ("From: Mallory <mallory@localhost>\n"
+                                            "To: peggy@localhost\n"
+                                            "Subject: mallory %s\n"
+                                            "\n"
+                                            "x\n", marker);
+    g_autofree char *peggy_root = user_env ("KURIR_TEST_MAILDIR_", "peggy");
+    g_autoptr(GPtrArray) copies = NULL;
+
+    g_assert_true (g_file_set_contents (path, raw, -1, NULL));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "send", "--account", name, path, NULL), !=, 0);
+    g_test_message ("%s", err);
+    g_assert_nonnull (strstr (err, "mallory@localhost is not one of this account's identities"));
+    g_assert_nonnull (strstr (err, "alice@localhost, dewi@localhost"));
+    g_assert_cmpint (kurir_store_count (store, name, KURIR_OUTBOX_FOLDER, NULL), ==, 0);
+    copies = find_copies (peggy_root, marker);
+    g_assert_cmpuint (copies->len, ==, 0);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -465,6 +572,7 @@ main (int    argc,
   g_test_add_func ("/outbox/pop3-cli-send", test_pop3_cli_send);
   g_test_add_func ("/outbox/offline-then-once", test_offline_then_once);
   g_test_add_func ("/outbox/permanent", test_permanent);
+  g_test_add_func ("/outbox/identities", test_identities);
 
   return g_test_run ();
 }
