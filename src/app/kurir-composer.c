@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "kurir-composer.h"
-#include "kurir-journal.h"
 #include "kurir-outbox.h"
 
 struct _KurirComposer
@@ -241,49 +240,15 @@ sync_builder (KurirComposer  *self,
   return TRUE;
 }
 
-/* The Drafts folder of @account (role "drafts"), made here when none. */
-static char *
-drafts_folder (KurirStore   *store,
-               KurirAccount *account,
-               GError      **error)
-{
-  const char *name = kurir_account_get_name (account);
-  g_autoptr(GPtrArray) folders = kurir_store_list_folders (store, name, error);
-
-  if (folders == NULL)
-    return NULL;
-  for (guint i = 0; i < folders->len; i++)
-    {
-      KurirStoreFolder *folder = g_ptr_array_index (folders, i);
-
-      if (g_strcmp0 (folder->role, "drafts") == 0)
-        return g_strdup (folder->name);
-    }
-  if (!kurir_store_create_folder (store, name, "Drafts", "drafts", error))
-    return NULL;
-  return g_strdup ("Drafts");
-}
-
-/* Drops a draft that is replaced or sent: through the journal for IMAP. */
+/* Drops a draft that is replaced or sent: never to the Trash. */
 static void
 drop_draft (KurirStore   *store,
             KurirAccount *account,
             gint64        id)
 {
   g_autoptr(GError) error = NULL;
-  gboolean ok;
 
-  if (id == 0)
-    return;
-  if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_IMAP)
-    {
-      g_autoptr(KurirJournal) journal = kurir_journal_new (store, kurir_account_get_name (account));
-
-      ok = kurir_journal_delete (journal, id, &error);
-    }
-  else
-    ok = kurir_store_delete_full (store, id, KURIR_STORE_DELETE_FORGET, &error);
-  if (!ok)
+  if (!kurir_outbox_drop_draft (account, store, id, &error))
     g_debug ("The old draft %" G_GINT64_FORMAT " stays: %s", id, error->message);
 }
 
@@ -328,34 +293,20 @@ save_draft_thread (GTask        *task,
 {
   Job *job = task_data;
   g_autoptr(GBytes) bytes = NULL;
-  g_autofree char *folder = NULL;
   GError *error = NULL;
-  const KurirMessageFlags flags = KURIR_MESSAGE_FLAG_SEEN | KURIR_MESSAGE_FLAG_DRAFT;
 
+  /* Each version has a Message-ID of its own, so that the server's copy
+   * of one is never taken for another; the message sent keeps the
+   * composer's. */
+  kurir_message_builder_set_message_id (job->builder, NULL);
   bytes = kurir_message_builder_build_draft (job->builder, &error);
   if (bytes != NULL)
-    folder = drafts_folder (job->store, job->account, &error);
-  if (folder == NULL)
+    job->new_id = kurir_outbox_save_draft (job->account, job->store, bytes, job->old_draft, &error);
+  if (bytes == NULL || job->new_id == 0)
     {
       g_task_return_error (task, error);
       return;
     }
-  if (kurir_account_get_protocol (job->account) == KURIR_PROTOCOL_IMAP)
-    {
-      g_autoptr(KurirJournal) journal = kurir_journal_new (job->store, kurir_account_get_name (job->account));
-
-      job->new_id = kurir_journal_append (journal, folder, bytes, flags, &error);
-    }
-  else
-    job->new_id = kurir_store_add (job->store, kurir_account_get_name (job->account), folder, bytes, NULL,
-                                   flags, 0, &error);
-  if (job->new_id == 0)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  /* The new draft is safe: the old one goes. */
-  drop_draft (job->store, job->account, job->old_draft);
   g_task_return_boolean (task, TRUE);
 }
 

@@ -1219,3 +1219,81 @@ kurir_outbox_flush_finish (GAsyncResult      *result,
     *out_stats = flush->stats;
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+/* The Drafts folder of @account (role "drafts"), made here when none. */
+static char *
+drafts_folder (KurirStore   *store,
+               KurirAccount *account,
+               GError      **error)
+{
+  const char *name = kurir_account_get_name (account);
+  g_autoptr(GPtrArray) folders = kurir_store_list_folders (store, name, error);
+
+  if (folders == NULL)
+    return NULL;
+  for (guint i = 0; i < folders->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (folders, i);
+
+      if (g_strcmp0 (folder->role, "drafts") == 0)
+        return g_strdup (folder->name);
+    }
+  if (!kurir_store_create_folder (store, name, "Drafts", "drafts", error))
+    return NULL;
+  return g_strdup ("Drafts");
+}
+
+gint64
+kurir_outbox_save_draft (KurirAccount  *account,
+                         KurirStore    *store,
+                         GBytes        *draft,
+                         gint64         replaces,
+                         GError       **error)
+{
+  const KurirMessageFlags flags = KURIR_MESSAGE_FLAG_SEEN | KURIR_MESSAGE_FLAG_DRAFT;
+  g_autofree char *folder = NULL;
+  g_autoptr(GError) drop_error = NULL;
+  gint64 id;
+
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (account), 0);
+  g_return_val_if_fail (KURIR_IS_STORE (store), 0);
+  g_return_val_if_fail (draft != NULL, 0);
+
+  folder = drafts_folder (store, account, error);
+  if (folder == NULL)
+    return 0;
+  if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_IMAP)
+    {
+      g_autoptr(KurirJournal) journal = kurir_journal_new (store, kurir_account_get_name (account));
+
+      id = kurir_journal_append (journal, folder, draft, flags, error);
+    }
+  else
+    id = kurir_store_add (store, kurir_account_get_name (account), folder, draft, NULL, flags, 0, error);
+  if (id == 0)
+    return 0;
+  /* The new version is safe: the old one goes. */
+  if (replaces != 0 && !kurir_outbox_drop_draft (account, store, replaces, &drop_error))
+    g_debug ("The old draft %" G_GINT64_FORMAT " stays: %s", replaces, drop_error->message);
+  return id;
+}
+
+gboolean
+kurir_outbox_drop_draft (KurirAccount  *account,
+                         KurirStore    *store,
+                         gint64         id,
+                         GError       **error)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (account), FALSE);
+  g_return_val_if_fail (KURIR_IS_STORE (store), FALSE);
+
+  if (id == 0)
+    return TRUE;
+  if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_IMAP)
+    {
+      g_autoptr(KurirJournal) journal = kurir_journal_new (store, kurir_account_get_name (account));
+
+      return kurir_journal_expunge (journal, id, error);
+    }
+  return kurir_store_delete_full (store, id, KURIR_STORE_DELETE_FORGET, error);
+}

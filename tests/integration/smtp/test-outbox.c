@@ -560,6 +560,134 @@ test_identities (void)
   }
 }
 
+
+/* How many copies of @marker @user's @subfolder holds on the server. */
+static guint
+count_on_server (const char *user,
+                 const char *subfolder,
+                 const char *marker)
+{
+  g_autofree char *root = user_env ("KURIR_TEST_MAILDIR_", user);
+  g_autofree char *maildir = g_build_filename (root, subfolder, NULL);
+  g_autoptr(GPtrArray) copies = find_copies (maildir, marker);
+
+  return copies->len;
+}
+
+/* How many messages of the local @folder have @marker in their subject. */
+static guint
+count_here (KurirStore *store,
+            const char *account,
+            const char *folder,
+            const char *marker)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = kurir_store_list (store, account, folder, 0, 1000, &error);
+  guint n = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < messages->len; i++)
+    n += strstr (kurir_message_get_subject (g_ptr_array_index (messages, i)), marker) != NULL;
+  return n;
+}
+
+/* Drafts of an IMAP account, as the composer saves them: each new version
+ * is appended to the server's Drafts and the old one expunged there, never
+ * moved to the Trash; after sending, Drafts is empty of it and the Trash
+ * untouched. Counted in alice's mailboxes on the server (Dovecot's
+ * Maildir: a \Deleted copy not expunged would count too). */
+static void
+test_imap_drafts (void)
+{
+  g_autofree char *name = add_account ("imap", 0);
+  g_autofree char *marker = new_marker ();
+  g_autofree char *subject = g_strdup_printf ("Konsep %s", marker);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirOutbox) outbox = NULL;
+  g_autoptr(KurirMessageBuilder) builder = kurir_message_builder_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_auto(GStrv) recipients = NULL;
+  g_autofree char *peggy = NULL;
+  KurirOutboxStats stats;
+  gint64 draft = 0;
+  guint trash_before;
+
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", name, NULL), ==, 0);
+  store = open_store ();
+  account = kurir_account_load (name, &error);
+  g_assert_no_error (error);
+  trash_before = count_on_server ("alice", ".Trash", marker);
+  g_assert_cmpuint (trash_before, ==, 0);
+
+  kurir_message_builder_set_from (builder, NULL, "alice@localhost");
+  g_assert_true (kurir_message_builder_add_recipients (builder, KURIR_RECIPIENT_TO, "peggy@localhost", NULL));
+  kurir_message_builder_set_subject (builder, subject);
+  for (guint version = 1; version <= 3; version++)
+    {
+      g_autofree char *body = g_strdup_printf ("version %u\n", version);
+      g_autoptr(GBytes) bytes = NULL;
+
+      kurir_message_builder_set_body (builder, body);
+      {
+        /* As the composer does: a copy, with a Message-ID of its own. */
+        g_autoptr(KurirMessageBuilder) copy = kurir_message_builder_copy (builder);
+
+        kurir_message_builder_set_message_id (copy, NULL);
+        bytes = kurir_message_builder_build_draft (copy, &error);
+        g_assert_no_error (error);
+      }
+      draft = kurir_outbox_save_draft (account, store, bytes, draft, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (draft, >, 0);
+      /* One draft here at any time, before and after the replay. */
+      g_assert_cmpuint (count_here (store, name, "Drafts", marker), ==, 1);
+      /* Version 2 is saved offline: its replay comes with version 3's. */
+      if (version == 2)
+        continue;
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", name, NULL), ==, 0);
+      g_assert_cmpuint (count_on_server ("alice", ".Drafts", marker), ==, 1);
+      g_assert_cmpuint (count_here (store, name, "Drafts", marker), ==, 1);
+    }
+  g_assert_cmpuint (count_on_server ("alice", ".Trash", marker), ==, 0);
+  {
+    g_autofree char *root = user_env ("KURIR_TEST_MAILDIR_", "alice");
+    g_autofree char *drafts = g_build_filename (root, ".Drafts", NULL);
+    g_autoptr(GPtrArray) copies = find_copies (drafts, marker);
+    g_autofree char *contents = NULL;
+
+    g_assert_true (g_file_get_contents (g_ptr_array_index (copies, 0), &contents, NULL, NULL));
+    g_assert_nonnull (strstr (contents, "version 3"));
+  }
+
+  /* Sent: the draft goes, by expunge; the Trash stays as it was. */
+  message = kurir_message_builder_build (builder, &error);
+  g_assert_no_error (error);
+  recipients = kurir_message_builder_get_recipients (builder);
+  outbox = kurir_outbox_new (account, store);
+  g_assert_cmpint (kurir_outbox_queue (outbox, message, (const char * const *) recipients, &error), >, 0);
+  g_assert_true (kurir_outbox_drop_draft (account, store, draft, &error));
+  g_assert_no_error (error);
+  g_assert_true (kurir_outbox_flush (outbox, 0, FALSE, &stats, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.sent, ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", name, NULL), ==, 0);
+  g_assert_cmpuint (count_on_server ("alice", ".Drafts", marker), ==, 0);
+  g_assert_cmpuint (count_on_server ("alice", ".Trash", marker), ==, 0);
+  g_assert_cmpuint (count_on_server ("alice", ".Sent", marker), ==, 1);
+  g_assert_cmpuint (count_here (store, name, "Drafts", marker), ==, 0);
+  peggy = take_delivered ("peggy", NULL, marker);
+  g_assert_nonnull (strstr (peggy, "version 3"));
+  g_free (take_delivered ("alice", ".Sent", marker));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -573,6 +701,7 @@ main (int    argc,
   g_test_add_func ("/outbox/offline-then-once", test_offline_then_once);
   g_test_add_func ("/outbox/permanent", test_permanent);
   g_test_add_func ("/outbox/identities", test_identities);
+  g_test_add_func ("/outbox/imap-drafts", test_imap_drafts);
 
   return g_test_run ();
 }
