@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "kurir-composer.h"
+#include "kurir-message-info.h"
 #include "kurir-outbox.h"
 
 struct _KurirComposer
@@ -23,6 +24,8 @@ struct _KurirComposer
 
   KurirStore           *store;
   GPtrArray            *accounts;        /* KurirAccount */
+  GPtrArray            *senders;         /* Sender: the From choices, as in from_dropdown */
+  char                 *signature;       /* the signature now at the end of the body, or NULL */
   KurirMessageBuilder  *builder;
   GCancellable         *cancellable;
   gint64                draft_id;
@@ -61,34 +64,86 @@ static void schedule_autosave (KurirComposer *self);
 
 /* Helpers */
 
-static KurirAccount *
-current_account (KurirComposer *self)
+/* One choice of From: an identity of an account. */
+typedef struct
+{
+  KurirAccount  *account;
+  KurirIdentity *identity;
+} Sender;
+
+static void
+sender_free (gpointer data)
+{
+  Sender *sender = data;
+
+  g_object_unref (sender->account);
+  kurir_identity_free (sender->identity);
+  g_free (sender);
+}
+
+static Sender *
+current_sender (KurirComposer *self)
 {
   guint selected = gtk_drop_down_get_selected (self->from_dropdown);
 
-  if (self->accounts->len == 0)
+  if (self->senders == NULL || self->senders->len == 0)
     return NULL;
-  if (selected >= self->accounts->len)
+  if (selected >= self->senders->len)
     selected = 0;
-  return g_ptr_array_index (self->accounts, selected);
+  return g_ptr_array_index (self->senders, selected);
 }
 
-static void
-select_account_by_name (KurirComposer *self,
-                        const char    *name_or_address)
+static KurirAccount *
+current_account (KurirComposer *self)
 {
-  for (guint i = 0; name_or_address != NULL && i < self->accounts->len; i++)
-    {
-      KurirAccount *account = g_ptr_array_index (self->accounts, i);
+  Sender *sender = current_sender (self);
 
-      if (g_strcmp0 (kurir_account_get_name (account), name_or_address) == 0 ||
-          g_ascii_strcasecmp (kurir_account_get_email (account) != NULL ? kurir_account_get_email (account) : "",
-                              name_or_address) == 0)
+  return sender != NULL ? sender->account : NULL;
+}
+
+/* Selects @address of @account (NULL: any account), or @account's
+ * primary identity when @address is NULL. */
+static gboolean
+select_sender (KurirComposer *self,
+               KurirAccount  *account,
+               const char    *address)
+{
+  for (guint i = 0; self->senders != NULL && i < self->senders->len; i++)
+    {
+      Sender *sender = g_ptr_array_index (self->senders, i);
+
+      if (account != NULL &&
+          g_strcmp0 (kurir_account_get_name (sender->account), kurir_account_get_name (account)) != 0)
+        continue;
+      if (address == NULL || g_ascii_strcasecmp (sender->identity->address, address) == 0)
         {
           gtk_drop_down_set_selected (self->from_dropdown, i);
-          return;
+          return TRUE;
         }
     }
+  return FALSE;
+}
+
+/* The addresses of every identity, @first's first. */
+static GStrv
+own_addresses (KurirComposer *self,
+               Sender        *first)
+{
+  GStrvBuilder *builder = g_strv_builder_new ();
+  GStrv addresses;
+
+  if (first != NULL)
+    g_strv_builder_add (builder, first->identity->address);
+  for (guint i = 0; self->senders != NULL && i < self->senders->len; i++)
+    {
+      Sender *sender = g_ptr_array_index (self->senders, i);
+
+      if (sender != first)
+        g_strv_builder_add (builder, sender->identity->address);
+    }
+  addresses = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return addresses;
 }
 
 static char *
@@ -111,6 +166,61 @@ set_body (KurirComposer *self,
   gtk_text_buffer_set_text (buffer, text != NULL ? text : "", -1);
   gtk_text_buffer_get_start_iter (buffer, &start);
   gtk_text_buffer_place_cursor (buffer, &start);
+}
+
+/* The body with @signature in place of the one there now; only the end
+ * of the buffer is touched, so what was typed (and the cursor) stays. */
+static void
+swap_signature (KurirComposer *self,
+                const char    *signature)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->body_view);
+  g_autofree char *text = body_text (self);
+  g_autofree char *swapped = NULL;
+  GtkTextIter start, end;
+  glong common = 0;
+  const char *p, *q;
+
+  if (g_strcmp0 (self->signature, signature) == 0)
+    return;
+  swapped = kurir_message_builder_swap_signature (text, self->signature, signature);
+  if (strcmp (swapped, text) == 0 && self->signature != NULL && *self->signature != '\0')
+    return;   /* the person edited it: theirs now */
+  g_free (self->signature);
+  self->signature = signature != NULL && *signature != '\0' ? g_strdup (signature) : NULL;
+  /* The characters both share from the start stay in the buffer. */
+  for (p = text, q = swapped; *p != '\0' && g_utf8_get_char (p) == g_utf8_get_char (q);
+       p = g_utf8_next_char (p), q = g_utf8_next_char (q))
+    common++;
+  gtk_text_buffer_get_iter_at_offset (buffer, &start, common);
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_begin_user_action (buffer);
+  gtk_text_buffer_delete (buffer, &start, &end);
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_insert (buffer, &end, swapped + (q - swapped), -1);
+  gtk_text_buffer_end_user_action (buffer);
+}
+
+/* A body just set (new, reply, forward): the sender's signature under it. */
+static void
+add_signature (KurirComposer *self)
+{
+  Sender *sender = current_sender (self);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->body_view);
+  GtkTextIter start;
+
+  g_clear_pointer (&self->signature, g_free);
+  swap_signature (self, sender != NULL ? sender->identity->signature : NULL);
+  gtk_text_buffer_get_start_iter (buffer, &start);
+  gtk_text_buffer_place_cursor (buffer, &start);
+}
+
+static void
+sender_changed_cb (KurirComposer *self)
+{
+  Sender *sender = current_sender (self);
+
+  swap_signature (self, sender != NULL ? sender->identity->signature : NULL);
 }
 
 static void
@@ -212,7 +322,12 @@ sync_builder (KurirComposer  *self,
                            _("There is no account to send from"));
       return FALSE;
     }
-  kurir_message_builder_set_from (self->builder, NULL, kurir_account_get_email (account));
+  {
+    Sender *sender = current_sender (self);
+
+    kurir_message_builder_set_from (self->builder, sender->identity->name, sender->identity->address);
+    kurir_message_builder_set_reply_to (self->builder, sender->identity->reply_to);
+  }
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
     {
       const char *value = gtk_editable_get_text (GTK_EDITABLE (fields[i].entry));
@@ -758,6 +873,8 @@ kurir_composer_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
   g_clear_pointer (&self->accounts, g_ptr_array_unref);
+  g_clear_pointer (&self->senders, g_ptr_array_unref);
+  g_clear_pointer (&self->signature, g_free);
   g_clear_object (&self->builder);
   g_clear_object (&self->addresses);
 
@@ -853,19 +970,49 @@ kurir_composer_new (GtkApplication *application,
   self = g_object_new (KURIR_TYPE_COMPOSER, "application", application, NULL);
   self->store = g_object_ref (store);
   self->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  self->senders = g_ptr_array_new_with_free_func (sender_free);
+  /* Accounts that can send (an SMTP server); all of them when none can,
+   * so that drafts can still be written. */
   for (guint i = 0; i < accounts->len; i++)
     {
       KurirAccount *each = g_ptr_array_index (accounts, i);
-      const char *email = kurir_account_get_email (each);
-      g_autofree char *shown = g_strdup_printf ("%s (%s)", email != NULL ? email : "",
-                                                kurir_account_get_name (each));
 
-      g_ptr_array_add (self->accounts, g_object_ref (each));
-      gtk_string_list_append (identities, shown);
+      if (kurir_account_get_smtp_host (each) != NULL && *kurir_account_get_smtp_host (each) != '\0')
+        g_ptr_array_add (self->accounts, g_object_ref (each));
+    }
+  if (self->accounts->len == 0)
+    for (guint i = 0; i < accounts->len; i++)
+      g_ptr_array_add (self->accounts, g_object_ref (g_ptr_array_index (accounts, i)));
+  for (guint i = 0; i < self->accounts->len; i++)
+    {
+      KurirAccount *each = g_ptr_array_index (self->accounts, i);
+      g_autoptr(GPtrArray) each_identities = kurir_account_dup_identities (each);
+
+      for (guint j = 0; j < each_identities->len; j++)
+        {
+          Sender *sender = g_new0 (Sender, 1);
+          g_autofree char *address = NULL;
+          g_autofree char *shown = NULL;
+
+          sender->account = g_object_ref (each);
+          sender->identity = kurir_identity_copy (g_ptr_array_index (each_identities, j));
+          if (sender->identity->address == NULL)
+            {
+              sender_free (sender);
+              continue;
+            }
+          address = kurir_identity_to_string (sender->identity);
+          /* Translators: a sender in the From list: "Name <address> — account" */
+          shown = g_strdup_printf (_("%s — %s"), address, kurir_account_get_name (each));
+          g_ptr_array_add (self->senders, sender);
+          gtk_string_list_append (identities, shown);
+        }
     }
   gtk_drop_down_set_model (self->from_dropdown, G_LIST_MODEL (identities));
   if (account != NULL)
-    select_account_by_name (self, kurir_account_get_name (account));
+    select_sender (self, account, NULL);
+  add_signature (self);
+  g_signal_connect_swapped (self->from_dropdown, "notify::selected", G_CALLBACK (sender_changed_cb), self);
   g_signal_connect_swapped (self->from_dropdown, "notify::selected", G_CALLBACK (changed_cb), self);
   load_addresses (self);
   self->dirty = FALSE;
@@ -877,19 +1024,30 @@ kurir_composer_start_reply (KurirComposer *self,
                             GBytes        *original,
                             gboolean       all)
 {
-  KurirAccount *account;
   g_autoptr(KurirMessageBuilder) reply = NULL;
+  g_auto(GStrv) addresses = NULL;
+  int addressed;
 
   g_return_if_fail (KURIR_IS_COMPOSER (self));
   g_return_if_fail (original != NULL);
 
-  account = current_account (self);
-  reply = kurir_message_builder_new_reply (original, account != NULL ? kurir_account_get_email (account) : NULL,
-                                           all, NULL);
+  /* From: the identity the original was sent to, else the primary one of
+   * the account (as chosen when the composer was made). */
+  addresses = own_addresses (self, NULL);
+  addressed = kurir_message_builder_find_recipient (original, (const char * const *) addresses);
+  if (addressed >= 0)
+    gtk_drop_down_set_selected (self->from_dropdown, addressed);
+  else if (current_account (self) != NULL)
+    select_sender (self, current_account (self), NULL);
+  g_strfreev (addresses);
+  addresses = own_addresses (self, current_sender (self));
+  reply = kurir_message_builder_new_reply_from (original, (const char * const *) addresses, all, NULL);
   if (reply == NULL)
     return;
   g_set_object (&self->builder, reply);
   fill_from_builder (self);
+  add_signature (self);
+  self->dirty = FALSE;
   gtk_widget_grab_focus (GTK_WIDGET (self->body_view));
 }
 
@@ -908,6 +1066,8 @@ kurir_composer_start_forward (KurirComposer    *self,
     return;
   g_set_object (&self->builder, forward);
   fill_from_builder (self);
+  add_signature (self);
+  self->dirty = FALSE;
   gtk_widget_grab_focus (GTK_WIDGET (self->to_entry));
 }
 
@@ -925,7 +1085,22 @@ kurir_composer_open_draft (KurirComposer *self,
   if (builder == NULL)
     return;
   g_set_object (&self->builder, builder);
-  fill_from_builder (self);
+  {
+    gsize size;
+    const char *data = g_bytes_get_data (draft, &size);
+    g_autoptr(KurirMessageInfo) info = kurir_message_info_new_from_data (data, size);
+    Sender *sender;
+
+    /* The draft's From; its signature is part of the body already. */
+    if (info->from_address != NULL)
+      select_sender (self, NULL, info->from_address);
+    fill_from_builder (self);
+    sender = current_sender (self);
+    g_clear_pointer (&self->signature, g_free);
+    if (sender != NULL && sender->identity->signature != NULL && *sender->identity->signature != '\0')
+      self->signature = g_strdup (sender->identity->signature);
+    self->dirty = FALSE;
+  }
   self->draft_id = id;
 }
 
@@ -1012,6 +1187,7 @@ kurir_composer_fill_mailto (KurirComposer *self,
       g_autofree char *joined = g_strjoinv ("\n", lines);
 
       set_body (self, joined);
+      add_signature (self);
     }
   return TRUE;
 }
@@ -1065,6 +1241,34 @@ kurir_composer_get_attachment_warning (KurirComposer *self)
 
   update_warning (self);
   return gtk_revealer_get_reveal_child (self->warning_revealer);
+}
+
+GListModel *
+kurir_composer_get_senders (KurirComposer *self)
+{
+  g_return_val_if_fail (KURIR_IS_COMPOSER (self), NULL);
+  return gtk_drop_down_get_model (self->from_dropdown);
+}
+
+char *
+kurir_composer_get_from (KurirComposer *self)
+{
+  Sender *sender;
+
+  g_return_val_if_fail (KURIR_IS_COMPOSER (self), NULL);
+
+  sender = current_sender (self);
+  return sender != NULL ? kurir_identity_to_string (sender->identity) : NULL;
+}
+
+gboolean
+kurir_composer_set_from (KurirComposer *self,
+                         const char    *address)
+{
+  g_return_val_if_fail (KURIR_IS_COMPOSER (self), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  return select_sender (self, NULL, address);
 }
 
 gint64

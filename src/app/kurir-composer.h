@@ -51,6 +51,15 @@ const char    *kurir_composer_get_subject     (KurirComposer      *self);
 char          *kurir_composer_get_body        (KurirComposer      *self);
 guint          kurir_composer_get_n_attachments (KurirComposer    *self);
 gboolean       kurir_composer_get_attachment_warning (KurirComposer *self);
+/* The From choices, "Name <address> — account", one per identity of
+ * each account that can send (a GtkStringList; transfer none). */
+GListModel    *kurir_composer_get_senders     (KurirComposer      *self);
+/* The chosen identity, "Name <address>", or NULL when there is none. */
+char          *kurir_composer_get_from        (KurirComposer      *self);
+/* Chooses the identity with @address, as the person does in the list
+ * (the signature follows). Returns: FALSE when there is none. */
+gboolean       kurir_composer_set_from        (KurirComposer      *self,
+                                               const char         *address);
 /* The draft's id in the store, or 0 while none is saved. */
 gint64         kurir_composer_get_draft_id    (KurirComposer      *self);
 /* Saves the draft now (also done every few seconds after a change and on

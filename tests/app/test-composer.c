@@ -226,6 +226,197 @@ test_attachment_warning (void)
   gtk_window_destroy (GTK_WINDOW (composer));
 }
 
+
+/* The body's text view, found in the window as a person would. */
+static GtkTextView *
+find_text_view (GtkWidget *widget)
+{
+  if (GTK_IS_TEXT_VIEW (widget))
+    return GTK_TEXT_VIEW (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkTextView *found = find_text_view (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Alice's account with a name, a signature and a further identity (work,
+ * its own signature and Reply-To), an account that cannot send (no SMTP
+ * server) and one of Carol's without a signature. */
+static GPtrArray *
+identity_accounts (void)
+{
+  GPtrArray *accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  KurirAccount *alice = local_account ();
+  KurirAccount *receive_only = local_account ();
+  KurirAccount *carol = local_account ();
+  g_autoptr(GPtrArray) identities = NULL;
+  KurirIdentity *work = kurir_identity_new ("Alice Work", "alice@work.example");
+
+  kurir_account_set_smtp_host (alice, "smtp.example.org");
+  kurir_account_set_display_name (alice, "Alice Ärger");
+  kurir_account_set_signature (alice, "Alice\nExample Org");
+  identities = kurir_account_dup_identities (alice);
+  work->signature = g_strdup ("A. (work)");
+  work->reply_to = g_strdup ("desk@work.example");
+  g_ptr_array_add (identities, work);
+  kurir_account_set_identities (alice, identities);
+  kurir_account_set_email (receive_only, "nosend@example.org");
+  kurir_account_set_email (carol, "carol@example.net");
+  kurir_account_set_smtp_host (carol, "smtp.example.net");
+  g_ptr_array_add (accounts, alice);
+  g_ptr_array_add (accounts, receive_only);
+  g_ptr_array_add (accounts, carol);
+  return accounts;
+}
+
+static void
+test_identities (void)
+{
+  g_autoptr(KurirStore) test_store = open_store ();
+  g_autoptr(GPtrArray) accounts = identity_accounts ();
+  KurirAccount *alice = g_ptr_array_index (accounts, 0);
+  KurirComposer *composer = kurir_composer_new (NULL, store, accounts, alice);
+  GListModel *senders = kurir_composer_get_senders (composer);
+  g_autofree char *first = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *from = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkTextView *view;
+  GtkTextBuffer *buffer;
+  GtkTextIter start;
+  gint64 saved = 0;
+
+  /* Every identity of every account that can send. */
+  g_assert_cmpuint (g_list_model_get_n_items (senders), ==, 3);
+  first = g_strdup_printf ("Alice Ärger <alice@example.org> — %s", kurir_account_get_name (alice));
+  g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (senders), 0), ==, first);
+  g_assert_true (g_str_has_prefix (gtk_string_list_get_string (GTK_STRING_LIST (senders), 1),
+                                   "Alice Work <alice@work.example> — "));
+  g_assert_true (g_str_has_prefix (gtk_string_list_get_string (GTK_STRING_LIST (senders), 2),
+                                   "carol@example.net — "));
+  from = kurir_composer_get_from (composer);
+  g_assert_cmpstr (from, ==, "Alice Ärger <alice@example.org>");
+
+  /* A new message: a line to write on, then the signature. */
+  body = kurir_composer_get_body (composer);
+  g_assert_cmpstr (body, ==, "\n\n-- \nAlice\nExample Org");
+  gtk_window_present (GTK_WINDOW (composer));
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (composer)));
+
+  /* What is typed stays when From changes; the signature follows. */
+  view = find_text_view (GTK_WIDGET (composer));
+  g_assert_nonnull (view);
+  buffer = gtk_text_view_get_buffer (view);
+  gtk_text_buffer_get_start_iter (buffer, &start);
+  gtk_text_buffer_insert (buffer, &start, "Halo Bob,", -1);
+  g_assert_true (kurir_composer_set_from (composer, "alice@work.example"));
+  g_clear_pointer (&body, g_free);
+  body = kurir_composer_get_body (composer);
+  g_assert_cmpstr (body, ==, "Halo Bob,\n\n-- \nA. (work)");
+  g_assert_true (kurir_composer_set_from (composer, "carol@example.net"));
+  g_clear_pointer (&body, g_free);
+  body = kurir_composer_get_body (composer);
+  g_assert_cmpstr (body, ==, "Halo Bob,\n\n");
+  g_assert_true (kurir_composer_set_from (composer, "alice@work.example"));
+  g_assert_false (kurir_composer_set_from (composer, "nosend@example.org"));
+
+  /* The message carries the identity's name and Reply-To. */
+  g_assert_true (kurir_composer_fill_mailto (composer, "mailto:bob@example.com?subject=Identitas"));
+  g_signal_connect (composer, "draft-saved", G_CALLBACK (draft_saved_cb), &saved);
+  kurir_composer_save_draft (composer);
+  WAIT_FOR (saved != 0);
+  raw = kurir_store_get_raw (store, saved, &error);
+  g_assert_no_error (error);
+  {
+    g_autofree char *text = g_strndup (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
+
+    g_assert_nonnull (strstr (text, "\r\nFrom: Alice Work <alice@work.example>\r\n"));
+    g_assert_nonnull (strstr (text, "\r\nReply-To: desk@work.example\r\n"));
+    g_assert_nonnull (strstr (text, "\r\n-- \r\nA. (work)"));
+  }
+  gtk_window_destroy (GTK_WINDOW (composer));
+}
+
+static void
+test_reply_identity (void)
+{
+  static const char to_work[] =
+    "From: Bob <bob@example.com>\r\n"
+    "To: Alice <alice@example.org>, carol@example.com\r\n"
+    "Cc: alice@work.example, dan@example.com\r\n"
+    "Subject: rapat\r\n"
+    "Message-ID: <w1@example.com>\r\n"
+    "\r\n"
+    "Besok?\r\n";
+  static const char via_list[] =
+    "Delivered-To: alice@work.example\r\n"
+    "From: Bob <bob@example.com>\r\n"
+    "To: team@lists.example.com\r\n"
+    "Subject: daftar\r\n"
+    "Message-ID: <l1@example.com>\r\n"
+    "\r\n"
+    "Halo tim\r\n";
+  static const char to_nobody[] =
+    "From: Bob <bob@example.com>\r\n"
+    "To: someone@example.com\r\n"
+    "Subject: bcc\r\n"
+    "Message-ID: <b1@example.com>\r\n"
+    "\r\n"
+    "x\r\n";
+  g_autoptr(KurirStore) test_store = open_store ();
+  g_autoptr(GPtrArray) accounts = identity_accounts ();
+  KurirAccount *alice = g_ptr_array_index (accounts, 0);
+  g_autoptr(GBytes) work_raw = g_bytes_new_static (to_work, sizeof to_work - 1);
+  g_autoptr(GBytes) list_raw = g_bytes_new_static (via_list, sizeof via_list - 1);
+  g_autoptr(GBytes) nobody_raw = g_bytes_new_static (to_nobody, sizeof to_nobody - 1);
+  KurirComposer *reply_all = kurir_composer_new (NULL, store, accounts, alice);
+  KurirComposer *list_reply = kurir_composer_new (NULL, store, accounts, alice);
+  KurirComposer *fallback = kurir_composer_new (NULL, store, accounts, alice);
+  g_autofree char *from = NULL;
+  g_autofree char *body = NULL;
+
+  /* To names the primary address first, but To and Cc are looked at in
+   * the order of the identities: the primary one wins; Reply All has
+   * neither of Alice's addresses. */
+  kurir_composer_start_reply (reply_all, work_raw, TRUE);
+  from = kurir_composer_get_from (reply_all);
+  g_assert_cmpstr (from, ==, "Alice Ärger <alice@example.org>");
+  g_assert_cmpstr (kurir_composer_get_to (reply_all), ==, "Bob <bob@example.com>");
+  g_assert_cmpstr (kurir_composer_get_cc (reply_all), ==, "carol@example.com, dan@example.com");
+  body = kurir_composer_get_body (reply_all);
+  /* The signature below the quote. */
+  g_assert_nonnull (strstr (body, "> Besok?\n"));
+  g_assert_true (strstr (body, "> Besok?\n") < strstr (body, "\n-- \nAlice\nExample Org"));
+  g_assert_true (g_str_has_suffix (body, "\n-- \nAlice\nExample Org"));
+
+  /* Only the delivery names the work address. */
+  kurir_composer_start_reply (list_reply, list_raw, FALSE);
+  g_clear_pointer (&from, g_free);
+  from = kurir_composer_get_from (list_reply);
+  g_assert_cmpstr (from, ==, "Alice Work <alice@work.example>");
+  g_clear_pointer (&body, g_free);
+  body = kurir_composer_get_body (list_reply);
+  g_assert_true (g_str_has_suffix (body, "\n-- \nA. (work)"));
+  g_assert_null (strstr (body, "Example Org"));
+
+  /* Addressed to none of them (a Bcc): the account's primary identity. */
+  g_assert_true (kurir_composer_set_from (fallback, "alice@work.example"));
+  kurir_composer_start_reply (fallback, nobody_raw, FALSE);
+  g_clear_pointer (&from, g_free);
+  from = kurir_composer_get_from (fallback);
+  g_assert_cmpstr (from, ==, "Alice Ärger <alice@example.org>");
+
+  gtk_window_destroy (GTK_WINDOW (reply_all));
+  gtk_window_destroy (GTK_WINDOW (list_reply));
+  gtk_window_destroy (GTK_WINDOW (fallback));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -240,6 +431,8 @@ main (int    argc,
   g_test_add_func ("/composer/mailto", test_mailto);
   g_test_add_func ("/composer/draft", test_draft);
   g_test_add_func ("/composer/attachment-warning", test_attachment_warning);
+  g_test_add_func ("/composer/identities", test_identities);
+  g_test_add_func ("/composer/reply-identity", test_reply_identity);
 
   status = g_test_run ();
   return status;
