@@ -494,7 +494,7 @@ test_identities (void)
   kurir_message_builder_set_reply_to (builder, primary->reply_to);
   g_assert_true (kurir_message_builder_add_recipients (builder, KURIR_RECIPIENT_TO, "peggy@localhost", NULL));
   kurir_message_builder_set_subject (builder, subject);
-  kurir_message_builder_set_body (builder, "Salam dari Alice.\n");
+  kurir_message_builder_set_body (builder, "Salam dari Alice. Grüße — sampai jumpa.\n");
   bytes = kurir_message_builder_build (builder, &error);
   g_assert_no_error (error);
   recipients = kurir_message_builder_get_recipients (builder);
@@ -513,6 +513,36 @@ test_identities (void)
   g_assert_true (g_str_has_prefix (headers, "Return-Path: <alice@localhost>"));
   info = kurir_message_info_new_from_data (peggy, strlen (peggy));
   g_assert_cmpstr (info->from, ==, "Alice Ärger <alice@localhost>");
+  /* The real server offers 8BITMIME: the UTF-8 text went as built. */
+  g_assert_nonnull (strstr (peggy, "Content-Transfer-Encoding: 8bit\n"));
+  g_assert_nonnull (strstr (peggy, "\n\nSalam dari Alice. Grüße — sampai jumpa.\n"));
+  {
+    const char *spool = kurir_test_getenv ("KURIR_TEST_SMTP_SPOOL");
+    g_autoptr(GDir) dir = g_dir_open (spool, 0, NULL);
+    const char *entry;
+    gboolean found = FALSE;
+
+    g_assert_nonnull (dir);
+    while ((entry = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (spool, entry, NULL);
+        g_autofree char *eml = NULL;
+        g_autofree char *json = NULL;
+        g_autofree char *json_path = NULL;
+        g_autofree char *stem = NULL;
+
+        if (!g_str_has_suffix (entry, ".eml") || !g_file_get_contents (path, &eml, NULL, NULL) ||
+            strstr (eml, subject) == NULL)
+          continue;
+        stem = g_strndup (path, strlen (path) - strlen (".eml"));
+        json_path = g_strconcat (stem, ".json", NULL);
+        g_assert_true (g_file_get_contents (json_path, &json, NULL, NULL));
+        g_assert_nonnull (strstr (json, "BODY=8BITMIME"));
+        g_assert_null (strstr (json, "SMTPUTF8"));
+        found = TRUE;
+      }
+    g_assert_true (found);
+  }
 
   /* kurir-cli send as the further identity. */
   {
