@@ -772,14 +772,95 @@ setup_completion (KurirComposer *self,
   g_object_unref (completion);
 }
 
-/* The senders of recent mail, each once: read in a worker thread. */
+/* "Name <addr>" with the name quoted when it has a character that
+ * RFC 5322 allows only in quotes (the store shows names unquoted). */
+static char *
+quote_name (const char *address)
+{
+  const char *open = strrchr (address, '<');
+  g_autofree char *name = NULL;
+  GString *out;
+
+  if (open == NULL || open == address || !g_str_has_suffix (address, ">"))
+    return g_strdup (address);
+  name = g_strstrip (g_strndup (address, open - address));
+  if (*name == '\0' || name[0] == '"' || strpbrk (name, ",;:\"()<>@[]\\.") == NULL)
+    return g_strdup (address);
+  out = g_string_new ("\"");
+  for (const char *p = name; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_printf (out, "\" %s", open);
+  return g_string_free (out, FALSE);
+}
+
+/* The addresses of a list as the store shows it ("Name, Jr. <a@x>,
+ * b@y"): split at the commas, a piece without an address being part of
+ * the name that follows. */
+static void
+split_addresses (const char *list,
+                 GPtrArray  *out)
+{
+  g_auto(GStrv) pieces = NULL;
+  g_autoptr(GString) pending = g_string_new (NULL);
+
+  if (list == NULL)
+    return;
+  pieces = g_strsplit (list, ",", -1);
+  for (guint i = 0; pieces[i] != NULL; i++)
+    {
+      if (pending->len > 0)
+        g_string_append_c (pending, ',');
+      g_string_append (pending, pieces[i]);
+      if (strchr (pieces[i], '@') == NULL)
+        continue;
+      g_ptr_array_add (out, quote_name (g_strstrip (pending->str)));
+      g_string_truncate (pending, 0);
+    }
+}
+
+static void
+add_seen (GHashTable *seen,
+          GPtrArray  *out,
+          const char *address)
+{
+  g_autofree char *key = g_utf8_casefold (address, -1);
+
+  if (g_hash_table_add (seen, g_steal_pointer (&key)))
+    g_ptr_array_add (out, g_strdup (address));
+}
+
+typedef struct
+{
+  KurirStore *store;
+  GStrv       accounts;
+} AddressesData;
+
+static void
+addresses_data_free (gpointer data)
+{
+  AddressesData *addresses = data;
+
+  g_object_unref (addresses->store);
+  g_strfreev (addresses->accounts);
+  g_free (addresses);
+}
+
+/* The addresses seen in the store, each once: the senders of recent
+ * mail in the inboxes, and the recipients of what the accounts sent.
+ * Read in a worker thread. */
 static void
 addresses_thread (GTask        *task,
                   gpointer      source_object,
                   gpointer      task_data,
                   GCancellable *cancellable)
 {
-  KurirStore *store = task_data;
+  AddressesData *data = task_data;
+  KurirStore *store = data->store;
+  GStrv accounts = data->accounts;
   g_autoptr(GPtrArray) messages = kurir_store_list (store, NULL, NULL, 0, 2000, NULL);
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
@@ -787,13 +868,34 @@ addresses_thread (GTask        *task,
   for (guint i = 0; messages != NULL && i < messages->len; i++)
     {
       const char *from = kurir_message_get_from (g_ptr_array_index (messages, i));
-      g_autofree char *key = NULL;
 
       if (from == NULL || *from == '\0' || strchr (from, '@') == NULL)
         continue;
-      key = g_utf8_casefold (from, -1);
-      if (g_hash_table_add (seen, g_steal_pointer (&key)))
-        g_ptr_array_add (out, g_strdup (from));
+      add_seen (seen, out, from);
+    }
+  for (guint a = 0; accounts != NULL && accounts[a] != NULL; a++)
+    {
+      const char *account = accounts[a];
+      g_autoptr(GPtrArray) folders = kurir_store_list_folders (store, account, NULL);
+
+      for (guint f = 0; folders != NULL && f < folders->len; f++)
+        {
+          KurirStoreFolder *folder = g_ptr_array_index (folders, f);
+          g_autoptr(GPtrArray) sent = NULL;
+
+          if (g_strcmp0 (folder->role, "sent") != 0)
+            continue;
+          sent = kurir_store_list (store, account, folder->name, 0, 1000, NULL);
+          for (guint i = 0; sent != NULL && i < sent->len; i++)
+            {
+              g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func (g_free);
+
+              split_addresses (kurir_message_get_to (g_ptr_array_index (sent, i)), recipients);
+              split_addresses (kurir_message_get_cc (g_ptr_array_index (sent, i)), recipients);
+              for (guint r = 0; r < recipients->len; r++)
+                add_seen (seen, out, g_ptr_array_index (recipients, r));
+            }
+        }
     }
   g_task_return_pointer (task, out, (GDestroyNotify) g_ptr_array_unref);
 }
@@ -817,10 +919,17 @@ static void
 load_addresses (KurirComposer *self)
 {
   g_autoptr(GTask) task = g_task_new (self, self->cancellable, addresses_loaded_cb, NULL);
+  AddressesData *data = g_new0 (AddressesData, 1);
+  GStrvBuilder *names = g_strv_builder_new ();
 
   g_task_set_source_tag (task, load_addresses);
   g_task_set_return_on_cancel (task, TRUE);
-  g_task_set_task_data (task, g_object_ref (self->store), g_object_unref);
+  for (guint i = 0; i < self->accounts->len; i++)
+    g_strv_builder_add (names, kurir_account_get_name (g_ptr_array_index (self->accounts, i)));
+  data->store = g_object_ref (self->store);
+  data->accounts = g_strv_builder_end (names);
+  g_strv_builder_unref (names);
+  g_task_set_task_data (task, data, addresses_data_free);
   g_task_run_in_thread (task, addresses_thread);
 }
 

@@ -417,6 +417,133 @@ test_reply_identity (void)
   gtk_window_destroy (GTK_WINDOW (fallback));
 }
 
+
+/* The completion of the first address entry (To). */
+static GtkTreeModel *
+find_completion_model (GtkWidget *widget)
+{
+  if (GTK_IS_ENTRY (widget) && gtk_entry_get_completion (GTK_ENTRY (widget)) != NULL)
+    return gtk_entry_completion_get_model (gtk_entry_get_completion (GTK_ENTRY (widget)));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkTreeModel *found = find_completion_model (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+model_has (GtkTreeModel *model,
+           const char   *text)
+{
+  GtkTreeIter iter;
+
+  if (!gtk_tree_model_get_iter_first (model, &iter))
+    return FALSE;
+  do
+    {
+      g_autofree char *value = NULL;
+
+      gtk_tree_model_get (model, &iter, 0, &value, -1);
+      if (g_strcmp0 (value, text) == 0)
+        return TRUE;
+    }
+  while (gtk_tree_model_iter_next (model, &iter));
+  return FALSE;
+}
+
+/* Completion offers whom mail came from and whom the account wrote to
+ * (its Sent folder), each once. */
+static void
+test_completion (void)
+{
+  static const char received[] =
+    "From: Bob Builder <bob@example.com>\r\nTo: alice@example.org\r\nSubject: a\r\n"
+    "Message-ID: <c1@example.com>\r\n\r\nx\r\n";
+  static const char sent[] =
+    "From: alice@example.org\r\nTo: \"Peggy, P.\" <peggy@example.net>, quentin@example.net\r\n"
+    "Cc: Bob Builder <bob@example.com>\r\nSubject: b\r\nMessage-ID: <c2@example.org>\r\n\r\ny\r\n";
+  g_autoptr(KurirStore) test_store = open_store ();
+  g_autoptr(KurirAccount) account = local_account ();
+  const char *name = kurir_account_get_name (account);
+  g_autoptr(GBytes) in = g_bytes_new_static (received, sizeof received - 1);
+  g_autoptr(GBytes) out = g_bytes_new_static (sent, sizeof sent - 1);
+  g_autoptr(GError) error = NULL;
+  KurirComposer *composer;
+  GtkTreeModel *model;
+
+  g_assert_true (kurir_store_create_folder (store, name, "INBOX", "inbox", &error));
+  g_assert_true (kurir_store_create_folder (store, name, "Sent", "sent", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kurir_store_add (store, name, "INBOX", in, NULL, 0, 0, &error), >, 0);
+  g_assert_cmpint (kurir_store_add (store, name, "Sent", out, NULL, KURIR_MESSAGE_FLAG_SEEN, 0, &error), >, 0);
+  g_assert_no_error (error);
+
+  composer = new_composer (account);
+  model = find_completion_model (GTK_WIDGET (composer));
+  g_assert_nonnull (model);
+  WAIT_FOR (gtk_tree_model_iter_n_children (model, NULL) == 3);
+  g_assert_true (model_has (model, "Bob Builder <bob@example.com>"));
+  g_assert_true (model_has (model, "\"Peggy, P.\" <peggy@example.net>"));
+  g_assert_true (model_has (model, "quentin@example.net"));
+  gtk_window_destroy (GTK_WINDOW (composer));
+}
+
+/* Files dropped on the window are attached. */
+static void
+test_drop (void)
+{
+  g_autoptr(KurirStore) test_store = open_store ();
+  g_autoptr(KurirAccount) account = local_account ();
+  KurirComposer *composer = new_composer (account);
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (composer));
+  g_autofree char *path = g_build_filename (g_get_user_cache_dir (), "gambar.png", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  static const guint8 png[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R' };
+  GtkDropTarget *target = NULL;
+  GSList *files = g_slist_prepend (NULL, file);
+  GValue value = G_VALUE_INIT;
+  gboolean handled = FALSE;
+  gint64 saved = 0;
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_cache_dir (), 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, (const char *) png, sizeof png, NULL));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (controller))
+        target = GTK_DROP_TARGET (controller);
+    }
+  g_assert_nonnull (target);
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, gdk_file_list_new_from_list (files));
+  g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &handled);
+  g_value_unset (&value);
+  g_slist_free (files);
+  g_assert_true (handled);
+  WAIT_FOR (kurir_composer_get_n_attachments (composer) == 1);
+
+  g_assert_true (kurir_composer_fill_mailto (composer, "mailto:bob@example.com?subject=Gambar"));
+  g_signal_connect (composer, "draft-saved", G_CALLBACK (draft_saved_cb), &saved);
+  kurir_composer_save_draft (composer);
+  WAIT_FOR (saved != 0);
+  raw = kurir_store_get_raw (store, saved, &error);
+  g_assert_no_error (error);
+  /* (Its type is guessed from shared-mime-info, which the isolated test
+   * directories hide: the unit tests of the builder check the guess.) */
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw),
+                                  "Content-Disposition: attachment; filename=gambar.png"));
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw),
+                                  "iVBORw0KGgoAAAANSUhEUg=="));
+  gtk_window_destroy (GTK_WINDOW (composer));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -433,6 +560,8 @@ main (int    argc,
   g_test_add_func ("/composer/attachment-warning", test_attachment_warning);
   g_test_add_func ("/composer/identities", test_identities);
   g_test_add_func ("/composer/reply-identity", test_reply_identity);
+  g_test_add_func ("/composer/completion", test_completion);
+  g_test_add_func ("/composer/drop", test_drop);
 
   status = g_test_run ();
   return status;
