@@ -19,15 +19,20 @@ G_BEGIN_DECLS
 #define KURIR_TYPE_COMPOSER (kurir_composer_get_type ())
 G_DECLARE_FINAL_TYPE (KurirComposer, kurir_composer, KURIR, COMPOSER, AdwApplicationWindow)
 
-/* @accounts: (element-type KurirAccount): the identities to send from;
- * @account: the one chosen first, or NULL for the first. */
+/* @accounts: (element-type KurirAccount): From offers every identity of
+ * those that can send (have an SMTP server; all of them when none can);
+ * @account: its primary identity is chosen first (NULL: the first one).
+ * A new message starts with the identity's signature under "-- ". */
 KurirComposer *kurir_composer_new             (GtkApplication     *application,
                                                KurirStore         *store,
                                                GPtrArray          *accounts,
                                                KurirAccount       *account);
 
 /* Fill it in (call one, once, before showing it). @original: the raw
- * message replied to or forwarded. */
+ * message replied to or forwarded. A reply is sent from the identity the
+ * original was addressed to (To, Cc, then Delivered-To), else from the
+ * account's primary identity; Reply All leaves out every identity's
+ * address; the signature goes below the quote. */
 void           kurir_composer_start_reply     (KurirComposer      *self,
                                                GBytes             *original,
                                                gboolean            all);
