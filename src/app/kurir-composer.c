@@ -1135,19 +1135,39 @@ kurir_composer_start_reply (KurirComposer *self,
 {
   g_autoptr(KurirMessageBuilder) reply = NULL;
   g_auto(GStrv) addresses = NULL;
+  KurirAccount *account;
   int addressed;
 
   g_return_if_fail (KURIR_IS_COMPOSER (self));
   g_return_if_fail (original != NULL);
 
-  /* From: the identity the original was sent to, else the primary one of
-   * the account (as chosen when the composer was made). */
-  addresses = own_addresses (self, NULL);
-  addressed = kurir_message_builder_find_recipient (original, (const char * const *) addresses);
-  if (addressed >= 0)
-    gtk_drop_down_set_selected (self->from_dropdown, addressed);
-  else if (current_account (self) != NULL)
-    select_sender (self, current_account (self), NULL);
+  /* From: the identity the original was sent to, those of its own
+   * account (chosen when the composer was made) before the others; else
+   * that account's primary identity. */
+  account = current_account (self);
+  if (account != NULL)
+    {
+      g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
+      GStrvBuilder *builder = g_strv_builder_new ();
+
+      for (guint pass = 0; pass < 2; pass++)
+        for (guint i = 0; i < self->senders->len; i++)
+          {
+            Sender *sender = g_ptr_array_index (self->senders, i);
+
+            if ((sender->account == account) != (pass == 0))
+              continue;
+            g_array_append_val (order, i);
+            g_strv_builder_add (builder, sender->identity->address);
+          }
+      addresses = g_strv_builder_end (builder);
+      g_strv_builder_unref (builder);
+      addressed = kurir_message_builder_find_recipient (original, (const char * const *) addresses);
+      if (addressed >= 0)
+        gtk_drop_down_set_selected (self->from_dropdown, g_array_index (order, guint, addressed));
+      else
+        select_sender (self, account, NULL);
+    }
   g_strfreev (addresses);
   addresses = own_addresses (self, current_sender (self));
   reply = kurir_message_builder_new_reply_from (original, (const char * const *) addresses, all, NULL);

@@ -381,9 +381,8 @@ test_reply_identity (void)
   g_autofree char *from = NULL;
   g_autofree char *body = NULL;
 
-  /* To names the primary address first, but To and Cc are looked at in
-   * the order of the identities: the primary one wins; Reply All has
-   * neither of Alice's addresses. */
+  /* Both of Alice's addresses were recipients: the primary one (first
+   * of her account's identities) wins; Reply All has neither. */
   kurir_composer_start_reply (reply_all, work_raw, TRUE);
   from = kurir_composer_get_from (reply_all);
   g_assert_cmpstr (from, ==, "Alice Ärger <alice@example.org>");
@@ -411,6 +410,26 @@ test_reply_identity (void)
   g_clear_pointer (&from, g_free);
   from = kurir_composer_get_from (fallback);
   g_assert_cmpstr (from, ==, "Alice Ärger <alice@example.org>");
+
+  /* Sent to two of the person's accounts: the one it is read in wins. */
+  {
+    static const char to_both[] =
+      "From: Bob <bob@example.com>\r\n"
+      "To: alice@example.org, carol@example.net\r\n"
+      "Subject: dua\r\n"
+      "Message-ID: <t2@example.com>\r\n"
+      "\r\n"
+      "x\r\n";
+    g_autoptr(GBytes) both_raw = g_bytes_new_static (to_both, sizeof to_both - 1);
+    KurirComposer *in_carol = kurir_composer_new (NULL, store, accounts, g_ptr_array_index (accounts, 2));
+
+    kurir_composer_start_reply (in_carol, both_raw, TRUE);
+    g_clear_pointer (&from, g_free);
+    from = kurir_composer_get_from (in_carol);
+    g_assert_cmpstr (from, ==, "carol@example.net");
+    g_assert_cmpstr (kurir_composer_get_cc (in_carol), ==, "");
+    gtk_window_destroy (GTK_WINDOW (in_carol));
+  }
 
   gtk_window_destroy (GTK_WINDOW (reply_all));
   gtk_window_destroy (GTK_WINDOW (list_reply));
