@@ -406,7 +406,9 @@ store_secret (KurirSetupWindow *self)
                             kurir_account_get_protocol (self->account),
                             kurir_account_get_host (self->account),
                             kurir_account_get_user (self->account),
-                            self->password, TRUE, self->cancellable,
+                            self->password,
+                            kurir_account_get_remember_password (self->account),
+                            self->cancellable,
                             secret_stored_cb, g_object_ref (self));
 }
 

@@ -437,7 +437,7 @@ store_password (KurirAccount  *account,
                             kurir_account_get_protocol (account),
                             kurir_account_get_host (account),
                             kurir_account_get_user (account),
-                            password, TRUE, NULL,
+                            password, kurir_account_get_remember_password (account), NULL,
                             kurir_cli_store_result, &result);
   return kurir_secret_store_finish (kurir_cli_wait (&result), error);
 }
