@@ -22,6 +22,7 @@
 #include <glib/gi18n.h>
 
 #include "kurir-account-preferences.h"
+#include "kurir-account-usage.h"
 #include "kurir-secret.h"
 
 enum { PROTOCOL_IMAP, PROTOCOL_POP3 };
@@ -65,6 +66,13 @@ struct _KurirAccountPreferences
   AdwPreferencesGroup  *identities_group;
   GtkButton            *add_identity_button;
   GPtrArray            *identity_rows;  /* IdentityRow, the further identities */
+  AdwActionRow         *server_usage_row;
+  AdwActionRow         *local_usage_row;
+  GtkLabel             *storage_hint_label;
+  KurirServerUsage     *server_usage;
+  KurirLocalUsage       local_usage;
+  gboolean              local_known;
+  guint                 storage_pending; /* answers still to come */
 
   KurirAccount         *account;      /* as saved */
   KurirAccount         *edited;       /* being saved */
@@ -611,6 +619,174 @@ save_clicked_cb (KurirAccountPreferences *self)
     write_account (self);
 }
 
+static char *
+describe_server_usage (const KurirServerUsage *usage)
+{
+  g_autofree char *used = NULL;
+  g_autofree char *limit = NULL;
+  g_autofree char *messages = NULL;
+
+  if (usage->used_bytes < 0 && usage->messages < 0)
+    return g_strdup (_("The server does not say how much it holds"));
+  if (usage->messages >= 0)
+    messages = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " message",
+                                             "%" G_GINT64_FORMAT " messages", (gulong) MIN (usage->messages, G_MAXLONG)),
+                                usage->messages);
+  if (usage->used_bytes < 0)
+    return g_steal_pointer (&messages);
+
+  used = g_format_size_full ((guint64) usage->used_bytes, G_FORMAT_SIZE_IEC_UNITS);
+  if (usage->limit_bytes >= 0)
+    {
+      int percent = usage->limit_bytes > 0 ?
+                    (int) (100.0 * (double) usage->used_bytes / (double) usage->limit_bytes) : 100;
+
+      limit = g_format_size_full ((guint64) usage->limit_bytes, G_FORMAT_SIZE_IEC_UNITS);
+      /* Translators: "12 MiB of 1 GiB used (1 %)" */
+      return g_strdup_printf (_("%s of %s used (%d %%)"), used, limit, percent);
+    }
+  if (messages != NULL)
+    /* Translators: "12 MiB in 42 messages; the server sets no limit" (POP3) */
+    return g_strdup_printf (_("%s in %s; the server states no limit"), used, messages);
+  return g_strdup_printf (_("%s; the server states no limit"), used);
+}
+
+static void
+update_storage_hint (KurirAccountPreferences *self)
+{
+  g_autofree char *hint = NULL;
+
+  g_assert (self->storage_pending > 0);
+  if (--self->storage_pending > 0)
+    return;
+  hint = kurir_account_usage_hint (self->account, self->server_usage,
+                                   self->local_known ? &self->local_usage : NULL);
+  gtk_label_set_text (self->storage_hint_label, hint ? hint : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->storage_hint_label), hint != NULL);
+}
+
+static void
+server_usage_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(KurirAccountPreferences) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  KurirServerUsage *usage;
+
+  usage = kurir_account_server_usage_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (usage == NULL)
+    /* Translators: the server could not be asked; the reason follows */
+    text = g_strdup_printf (_("Not known: %s"), error->message);
+  else
+    text = describe_server_usage (usage);
+  adw_action_row_set_subtitle (self->server_usage_row, text);
+  g_clear_pointer (&self->server_usage, kurir_server_usage_free);
+  self->server_usage = usage;
+  update_storage_hint (self);
+}
+
+static void
+usage_password_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(KurirAccountPreferences) self = user_data;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  password = kurir_secret_lookup_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (password == NULL)
+    {
+      adw_action_row_set_subtitle (self->server_usage_row,
+                                   error ? error->message : _("Not known: no password is stored"));
+      update_storage_hint (self);
+      return;
+    }
+  kurir_account_server_usage_async (self->account, password, self->cancellable,
+                                    server_usage_cb, g_object_ref (self));
+  kurir_secret_free (password);
+}
+
+static void
+local_usage_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(KurirAccountPreferences) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *size = NULL;
+  g_autofree char *text = NULL;
+
+  if (!kurir_account_local_usage_finish (result, &self->local_usage, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          adw_action_row_set_subtitle (self->local_usage_row, error->message);
+          update_storage_hint (self);
+        }
+      return;
+    }
+  self->local_known = TRUE;
+  size = g_format_size_full (self->local_usage.bytes, G_FORMAT_SIZE_IEC_UNITS);
+  /* Translators: "12 MiB in 42 messages" */
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s in %" G_GUINT64_FORMAT " message",
+                                       "%s in %" G_GUINT64_FORMAT " messages",
+                                       (gulong) MIN (self->local_usage.messages, G_MAXULONG)),
+                          size, self->local_usage.messages);
+  if (self->local_usage.disk_free_bytes >= 0)
+    {
+      g_autofree char *free_size = g_format_size_full ((guint64) self->local_usage.disk_free_bytes,
+                                                       G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *more = g_strdup_printf (_("%s; %s free on the disk"), text, free_size);
+
+      g_free (text);
+      text = g_steal_pointer (&more);
+    }
+  adw_action_row_set_subtitle (self->local_usage_row, text);
+  update_storage_hint (self);
+}
+
+static void
+store_opened_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(KurirAccountPreferences) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KurirStore) store = kurir_store_open_finish (result, &error);
+
+  if (store == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          adw_action_row_set_subtitle (self->local_usage_row, error->message);
+          update_storage_hint (self);
+        }
+      return;
+    }
+  kurir_account_local_usage_async (store, kurir_account_get_name (self->account), self->cancellable,
+                                   local_usage_cb, g_object_ref (self));
+}
+
+static void
+start_storage (KurirAccountPreferences *self)
+{
+  self->storage_pending = is_local (self) ? 1 : 2;
+  kurir_store_open_async (NULL, self->cancellable, store_opened_cb, g_object_ref (self));
+  if (is_local (self))
+    adw_action_row_set_subtitle (self->server_usage_row, _("This account has no server"));
+  else
+    kurir_secret_lookup_async (kurir_account_get_name (self->account),
+                               kurir_account_get_protocol (self->account), self->cancellable,
+                               usage_password_cb, g_object_ref (self));
+}
+
 static void
 add_identity_clicked_cb (KurirAccountPreferences *self)
 {
@@ -658,6 +834,7 @@ kurir_account_preferences_finalize (GObject *object)
   clear_password (self);
   g_free (self->error_text);
   g_ptr_array_unref (self->identity_rows);
+  g_clear_pointer (&self->server_usage, kurir_server_usage_free);
   G_OBJECT_CLASS (kurir_account_preferences_parent_class)->finalize (object);
 }
 
@@ -690,6 +867,9 @@ kurir_account_preferences_class_init (KurirAccountPreferencesClass *klass)
   BIND (signature_view);
   BIND (identities_group);
   BIND (add_identity_button);
+  BIND (server_usage_row);
+  BIND (local_usage_row);
+  BIND (storage_hint_label);
   BIND (switch_label);
   BIND (host_row);
   BIND (port_spin);
@@ -746,6 +926,7 @@ kurir_account_preferences_new (GtkWindow    *parent,
   /* Connected after fill(): only the person's changes move the port. */
   g_signal_connect_swapped (self->protocol_row, "notify::selected",
                             G_CALLBACK (protocol_changed_cb), self);
+  start_storage (self);
   return self;
 }
 
@@ -830,4 +1011,23 @@ kurir_account_preferences_remove_identity (KurirAccountPreferences *self,
   row = g_ptr_array_index (self->identity_rows, index - 1);
   adw_preferences_group_remove (self->identities_group, GTK_WIDGET (row->expander));
   g_ptr_array_remove_index (self->identity_rows, index - 1);
+}
+
+/**
+ * kurir_account_preferences_dup_storage_text:
+ *
+ * For tests: what the Storage group shows, one line each for the server,
+ * this computer and the hint, once every answer came; else %NULL.
+ */
+char *
+kurir_account_preferences_dup_storage_text (KurirAccountPreferences *self)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT_PREFERENCES (self), NULL);
+
+  if (self->storage_pending > 0)
+    return NULL;
+  return g_strdup_printf ("%s\n%s\n%s",
+                          adw_action_row_get_subtitle (self->server_usage_row),
+                          adw_action_row_get_subtitle (self->local_usage_row),
+                          gtk_label_get_text (self->storage_hint_label));
 }

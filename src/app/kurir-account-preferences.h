@@ -34,6 +34,7 @@ void                     kurir_account_preferences_remove_identity (KurirAccount
                                                                     guint                    index);
 /* As if Save were pressed. */
 void                     kurir_account_preferences_save      (KurirAccountPreferences *self);
+char                    *kurir_account_preferences_dup_storage_text (KurirAccountPreferences *self);
 /* The last error shown, or NULL. */
 const char              *kurir_account_preferences_get_error (KurirAccountPreferences *self);
 

@@ -288,12 +288,20 @@ test_preferences_switch (void)
   const char *host = kurir_test_getenv ("KURIR_TEST_HOST");
   KurirAccountPreferences *preferences;
   g_autofree char *secret = NULL;
+  g_autofree char *storage = NULL;
   g_autoptr(KurirAccount) account = NULL;
 
   g_assert_true (saved_as ("Sybil", KURIR_PROTOCOL_IMAP));
   g_action_group_activate_action (G_ACTION_GROUP (app), "account-preferences", g_variant_new_string ("Sybil"));
   preferences = preferences_window ();
   g_assert_nonnull (preferences);
+
+  /* The Storage group: the server's quota (Dovecot's 100 MiB) and what
+   * this computer holds. */
+  WAIT_FOR ((storage = kurir_account_preferences_dup_storage_text (preferences)) != NULL);
+  g_test_message ("%s", storage);
+  g_assert_nonnull (strstr (storage, "of 100.0"));
+  g_assert_nonnull (strstr (storage, "message"));
 
   kurir_account_preferences_set_incoming (preferences, KURIR_PROTOCOL_POP3, host,
                                           kurir_test_port ("KURIR_TEST_POP3S_PORT"), KURIR_SECURITY_TLS);
