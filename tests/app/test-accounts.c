@@ -20,6 +20,7 @@
 #include "kurir-application.h"
 #include "kurir-mail-account.h"
 #include "kurir-message-list-model.h"
+#include "kurir-preferences-window.h"
 #include "kurir-reader.h"
 #include "kurir-secret.h"
 #include "kurir-secret.h"
@@ -387,8 +388,69 @@ test_preferences_identities (void)
   g_assert_null (strstr (raw, "lama@example.co.id"));
 
   gtk_window_destroy (GTK_WINDOW (preferences));
+  /* The action opened the main window to be the parent. */
+  if (gtk_application_get_active_window (GTK_APPLICATION (app)) != NULL)
+    close_window (KURIR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app))));
   g_assert_true (kurir_account_delete (name, &error));
   g_assert_no_error (error);
+}
+
+static KurirPreferencesWindow *
+general_preferences (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (KURIR_IS_PREFERENCES_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+#define CHILD(window, name) \
+  gtk_widget_get_template_child (GTK_WIDGET (window), KURIR_TYPE_PREFERENCES_WINDOW, name)
+
+/* The primary menu opens the general preferences; each row and its key
+ * follow each other both ways. */
+static void
+test_general_preferences (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  KurirWindow *window = open_window ();
+  KurirPreferencesWindow *preferences;
+  g_autofree char *remote = NULL;
+
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), "preferences"));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "preferences", NULL);
+  preferences = general_preferences ();
+  g_assert_nonnull (preferences);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (preferences)) == GTK_WINDOW (window));
+
+  /* The default: notifications on. */
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (CHILD (preferences, "notifications_switch"))));
+  gtk_switch_set_active (GTK_SWITCH (CHILD (preferences, "notifications_switch")), FALSE);
+  g_assert_false (g_settings_get_boolean (settings, "notifications"));
+
+  /* check-on-startup is off in this test program (see main()). */
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (CHILD (preferences, "check_on_startup_switch"))));
+
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (CHILD (preferences, "check_interval_spin")), 25);
+  g_assert_cmpuint (g_settings_get_uint (settings, "check-interval-minutes"), ==, 25);
+
+  gtk_switch_set_active (GTK_SWITCH (CHILD (preferences, "start_in_background_switch")), TRUE);
+  g_assert_true (g_settings_get_boolean (settings, "start-in-background"));
+
+  adw_combo_row_set_selected (ADW_COMBO_ROW (CHILD (preferences, "remote_content_row")), 1);
+  remote = g_settings_get_string (settings, "remote-content");
+  g_assert_cmpstr (remote, ==, "known-senders");
+  g_settings_set_string (settings, "remote-content", "always");
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (CHILD (preferences, "remote_content_row"))), ==, 2);
+
+  gtk_window_destroy (GTK_WINDOW (preferences));
+  close_window (window);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *keys[] = { "notifications", "check-interval-minutes", "start-in-background", "remote-content" };
+
+      g_settings_reset (settings, keys[i]);
+    }
 }
 
 int
@@ -430,6 +492,7 @@ main (int    argc,
   g_test_add_func ("/app/accounts/remove", test_remove_account);
   g_test_add_func ("/app/accounts/reload", test_reload_accounts);
   g_test_add_func ("/app/accounts/preferences-identities", test_preferences_identities);
+  g_test_add_func ("/app/accounts/general-preferences", test_general_preferences);
 
   ret = g_test_run ();
   g_settings_reset (settings, "check-on-startup");
