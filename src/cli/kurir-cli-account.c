@@ -676,6 +676,7 @@ account_set (int    argc,
   g_autofree char *old_host = NULL;
   g_autofree char *old_user = NULL;
   KurirProtocol old_protocol;
+  gboolean old_remember;
   gboolean moved;
   const char *name;
 
@@ -697,13 +698,16 @@ account_set (int    argc,
   old_protocol = kurir_account_get_protocol (account);
   old_host = g_strdup (kurir_account_get_host (account));
   old_user = g_strdup (kurir_account_get_user (account));
+  old_remember = kurir_account_get_remember_password (account);
 
   if (!apply_options (account, &options, &error))
     return kurir_cli_fail (name, error);
 
   moved = old_protocol != kurir_account_get_protocol (account) ||
           g_strcmp0 (old_host, kurir_account_get_host (account)) != 0 ||
-          g_strcmp0 (old_user, kurir_account_get_user (account)) != 0;
+          g_strcmp0 (old_user, kurir_account_get_user (account)) != 0 ||
+          /* into the other keyring collection */
+          old_remember != kurir_account_get_remember_password (account);
 
   if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_LOCAL)
     {

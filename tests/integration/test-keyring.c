@@ -285,6 +285,33 @@ test_remember_chooses_collection (Fixture       *fixture,
   assert_nowhere_on_disk (fixture->password);
 }
 
+/* kurir-cli account set --remember-password moves the stored password
+ * between the collections without asking for it again. */
+static void
+test_cli_remember_moves_password (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *stored = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  add_account (fixture);
+  before = collection_of (fixture->name);
+  g_assert_cmpstr (before, !=, "/org/freedesktop/secrets/collection/session");
+
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", fixture->name,
+                               "--remember-password", "no", NULL);
+  if (status != 0)
+    g_error ("kurir-cli account set failed: %s", err);
+  after = collection_of (fixture->name);
+  g_assert_cmpstr (after, ==, "/org/freedesktop/secrets/collection/session");
+  stored = lookup (fixture->name, KURIR_PROTOCOL_IMAP);
+  g_assert_cmpstr (stored, ==, fixture->password);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -300,6 +327,8 @@ main (int    argc,
               fixture_set_up, test_set_new_password, fixture_tear_down);
   g_test_add ("/keyring/remember-chooses-collection", Fixture, NULL,
               fixture_set_up, test_remember_chooses_collection, fixture_tear_down);
+  g_test_add ("/keyring/cli-remember-moves-password", Fixture, NULL,
+              fixture_set_up, test_cli_remember_moves_password, fixture_tear_down);
   g_test_add ("/keyring/remove-deletes-secrets", Fixture, NULL,
               fixture_set_up, test_remove_deletes_secrets, fixture_tear_down);
 
