@@ -171,22 +171,27 @@ update_identity_title (IdentityRow *row)
 }
 
 static void
+remove_identity_row (KurirAccountPreferences *self,
+                     guint                    index)
+{
+  IdentityRow *row = g_ptr_array_index (self->identity_rows, index);
+
+  adw_preferences_group_remove (self->identities_group, GTK_WIDGET (row->expander));
+  g_ptr_array_remove_index (self->identity_rows, index);
+}
+
+static void
 remove_identity_clicked_cb (GtkButton               *button,
                             KurirAccountPreferences *self)
 {
   AdwExpanderRow *expander = g_object_get_data (G_OBJECT (button), "expander");
 
   for (guint i = 0; i < self->identity_rows->len; i++)
-    {
-      IdentityRow *row = g_ptr_array_index (self->identity_rows, i);
-
-      if (row->expander == expander)
-        {
-          adw_preferences_group_remove (self->identities_group, GTK_WIDGET (expander));
-          g_ptr_array_remove_index (self->identity_rows, i);
-          return;
-        }
-    }
+    if (((IdentityRow *) g_ptr_array_index (self->identity_rows, i))->expander == expander)
+      {
+        remove_identity_row (self, i);
+        return;
+      }
 }
 
 static AdwEntryRow *
@@ -254,12 +259,7 @@ static void
 clear_identity_rows (KurirAccountPreferences *self)
 {
   while (self->identity_rows->len > 0)
-    {
-      IdentityRow *row = g_ptr_array_index (self->identity_rows, self->identity_rows->len - 1);
-
-      adw_preferences_group_remove (self->identities_group, GTK_WIDGET (row->expander));
-      g_ptr_array_remove_index (self->identity_rows, self->identity_rows->len - 1);
-    }
+    remove_identity_row (self, self->identity_rows->len - 1);
 }
 
 /* The identities as the window shows them, the primary one first;
@@ -1003,14 +1003,10 @@ void
 kurir_account_preferences_remove_identity (KurirAccountPreferences *self,
                                            guint                    index)
 {
-  IdentityRow *row;
-
   g_return_if_fail (KURIR_IS_ACCOUNT_PREFERENCES (self));
   g_return_if_fail (index >= 1 && index <= self->identity_rows->len);
 
-  row = g_ptr_array_index (self->identity_rows, index - 1);
-  adw_preferences_group_remove (self->identities_group, GTK_WIDGET (row->expander));
-  g_ptr_array_remove_index (self->identity_rows, index - 1);
+  remove_identity_row (self, index - 1);
 }
 
 /**
