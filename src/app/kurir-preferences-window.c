@@ -1,13 +1,20 @@
 /* kurir-preferences-window.c: the general preferences
  *
  * Every row is bound to its GSettings key (io.github.kurir.Kurir), so a
- * change applies at once and the window has nothing to save.
+ * change applies at once and the window has nothing to save. Starting in
+ * the background also writes or removes an XDG autostart entry that runs
+ * `kurir --gapplication-service` at login (the application then keeps its
+ * window hidden).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define G_LOG_DOMAIN "kurir-app"
 
 #include "config.h"
+
+#include <errno.h>
+
+#include <glib/gstdio.h>
 
 #include "kurir-preferences-window.h"
 
@@ -29,7 +36,57 @@ G_DEFINE_FINAL_TYPE (KurirPreferencesWindow, kurir_preferences_window, ADW_TYPE_
 /* The combo row's items, in the order of the schema's RemoteContent enum. */
 static const char * const remote_content_nicks[] = { "never", "known-senders", "always" };
 
+#define AUTOSTART_ENTRY \
+  "[Desktop Entry]\n" \
+  "Type=Application\n" \
+  "Name=Kurir\n" \
+  "Comment=Checks mail in the background\n" \
+  "Exec=kurir --gapplication-service\n" \
+  "Icon=" APP_ID "\n" \
+  "NoDisplay=true\n" \
+  "X-GNOME-Autostart-enabled=true\n"
+
+static char *
+autostart_path (void)
+{
+  return g_build_filename (g_get_user_config_dir (), "autostart", APP_ID ".desktop", NULL);
+}
+
+/* In a worker thread: the entry written (task data non-NULL) or removed. */
+static void
+autostart_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  g_autofree char *path = autostart_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GError) error = NULL;
+
+  if (task_data != NULL)
+    {
+      if (g_mkdir_with_parents (dir, 0700) != 0 ||
+          !g_file_set_contents (path, AUTOSTART_ENTRY, -1, &error))
+        g_warning ("Could not write %s: %s", path, error ? error->message : g_strerror (errno));
+    }
+  else if (g_unlink (path) != 0 && errno != ENOENT)
+    g_warning ("Could not remove %s: %s", path, g_strerror (errno));
+  g_task_return_boolean (task, TRUE);
+}
+
 /* Callbacks */
+
+static void
+start_in_background_changed_cb (KurirPreferencesWindow *self)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+
+  g_task_set_source_tag (task, start_in_background_changed_cb);
+  g_task_set_task_data (task, GINT_TO_POINTER (g_settings_get_boolean (self->settings,
+                                                                       "start-in-background")),
+                        NULL);
+  g_task_run_in_thread (task, autostart_thread);
+}
 
 static gboolean
 remote_content_get_cb (GValue   *value,
@@ -104,6 +161,9 @@ kurir_preferences_window_init (KurirPreferencesWindow *self)
   g_settings_bind_with_mapping (self->settings, "remote-content", self->remote_content_row, "selected",
                                 G_SETTINGS_BIND_DEFAULT, remote_content_get_cb, remote_content_set_cb,
                                 NULL, NULL);
+  /* The person's change only, not the value the window opened with. */
+  g_signal_connect_object (self->settings, "changed::start-in-background",
+                           G_CALLBACK (start_in_background_changed_cb), self, G_CONNECT_SWAPPED);
 }
 
 /* Public API */

@@ -416,6 +416,9 @@ test_general_preferences (void)
   KurirWindow *window = open_window ();
   KurirPreferencesWindow *preferences;
   g_autofree char *remote = NULL;
+  g_autofree char *entry = NULL;
+  g_autofree char *autostart = g_build_filename (g_get_user_config_dir (), "autostart",
+                                                 APP_ID ".desktop", NULL);
 
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), "preferences"));
   g_action_group_activate_action (G_ACTION_GROUP (window), "preferences", NULL);
@@ -436,6 +439,12 @@ test_general_preferences (void)
 
   gtk_switch_set_active (GTK_SWITCH (CHILD (preferences, "start_in_background_switch")), TRUE);
   g_assert_true (g_settings_get_boolean (settings, "start-in-background"));
+  /* An autostart entry that starts the service at login. */
+  WAIT_FOR (g_file_get_contents (autostart, &entry, NULL, NULL));
+  g_assert_nonnull (strstr (entry, "Exec=kurir --gapplication-service\n"));
+  gtk_switch_set_active (GTK_SWITCH (CHILD (preferences, "start_in_background_switch")), FALSE);
+  WAIT_FOR (!g_file_test (autostart, G_FILE_TEST_EXISTS));
+  gtk_switch_set_active (GTK_SWITCH (CHILD (preferences, "start_in_background_switch")), TRUE);
 
   adw_combo_row_set_selected (ADW_COMBO_ROW (CHILD (preferences, "remote_content_row")), 1);
   remote = g_settings_get_string (settings, "remote-content");
