@@ -24,6 +24,7 @@
 #include "kurir-composer.h"
 #include "kurir-message-window.h"
 #include "kurir-outbox.h"
+#include "kurir-preferences-window.h"
 #include "kurir-secret.h"
 #include "kurir-window.h"
 
@@ -920,6 +921,14 @@ remove_response_cb (AdwMessageDialog *dialog,
 
   if (g_strcmp0 (response, "remove") == 0)
     remove_account (self, name);
+}
+
+static void
+preferences_activated_cb (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  gtk_window_present (GTK_WINDOW (kurir_preferences_window_new (GTK_WINDOW (user_data))));
 }
 
 static void
@@ -1825,6 +1834,7 @@ kurir_window_init (KurirWindow *self)
     { "move-to", move_to_activated_cb, "s" },
     { "outbox-resend", outbox_resend_activated_cb, "x" },
     { "remove-account", remove_account_activated_cb, "s" },
+    { "preferences", preferences_activated_cb },
     { "outbox-discard", outbox_discard_activated_cb, "x" },
     { "refresh", refresh_activated_cb },
     { "sync-account", sync_account_activated_cb, "s" },

@@ -457,7 +457,7 @@ store_password (KurirAccount  *account,
                             kurir_account_get_protocol (account),
                             kurir_account_get_host (account),
                             kurir_account_get_user (account),
-                            password, TRUE, NULL,
+                            password, kurir_account_get_remember_password (account), NULL,
                             kurir_cli_store_result, &result);
   return kurir_secret_store_finish (kurir_cli_wait (&result), error);
 }
@@ -683,6 +683,7 @@ account_set (int    argc,
   g_autofree char *old_host = NULL;
   g_autofree char *old_user = NULL;
   KurirProtocol old_protocol;
+  gboolean old_remember;
   gboolean moved;
   const char *name;
 
@@ -704,13 +705,16 @@ account_set (int    argc,
   old_protocol = kurir_account_get_protocol (account);
   old_host = g_strdup (kurir_account_get_host (account));
   old_user = g_strdup (kurir_account_get_user (account));
+  old_remember = kurir_account_get_remember_password (account);
 
   if (!apply_options (account, &options, &error))
     return kurir_cli_fail (name, error);
 
   moved = old_protocol != kurir_account_get_protocol (account) ||
           g_strcmp0 (old_host, kurir_account_get_host (account)) != 0 ||
-          g_strcmp0 (old_user, kurir_account_get_user (account)) != 0;
+          g_strcmp0 (old_user, kurir_account_get_user (account)) != 0 ||
+          /* into the other keyring collection */
+          old_remember != kurir_account_get_remember_password (account);
 
   if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_LOCAL)
     {
