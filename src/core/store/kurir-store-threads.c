@@ -25,6 +25,12 @@ typedef struct
 {
   GMutex   mutex;
   sqlite3 *db;
+  /* The order of the threads of the last scope asked for, kept while
+   * nobody writes to the index (PRAGMA data_version): a page is then a
+   * slice of it, and only its own rows are read. */
+  char    *order_scope;
+  gint64   order_version;
+  GArray  *order;          /* thread ids (gint64), newest conversation first */
 } Reader;
 
 /* The scope: ?1 account, ?2 folder. */
@@ -32,14 +38,18 @@ typedef struct
 #define SCOPE_FOLDER  "m.folder_id = (SELECT id FROM folders WHERE account = ?1 AND name = ?2)"
 #define SCOPE_NAME    "m.folder_id IN (SELECT id FROM folders WHERE name = ?2)"
 
-/* The newest message of each thread is the bare column beside max(). */
+/* Every thread of the scope, newest first: one pass over the folder's
+ * rows (about 0.3 s at 100,000 on the bench machine), once per change. */
+#define SQL_ORDER(scope) \
+  "SELECT m.thread_id, max(m.date), m.id FROM messages m WHERE " scope \
+  " GROUP BY m.thread_id ORDER BY 2 DESC, 3 DESC"
+/* The rows of one page's threads, by the thread index; the newest message
+ * of each thread is the bare column beside max(). The ids are listed
+ * after the IN. */
 #define SQL_PAGE(scope) \
   "SELECT m.id, m.thread_id, max(m.date), count(*), sum((m.flags & 1) = 0), " \
   "group_concat(DISTINCT '" SENDER_MARK "' || m.sender) " \
-  "FROM messages m WHERE " scope " GROUP BY m.thread_id " \
-  "ORDER BY 3 DESC, 1 DESC LIMIT ?3 OFFSET ?4"
-#define SQL_COUNT(scope) \
-  "SELECT count(DISTINCT m.thread_id) FROM messages m WHERE " scope
+  "FROM messages m INDEXED BY messages_thread WHERE " scope " AND m.thread_id IN "
 #define SQL_THREAD(scope) \
   "SELECT m.id FROM messages m WHERE m.thread_id = ?3 AND " scope " ORDER BY m.date, m.id"
 
@@ -59,6 +69,8 @@ reader_free (gpointer data)
 
   if (reader->db != NULL)
     sqlite3_close_v2 (reader->db);
+  g_free (reader->order_scope);
+  g_clear_pointer (&reader->order, g_array_unref);
   g_mutex_clear (&reader->mutex);
   g_free (reader);
 }
@@ -155,6 +167,61 @@ prepare_scoped (Reader      *reader,
     sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, folder ? folder : KURIR_STORE_INBOX, -1, SQLITE_TRANSIENT);
   return stmt;
+}
+
+static gint64
+data_version (Reader *reader)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 version = -1;
+
+  if (sqlite3_prepare_v2 (reader->db, "PRAGMA data_version", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return version;
+}
+
+/* The thread order of the scope, read again when the index changed. */
+static gboolean
+ensure_order (Reader      *reader,
+              const char  *account,
+              const char  *folder,
+              GError     **error)
+{
+  g_autofree char *scope = g_strdup_printf ("%c%s\x1f%c%s", account ? 'a' : '-', account ? account : "",
+                                            folder ? 'f' : '-', folder ? folder : "");
+  gint64 version = data_version (reader);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (reader->order != NULL && version >= 0 && version == reader->order_version &&
+      g_strcmp0 (scope, reader->order_scope) == 0)
+    return TRUE;
+
+  g_clear_pointer (&reader->order, g_array_unref);
+  g_clear_pointer (&reader->order_scope, g_free);
+  stmt = prepare_scoped (reader, pick_sql (account, folder, SQL_ORDER (SCOPE_UNIFIED),
+                                           SQL_ORDER (SCOPE_FOLDER), SQL_ORDER (SCOPE_NAME)),
+                         account, folder, error);
+  if (stmt == NULL)
+    return FALSE;
+  reader->order = g_array_new (FALSE, FALSE, sizeof (gint64));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 thread_id = sqlite3_column_int64 (stmt, 0);
+      g_array_append_val (reader->order, thread_id);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_error (reader->db, error, rc);
+      g_clear_pointer (&reader->order, g_array_unref);
+      return FALSE;
+    }
+  reader->order_scope = g_steal_pointer (&scope);
+  reader->order_version = version;
+  return TRUE;
 }
 
 static char **
@@ -284,7 +351,11 @@ kurir_store_list_threads (KurirStore  *store,
                           GError     **error)
 {
   g_autoptr(GPtrArray) threads = g_ptr_array_new_with_free_func ((GDestroyNotify) kurir_store_thread_free);
-  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GHashTable) by_thread = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GArray) slice = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) newest_ids = NULL;
+  g_autoptr(GString) sql = NULL;
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) kurir_store_thread_free);
   sqlite3_stmt *stmt;
   Reader *reader;
   int rc;
@@ -294,27 +365,44 @@ kurir_store_list_threads (KurirStore  *store,
   reader = lock_reader (store, error);
   if (reader == NULL)
     return NULL;
-  stmt = prepare_scoped (reader, pick_sql (account, folder, SQL_PAGE (SCOPE_UNIFIED),
-                                           SQL_PAGE (SCOPE_FOLDER), SQL_PAGE (SCOPE_NAME)),
-                         account, folder, error);
+  if (!ensure_order (reader, account, folder, error))
+    {
+      g_mutex_unlock (&reader->mutex);
+      return NULL;
+    }
+  for (guint i = offset; i < reader->order->len && i - offset < limit; i++)
+    g_array_append_val (slice, g_array_index (reader->order, gint64, i));
+  if (slice->len == 0)
+    {
+      g_mutex_unlock (&reader->mutex);
+      return g_steal_pointer (&threads);
+    }
+
+  sql = g_string_new (pick_sql (account, folder, SQL_PAGE (SCOPE_UNIFIED),
+                                SQL_PAGE (SCOPE_FOLDER), SQL_PAGE (SCOPE_NAME)));
+  for (guint i = 0; i < slice->len; i++)
+    g_string_append_printf (sql, "%c%" G_GINT64_FORMAT, i ? ',' : '(', g_array_index (slice, gint64, i));
+  g_string_append (sql, ") GROUP BY m.thread_id");
+  stmt = prepare_scoped (reader, sql->str, account, folder, error);
   if (stmt == NULL)
     {
       g_mutex_unlock (&reader->mutex);
       return NULL;
     }
-  sqlite3_bind_int64 (stmt, 3, limit);
-  sqlite3_bind_int64 (stmt, 4, offset);
+  newest_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       KurirStoreThread *thread = g_new0 (KurirStoreThread, 1);
-      gint64 id = sqlite3_column_int64 (stmt, 0);
+      gint64 newest;
 
       thread->thread_id = sqlite3_column_int64 (stmt, 1);
       thread->n_messages = (guint) sqlite3_column_int64 (stmt, 3);
       thread->n_unread = (guint) sqlite3_column_int64 (stmt, 4);
       thread->senders = split_senders ((const char *) sqlite3_column_text (stmt, 5));
-      g_ptr_array_add (threads, thread);
-      g_array_append_val (ids, id);
+      g_ptr_array_add (found, thread);
+      newest = sqlite3_column_int64 (stmt, 0);
+      g_array_append_val (newest_ids, newest);
+      g_hash_table_insert (by_thread, &thread->thread_id, GUINT_TO_POINTER (found->len));
     }
   if (rc != SQLITE_DONE)
     set_error (reader->db, error, rc);
@@ -323,25 +411,28 @@ kurir_store_list_threads (KurirStore  *store,
   if (rc != SQLITE_DONE)
     return NULL;
 
-  /* The rows themselves, through the store: the same columns as a list. */
-  for (guint i = 0; i < threads->len; i++)
+  /* In the order's order; the rows themselves through the store, with the
+   * same columns as a list. A thread gone since is left out. */
+  for (guint i = 0; i < slice->len; i++)
     {
-      KurirStoreThread *thread = g_ptr_array_index (threads, i);
+      guint index = GPOINTER_TO_UINT (g_hash_table_lookup (by_thread, &g_array_index (slice, gint64, i)));
       g_autoptr(GError) local_error = NULL;
+      KurirStoreThread *thread;
 
-      thread->newest = kurir_store_get_message (store, g_array_index (ids, gint64, i), &local_error);
+      if (index == 0)
+        continue;
+      thread = g_steal_pointer (&found->pdata[index - 1]);
+      thread->newest = kurir_store_get_message (store, g_array_index (newest_ids, gint64, index - 1), &local_error);
       if (thread->newest == NULL)
         {
-          /* Deleted since: the next refresh drops the row. */
+          kurir_store_thread_free (thread);
           if (g_error_matches (local_error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_NOT_FOUND))
             continue;
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
+      g_ptr_array_add (threads, thread);
     }
-  for (guint i = threads->len; i > 0; i--)
-    if (((KurirStoreThread *) g_ptr_array_index (threads, i - 1))->newest == NULL)
-      g_ptr_array_remove_index (threads, i - 1);
   return g_steal_pointer (&threads);
 }
 
@@ -382,28 +473,16 @@ kurir_store_count_threads (KurirStore  *store,
                            const char  *folder,
                            GError     **error)
 {
-  sqlite3_stmt *stmt;
   Reader *reader;
   gint64 n = -1;
-  int rc;
 
   g_return_val_if_fail (KURIR_IS_STORE (store), -1);
 
   reader = lock_reader (store, error);
   if (reader == NULL)
     return -1;
-  stmt = prepare_scoped (reader, pick_sql (account, folder, SQL_COUNT (SCOPE_UNIFIED),
-                                           SQL_COUNT (SCOPE_FOLDER), SQL_COUNT (SCOPE_NAME)),
-                         account, folder, error);
-  if (stmt != NULL)
-    {
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_ROW)
-        n = sqlite3_column_int64 (stmt, 0);
-      else
-        set_error (reader->db, error, rc);
-      sqlite3_finalize (stmt);
-    }
+  if (ensure_order (reader, account, folder, error))
+    n = reader->order->len;
   g_mutex_unlock (&reader->mutex);
   return n;
 }

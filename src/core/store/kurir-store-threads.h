@@ -2,9 +2,11 @@
  *
  * One row per thread (messages.thread_id) of a folder, the unified inbox
  * (account and folder NULL) or a folder name everywhere (account NULL),
- * newest conversation first, a page at a time: SQLite groups the folder's
- * rows, so a page never loads more than its own summaries. Counts and
- * senders are those of the thread's messages in that scope.
+ * newest conversation first, a page at a time. The order of the threads
+ * (their ids only) is read once per change of the index and kept; a page
+ * reads its own threads' rows by the thread index, so no more than a
+ * page of summaries is ever loaded. Counts and senders are those of the
+ * thread's messages in that scope.
  *
  * Reads go through a read-only connection of their own to the store's
  * index (WAL: readers never wait for the writer), kept with the store.

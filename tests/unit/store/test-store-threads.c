@@ -100,13 +100,23 @@ test_group (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (threads->len, ==, 1);
 
-  /* The unified inbox: a's two and b's one. */
-  g_assert_cmpint (kurir_store_count_threads (fixture->store, NULL, NULL, &error), ==, 3);
+  /* A new conversation after the order was read: seen at once. */
+  add (fixture, "a", "INBOX", "Fay <fay@x>", "new@x", NULL, 7, 0);
+  g_assert_cmpint (kurir_store_count_threads (fixture->store, "a", "INBOX", &error), ==, 3);
+  g_assert_no_error (error);
+  g_clear_pointer (&threads, g_ptr_array_unref);
+  threads = kurir_store_list_threads (fixture->store, "a", "INBOX", 0, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kurir_message_get_from (((KurirStoreThread *) g_ptr_array_index (threads, 0))->newest), ==,
+                   "Fay <fay@x>");
+
+  /* The unified inbox: a's three and b's one. */
+  g_assert_cmpint (kurir_store_count_threads (fixture->store, NULL, NULL, &error), ==, 4);
   g_assert_no_error (error);
 
   /* The thread in INBOX: three, oldest first; everywhere it has four. */
   g_clear_pointer (&threads, g_ptr_array_unref);
-  threads = kurir_store_list_threads (fixture->store, "a", "INBOX", 0, 1, &error);
+  threads = kurir_store_list_threads (fixture->store, "a", "INBOX", 1, 1, &error);
   g_assert_no_error (error);
   thread = g_ptr_array_index (threads, 0);
   messages = kurir_store_get_thread_in (fixture->store, kurir_message_get_thread_id (thread->newest),
