@@ -288,7 +288,10 @@ update_list_page (KurirWindow *self)
   else
     gtk_stack_set_visible_child_name (self->list_stack, "list");
 
-  if (n > 0)
+  if (n > 0 && kurir_message_list_model_get_threads (self->model))
+    /* Translators: the number of conversations in the list */
+    subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u conversation", "%u conversations", n), n);
+  else if (n > 0)
     /* Translators: the number of messages in the list */
     subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u message", "%u messages", n), n);
   adw_window_title_set_subtitle (self->list_title, subtitle);
