@@ -175,6 +175,13 @@ get_selected_messages (KurirWindow *self)
     return messages;
 
   selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  /* One conversation open: the message of it being read. */
+  if (gtk_bitset_get_size (selected) == 1 && gtk_widget_get_visible (GTK_WIDGET (self->thread_view)) &&
+      kurir_thread_view_get_selected (self->thread_view) != NULL)
+    {
+      g_ptr_array_add (messages, g_object_ref (kurir_thread_view_get_selected (self->thread_view)));
+      return messages;
+    }
   for (gboolean ok = gtk_bitset_iter_init_first (&iter, selected, &position); ok;
        ok = gtk_bitset_iter_next (&iter, &position))
     {
@@ -469,6 +476,7 @@ thread_message_selected_cb (KurirThreadView *view,
                             KurirWindow     *self)
 {
   show_message (self, message);
+  update_actions (self);
 }
 
 static void

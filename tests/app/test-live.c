@@ -417,6 +417,16 @@ message_window_shows (const char *subject)
   return message != NULL && g_strcmp0 (kurir_message_get_subject (message), subject) == 0;
 }
 
+static KurirMessageFlags
+stored_flags (gint64 id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KurirMessage) message = kurir_store_get_message (store, id, &error);
+
+  g_assert_no_error (error);
+  return kurir_message_get_flags (message);
+}
+
 static gint64
 count_inbox (const char *account)
 {
@@ -501,6 +511,17 @@ test_conversation (void)
   /* Another of them in the reader. */
   kurir_thread_view_select (view, 2);
   WAIT_FOR (kurir_reader_get_message (kurir_window_get_reader (window)) == kurir_thread_view_get_message (view, 2));
+  /* The actions take the message read, not the conversation's newest. */
+  {
+    gint64 shown = kurir_message_get_id (kurir_thread_view_get_message (view, 1));
+    gint64 newest = kurir_message_get_id (kurir_thread_view_get_message (view, 2));
+
+    kurir_thread_view_select (view, 1);
+    WAIT_FOR (kurir_reader_get_message (kurir_window_get_reader (window)) == kurir_thread_view_get_message (view, 1));
+    g_action_group_activate_action (G_ACTION_GROUP (window), "toggle-flag", NULL);
+    WAIT_FOR (stored_flags (shown) & KURIR_MESSAGE_FLAG_FLAGGED);
+    g_assert_false (stored_flags (newest) & KURIR_MESSAGE_FLAG_FLAGGED);
+  }
 
   /* Off: the flat list, and the setting with it. */
   g_action_group_change_action_state (G_ACTION_GROUP (window), "conversations", g_variant_new_boolean (FALSE));
