@@ -197,7 +197,7 @@ test_account_menu (void)
 }
 
 /* Cancel keeps it; Remove takes the file and the passwords, keeps the
- * mail, and the same window goes on with the other account. */
+ * mail (moved out of INBOX), and the same window goes on with the other account. */
 static void
 test_remove_account (void)
 {
@@ -272,7 +272,10 @@ test_remove_account (void)
       password = stored_password (gone);
       g_assert_null (password);
     }
-  g_assert_cmpint (kurir_store_count (store, gone, KURIR_STORE_INBOX, &error), ==, 1);
+  /* Kept out of All Inboxes, under "Local mail of" in the sidebar. */
+  g_assert_cmpint (kurir_store_count (store, gone, KURIR_STORE_INBOX, &error), ==, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (kurir_store_count (store, gone, KURIR_SIDEBAR_KEPT_INBOX, &error), ==, 1);
   g_assert_no_error (error);
 
   g_object_remove_weak_pointer (G_OBJECT (window), (gpointer *) &weak);
