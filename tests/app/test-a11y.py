@@ -124,13 +124,20 @@ def wait_until(condition):
              'object:selection-changed', 'window:')
 
     def test(*_):
+        state['pending'] = False
         snap = snapshot()
         if condition(snap):
             state['snap'] = snap
             loop.quit()
         return False
 
-    listener = Atspi.EventListener.new(lambda event: test())
+    # Events come in bursts: look at the tree once per burst.
+    def event_cb(event):
+        if not state.get('pending'):
+            state['pending'] = True
+            GLib.idle_add(test, priority=GLib.PRIORITY_LOW)
+
+    listener = Atspi.EventListener.new(event_cb)
     for kind in kinds:
         listener.register(kind)
     GLib.idle_add(test)
