@@ -24,12 +24,31 @@ export XDG_CONFIG_HOME=$home/config XDG_DATA_HOME=$home/data XDG_CACHE_HOME=$hom
 # Accessibility on: the other app tests turn it off.
 unset GTK_A11Y NO_AT_BRIDGE
 
-# GTK talks to the accessibility bus, which the session bus starts on
-# demand (org.a11y.Bus); ask for it here so a missing at-spi2-core fails
-# with a clear message rather than an empty tree.
-gdbus call --session --dest org.a11y.Bus --object-path /org/a11y/bus \
-  --method org.a11y.Bus.GetAddress >/dev/null ||
+# GTK and the reader talk over the accessibility bus, which the session
+# bus starts on demand (org.a11y.Bus, at-spi-bus-launcher), and through its
+# registry daemon. Start both here and wait until the registry answers, so
+# neither the app nor the reader races their start-up, and a missing
+# at-spi2-core fails with a clear message rather than an empty tree.
+#
+# The launcher puts the bus's socket in $XDG_RUNTIME_DIR/at-spi, else in
+# ~/.cache/at-spi, named for the X display only: two sessions on display
+# :0 one after the other (a launcher outlives its session for a while)
+# would share one socket. A runtime folder of this session's own, given to
+# the services the session bus starts, keeps them apart.
+runtime_dir=${KURIR_TEST_DIR:-$home}/runtime
+mkdir -p -m 700 "$runtime_dir"
+gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+  --method org.freedesktop.DBus.UpdateActivationEnvironment \
+  "{'XDG_RUNTIME_DIR': '$runtime_dir'}" >/dev/null
+reply=$(gdbus call --session --timeout 30 --dest org.a11y.Bus --object-path /org/a11y/bus \
+          --method org.a11y.Bus.GetAddress) ||
   { echo "no AT-SPI bus (org.a11y.Bus): is at-spi2-core installed?"; exit 1; }
+a11y_address=$(sed -n "s/^('\(.*\)',)$/\1/p" <<<"$reply")
+[ -n "$a11y_address" ] || { echo "unexpected AT-SPI bus address: $reply"; exit 1; }
+gdbus call --address "$a11y_address" --timeout 30 --dest org.a11y.atspi.Registry \
+  --object-path /org/a11y/atspi/registry --method org.freedesktop.DBus.Peer.Ping >/dev/null ||
+  { echo "the AT-SPI registry (at-spi2-registryd) does not answer on $a11y_address"; exit 1; }
+echo "# AT-SPI bus $a11y_address, registry up"
 
 # A local account with three messages, one with an attachment.
 "$cli" account add Archive --email me@example.test --protocol local >/dev/null
