@@ -29,17 +29,9 @@ unset GTK_A11Y NO_AT_BRIDGE
 # registry daemon. Start both here and wait until the registry answers, so
 # neither the app nor the reader races their start-up, and a missing
 # at-spi2-core fails with a clear message rather than an empty tree.
-#
-# The launcher puts the bus's socket in $XDG_RUNTIME_DIR/at-spi, else in
-# ~/.cache/at-spi, named for the X display only: two sessions on display
-# :0 one after the other (a launcher outlives its session for a while)
-# would share one socket. A runtime folder of this session's own, given to
-# the services the session bus starts, keeps them apart.
-runtime_dir=${KURIR_TEST_DIR:-$home}/runtime
-mkdir -p -m 700 "$runtime_dir"
-gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
-  --method org.freedesktop.DBus.UpdateActivationEnvironment \
-  "{'XDG_RUNTIME_DIR': '$runtime_dir'}" >/dev/null
+# (tests/servers/with-servers gives the bus its own runtime folder, where
+# the launcher puts its socket: ~/.cache/at-spi/bus would be shared by
+# every session on the machine.)
 reply=$(gdbus call --session --timeout 30 --dest org.a11y.Bus --object-path /org/a11y/bus \
           --method org.a11y.Bus.GetAddress) ||
   { echo "no AT-SPI bus (org.a11y.Bus): is at-spi2-core installed?"; exit 1; }
