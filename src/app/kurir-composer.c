@@ -282,6 +282,8 @@ refresh_attachments (KurirComposer *self)
 
       gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
       gtk_widget_set_tooltip_text (remove, _("Remove Attachment"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Remove Attachment"), -1);
       gtk_widget_add_css_class (remove, "flat");
       g_object_set_data (G_OBJECT (remove), "index", GUINT_TO_POINTER (i));
       g_signal_connect (remove, "clicked", G_CALLBACK (remove_attachment_idle_cb), self);

@@ -66,6 +66,29 @@ format_senders (char **senders)
   return shown > 0 ? g_string_free (g_steal_pointer (&text), FALSE) : NULL;
 }
 
+/* What a screen reader says for the row: its marks, then the labels. */
+static void
+update_accessible_label (KurirMessageRow   *self,
+                         KurirMessageFlags  flags,
+                         gboolean           has_attachments)
+{
+  g_autoptr(GString) label = g_string_new (NULL);
+
+  if (!(flags & KURIR_MESSAGE_FLAG_SEEN))
+    g_string_append_printf (label, "%s, ", _("Unread"));
+  if (flags & KURIR_MESSAGE_FLAG_FLAGGED)
+    g_string_append_printf (label, "%s, ", _("Flagged"));
+  if (has_attachments)
+    g_string_append_printf (label, "%s, ", _("Has attachments"));
+  /* Translators: a message in the list as a screen reader reads it:
+   * sender, subject and date */
+  g_string_append_printf (label, _("%s, %s, %s"),
+                          gtk_label_get_text (self->sender_label),
+                          gtk_label_get_text (self->subject_label),
+                          gtk_label_get_text (self->date_label));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, label->str, -1);
+}
+
 static void
 update (KurirMessageRow *self)
 {
@@ -88,6 +111,7 @@ update (KurirMessageRow *self)
       gtk_widget_set_visible (self->attachment_mark, FALSE);
       gtk_widget_set_visible (self->flag_mark, FALSE);
       gtk_widget_remove_css_class (GTK_WIDGET (self), "unread");
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL);
       return;
     }
 
@@ -120,6 +144,10 @@ update (KurirMessageRow *self)
   gtk_widget_set_opacity (self->unread_mark, (flags & KURIR_MESSAGE_FLAG_SEEN) ? 0 : 1);
   gtk_widget_set_visible (self->attachment_mark, kurir_message_get_n_attachments (message) > 0);
   gtk_widget_set_visible (self->flag_mark, (flags & KURIR_MESSAGE_FLAG_FLAGGED) != 0);
+  /* The unread dot is only faded out: hide it from screen readers too. */
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->unread_mark), GTK_ACCESSIBLE_STATE_HIDDEN,
+                               (flags & KURIR_MESSAGE_FLAG_SEEN) != 0, -1);
+  update_accessible_label (self, flags, kurir_message_get_n_attachments (message) > 0);
   if (flags & KURIR_MESSAGE_FLAG_SEEN)
     gtk_widget_remove_css_class (GTK_WIDGET (self), "unread");
   else

@@ -195,6 +195,8 @@ make_text_view (KurirReader *self,
   gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 12);
   gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 12);
   gtk_widget_add_css_class (view, "message-text");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Message Text"), -1);
   gtk_text_buffer_set_text (buffer, text, -1);
 
   link_tag = gtk_text_buffer_create_tag (buffer, "link",

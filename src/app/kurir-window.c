@@ -270,8 +270,12 @@ update_actions (KurirWindow *self)
 
   gtk_button_set_icon_name (self->flag_button, flagged ? "starred-symbolic" : "non-starred-symbolic");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->flag_button), flagged ? _("Remove Flag") : _("Flag"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->flag_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  gtk_widget_get_tooltip_text (GTK_WIDGET (self->flag_button)), -1);
   gtk_button_set_icon_name (self->read_button, unread ? "mail-unread-symbolic" : "mail-read-symbolic");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->read_button), unread ? _("Mark as Read") : _("Mark as Unread"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->read_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  gtk_widget_get_tooltip_text (GTK_WIDGET (self->read_button)), -1);
   update_move_menu (self, any ? kurir_message_get_account (g_ptr_array_index (messages, 0)) : NULL);
 }
 
