@@ -239,3 +239,33 @@ def make_message(tag, i, body_lines=3, to="nobody@localhost"):
             "MIME-Version: 1.0\r\n"
             "Content-Type: text/plain; charset=utf-8\r\n"
             "\r\n%s" % (i, i, to, tag, i, tag, i, i % 60, lines)).encode()
+
+
+
+MAILDIR_FLAGS = {"S": "\\Seen", "F": "\\Flagged", "R": "\\Answered", "D": "\\Draft"}
+
+
+def server_fill(user, folders):
+    """Replaces the server's mail of @user by @folders (folder → [(message,
+    flags as letters: "FS" is flagged and seen)]), appended over one IMAP
+    session: much faster than one doveadm save per message."""
+    import imaplib
+    import ssl
+
+    server_reset(user)
+    context = ssl.create_default_context(cafile=env("KURIR_TEST_CA"))
+    imap = imaplib.IMAP4_SSL(env("KURIR_TEST_HOST"), int(env("KURIR_TEST_IMAPS_PORT")),
+                             ssl_context=context, timeout=CLI_TIMEOUT)
+    try:
+        imap.login(user, env("KURIR_TEST_PASSWORD_" + user.upper()))
+        for folder, messages in folders.items():
+            for message, letters in messages:
+                flags = "(%s)" % " ".join(MAILDIR_FLAGS[c] for c in letters or "")
+                status, _ = imap.append(folder, flags, None, message)
+                check(status == "OK", "APPEND to %s: %s" % (folder, status))
+        imap.logout()
+    finally:
+        try:
+            imap.shutdown()
+        except OSError:
+            pass
