@@ -637,6 +637,8 @@ complete_command (KurirImapClient   *self,
                   KurirImapResponse *tagged)
 {
   remove_in_flight (self, cmd);
+  if (self->writing == cmd && cmd->next_chunk >= cmd->chunks->len)   /* answered before write_cb */
+    kurir_checkpoint_with ("imap-sent", cmd->name);
   if (self->writing == cmd)
     {
       /* Refused before the rest of it (a literal) was sent. */
