@@ -119,18 +119,41 @@ def server_state(user):
     return {folder: sorted(messages) for folder, messages in state.items()}
 
 
+def imap_session(user):
+    import imaplib
+    import ssl
+
+    context = ssl.create_default_context(cafile=env("KURIR_TEST_CA"))
+    imap = imaplib.IMAP4_SSL(env("KURIR_TEST_HOST"), int(env("KURIR_TEST_IMAPS_PORT")),
+                             ssl_context=context, timeout=CLI_TIMEOUT)
+    imap.login(user, env("KURIR_TEST_PASSWORD_" + user.upper()))
+    return imap
+
+
+def close_session(imap):
+    try:
+        imap.logout()
+    except (OSError, EOFError):
+        pass
+
+
 def server_bodies(user, folder="INBOX"):
-    """Message-ID → the exact bytes Dovecot holds (as POP3/IMAP send them)."""
-    argv = shlex.split(env("KURIR_TEST_DOVEADM")) + [
-        "-f", "pager", "fetch", "-u", user, "hdr.message-id text", "mailbox", folder]
-    out = subprocess.run(argv, capture_output=True, timeout=CLI_TIMEOUT, check=True).stdout
+    """Message-ID → the exact bytes the server holds, line ends as LF."""
+    import email.parser
+
+    imap = imap_session(user)
     bodies = {}
-    for record in out.split(b"\x0c\n"):
-        if not record.strip():
-            continue
-        head, _, text = record.partition(b"\ntext:\n")
-        message_id = head.split(b"hdr.message-id:", 1)[1].strip().decode()
-        bodies[message_id] = text
+    try:
+        imap.select(folder, readonly=True)
+        status, data = imap.uid("FETCH", "1:*", "(BODY.PEEK[])")
+        check(status == "OK", "FETCH: " + status)
+        for item in data:
+            if isinstance(item, tuple):
+                raw = item[1].replace(b"\r\n", b"\n")
+                headers = email.parser.BytesHeaderParser().parsebytes(raw)
+                bodies[headers["Message-ID"].strip()] = raw
+    finally:
+        close_session(imap)
     return bodies
 
 
@@ -181,10 +204,15 @@ class Profile:
 
     def crash(self, checkpoint, *args, **kwargs):
         """Runs kurir-cli with KURIR_CRASH_AT=@checkpoint; it must die by SIGKILL there."""
-        result = self.run(*args, extra_env={"KURIR_CRASH_AT": checkpoint}, **kwargs)
+        log = os.path.join(self.root, "checkpoints")
+        result = self.run(*args, extra_env={"KURIR_CRASH_AT": checkpoint,
+                                            "KURIR_CHECKPOINT_LOG": log}, **kwargs)
         if result.returncode != -signal.SIGKILL:
-            raise Failure("kurir-cli %s with KURIR_CRASH_AT=%s ended with %d, not SIGKILL: %s%s" % (
-                " ".join(args), checkpoint, result.returncode, result.out, result.err))
+            passed = open(log).read().split() if os.path.exists(log) else []
+            raise Failure("kurir-cli %s with KURIR_CRASH_AT=%s ended with %d, not SIGKILL "
+                          "(checkpoints passed: %s): %s%s" % (
+                              " ".join(args), checkpoint, result.returncode, " ".join(passed),
+                              result.out, result.err))
         return result
 
     def add_account(self, name, user, protocol, *options, port=None):
@@ -249,23 +277,13 @@ def server_fill(user, folders):
     """Replaces the server's mail of @user by @folders (folder → [(message,
     flags as letters: "FS" is flagged and seen)]), appended over one IMAP
     session: much faster than one doveadm save per message."""
-    import imaplib
-    import ssl
-
     server_reset(user)
-    context = ssl.create_default_context(cafile=env("KURIR_TEST_CA"))
-    imap = imaplib.IMAP4_SSL(env("KURIR_TEST_HOST"), int(env("KURIR_TEST_IMAPS_PORT")),
-                             ssl_context=context, timeout=CLI_TIMEOUT)
+    imap = imap_session(user)
     try:
-        imap.login(user, env("KURIR_TEST_PASSWORD_" + user.upper()))
         for folder, messages in folders.items():
             for message, letters in messages:
                 flags = "(%s)" % " ".join(MAILDIR_FLAGS[c] for c in letters or "")
                 status, _ = imap.append(folder, flags, None, message)
                 check(status == "OK", "APPEND to %s: %s" % (folder, status))
-        imap.logout()
     finally:
-        try:
-            imap.shutdown()
-        except OSError:
-            pass
+        close_session(imap)
