@@ -414,6 +414,19 @@ show_and_answer (const char *raw,
   g_assert_nonnull (strstr (kurir_reader_get_text (reader), "pesan biasa"));
 }
 
+/* The peak resident memory of this process so far, in kB; for the log. */
+static guint64
+peak_kb (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      (line = strstr (status, "VmHWM:")) == NULL)
+    return 0;
+  return g_ascii_strtoull (line + 6, NULL, 10);
+}
+
 static void
 test_mime_bombs (void)
 {
@@ -424,11 +437,14 @@ test_mime_bombs (void)
   g_autofree char *wide_html = wide_bomb (10000, "text/html");
   g_autofree char *big_header = header_bomb (50 * 1024 * 1024);
   gint64 normal_id = add_raw (normal, strlen (normal));
+  guint64 before = peak_kb ();
 
   show_and_answer (nested, strlen (nested), normal_id);
   show_and_answer (wide, strlen (wide), normal_id);
   show_and_answer (wide_html, strlen (wide_html), normal_id);
   show_and_answer (big_header, strlen (big_header), normal_id);
+  g_test_message ("peak memory: %" G_GUINT64_FORMAT " kB before the bombs were made, %"
+                  G_GUINT64_FORMAT " kB after showing them", before, peak_kb ());
 }
 
 static void
