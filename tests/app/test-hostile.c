@@ -443,8 +443,8 @@ test_mime_bombs (void)
   show_and_answer (wide, strlen (wide), normal_id);
   show_and_answer (wide_html, strlen (wide_html), normal_id);
   show_and_answer (big_header, strlen (big_header), normal_id);
-  g_test_message ("peak memory: %" G_GUINT64_FORMAT " kB before the bombs were made, %"
-                  G_GUINT64_FORMAT " kB after showing them", before, peak_kb ());
+  g_test_message ("peak memory: %" G_GUINT64_FORMAT " kB with the bombs made, %"
+                  G_GUINT64_FORMAT " kB after storing and showing them", before, peak_kb ());
 }
 
 static void
