@@ -262,17 +262,18 @@ def no_duplicates(state, what):
         check(len(ids) == len(set(ids)), "%s: a message twice in %s: %r" % (what, folder, ids))
 
 
-def make_message(tag, i, body_lines=3, to="nobody@localhost"):
+def make_message(tag, i, body_lines=3, to="nobody@localhost", sender=None):
     lines = "".join("Line %d of message %d, %s: quokka wombat numbat\r\n" % (n, i, tag)
                     for n in range(body_lines))
-    return ("From: Sender %d <sender%d@example.org>\r\n"
+    sender = sender or "Sender %d <sender%d@example.org>" % (i, i)
+    return ("From: %s\r\n"
             "To: %s\r\n"
             "Subject: %s number %d\r\n"
             "Message-ID: <%s-%d@example.org>\r\n"
             "Date: Fri, 27 Nov 2026 10:%02d:00 +0700\r\n"
             "MIME-Version: 1.0\r\n"
             "Content-Type: text/plain; charset=utf-8\r\n"
-            "\r\n%s" % (i, i, to, tag, i, tag, i, i % 60, lines)).encode()
+            "\r\n%s" % (sender, to, tag, i, tag, i, i % 60, lines)).encode()
 
 
 

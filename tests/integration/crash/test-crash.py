@@ -198,7 +198,8 @@ def test_outbox(checkpoint, uncertain):
         profile.ok("sync", "crash-send")
         path = os.path.join(profile.root, "message.eml")
         with open(path, "wb") as f:
-            f.write(make_message(tag, 0, to="xavier@localhost"))
+            # From the account's own address: the only identity it has.
+            f.write(make_message(tag, 0, to="xavier@localhost", sender="xavier@localhost"))
         if checkpoint:
             profile.crash(checkpoint, "send", "--account", "crash-send", path)
         else:
