@@ -31,10 +31,12 @@ IMAP_SYNC_CHECKPOINTS = ["imap-sent-UID-FETCH", "imap-sent-UID-FETCH:3", "imap-b
                          "imap-state-recorded:2"]
 # Each step of a journalled edit: the command's last byte written, the
 # server's OK, the journal entry removed.
+# name → (kurir-cli command, message, arguments, the commands it sends)
 IMAP_EDITS = {
-    "flag": ("inbox-1", ["+flagged"], "imap-sent-UID-STORE"),
-    "move": ("inbox-2", ["Archive"], "imap-sent-UID-MOVE"),
-    "delete": ("inbox-3", [], "imap-sent-UID-MOVE"),
+    "flag": ("flag", "inbox-1", ["+flagged"], ["imap-sent-UID-STORE"]),
+    "move": ("move", "inbox-2", ["Archive"], ["imap-sent-UID-MOVE"]),
+    "delete": ("delete", "inbox-3", [], ["imap-sent-UID-MOVE"]),     # to Trash
+    "expunge": ("delete", "trash-0", [], ["imap-sent-UID-STORE", "imap-sent-UID-EXPUNGE"]),
 }
 JOURNAL_STEPS = ["journal-step-done", "journal-removed"]
 
@@ -96,6 +98,7 @@ def imap_fill():
         server_save("wendy", "INBOX", make_message("inbox", i, body_lines=20 + i), flags or None)
     for i in range(2):
         server_save("wendy", "Archive", make_message("archive", i), "\\Seen")
+    server_save("wendy", "Trash", make_message("trash", 0), "\\Seen")
 
 
 def imap_profile():
@@ -122,8 +125,8 @@ def local_id(profile, message_id):
 
 
 def edit(profile, name, checkpoint=None):
-    tag, args, _ = IMAP_EDITS[name]
-    command = [name, local_id(profile, tag + "@")] + args
+    command, tag, args, _ = IMAP_EDITS[name]
+    command = [command, local_id(profile, tag + "@")] + args
     if checkpoint:
         profile.crash(checkpoint, *command)
     else:
@@ -243,9 +246,9 @@ def main():
     tap.add("imap/sync/uninterrupted", baseline("imap", imap_baseline))
     for checkpoint in IMAP_SYNC_CHECKPOINTS:
         tap.add("imap/sync/" + checkpoint, lambda c=checkpoint: test_imap_sync(c, state["imap"]))
-    for name, (_, _, sent) in IMAP_EDITS.items():
+    for name, (_, _, _, sent) in IMAP_EDITS.items():
         tap.add("imap/%s/uninterrupted" % name, baseline(name, imap_baseline, name))
-        for checkpoint in [sent] + JOURNAL_STEPS:
+        for checkpoint in sent + JOURNAL_STEPS:
             tap.add("imap/%s/%s" % (name, checkpoint),
                     lambda n=name, c=checkpoint: test_imap_edit(n, c, state[n]))
 
