@@ -197,7 +197,8 @@ def test_full_disk(protocol, fraction, state):
         with open(report) as f:
             _, full, *refused = f.read().split()
         what = "%s with the disk full after %d bytes" % (protocol, after)
-        print("# %s: exit %d, %s" % (what, result.returncode, (result.err or result.out).strip()))
+        print("# %s: exit %d, %s" % (what, result.returncode,
+                                     " | ".join((result.err or result.out).strip().splitlines())))
         check_equal(full, "full", what + ": the disk filled up")
         if result.returncode == 0:
             # Only the copy of the write-ahead log into the database file
