@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "kurir-checkpoint.h"
 #include "kurir-imap-client.h"
 #include "kurir-imap-command.h"
 #include "kurir-imap-error.h"
@@ -530,6 +531,8 @@ write_cb (GObject      *source,
       return;
     }
 
+  if (self->writing != NULL && self->writing->next_chunk >= self->writing->chunks->len)
+    kurir_checkpoint_with ("imap-sent", self->writing->name);
   if (self->writing != NULL && !self->writing->waiting_continuation &&
       self->writing->next_chunk >= self->writing->chunks->len)
     self->writing = NULL;
@@ -634,6 +637,8 @@ complete_command (KurirImapClient   *self,
                   KurirImapResponse *tagged)
 {
   remove_in_flight (self, cmd);
+  if (self->writing == cmd && cmd->next_chunk >= cmd->chunks->len)   /* answered before write_cb */
+    kurir_checkpoint_with ("imap-sent", cmd->name);
   if (self->writing == cmd)
     {
       /* Refused before the rest of it (a literal) was sent. */

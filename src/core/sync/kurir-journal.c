@@ -33,6 +33,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "kurir-checkpoint.h"
 #include "kurir-imap-error.h"
 #include "kurir-imap-sync-private.h"
 #include "kurir-journal.h"
@@ -801,6 +802,7 @@ kurir_journal_replay (KurirJournal       *self,
 
       if (done)
         {
+          kurir_checkpoint ("journal-step-done");
           if (!kurir_store_journal_remove (self->store, entry->id, &local_error))
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
@@ -808,6 +810,7 @@ kurir_journal_replay (KurirJournal       *self,
               break;
             }
           stats.sent++;
+          kurir_checkpoint ("journal-removed");
           continue;
         }
 

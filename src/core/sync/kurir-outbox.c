@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "kurir-checkpoint.h"
 #include "kurir-imap-sync.h"
 #include "kurir-journal.h"
 #include "kurir-message-builder.h"
@@ -792,6 +793,7 @@ flush_locked (KurirOutbox       *self,
 
       /* Durably "sending" before the first byte: a crash from here on
        * makes it uncertain, never a silent second delivery. */
+      kurir_checkpoint ("outbox-stored");
       if (!set_state (self, item->message_id, KURIR_OUTBOX_STATE_SENDING, NULL, FALSE, &local_error))
         {
           if (first_error == NULL)
@@ -809,6 +811,7 @@ flush_locked (KurirOutbox       *self,
       kurir_smtp_client_send_async (client, from, recipients, wire, KURIR_SMTP_SEND_NONE, cancellable,
                                     kurir_sync_store_result, &result);
       sent = kurir_smtp_client_send_finish (client, wait_for (self, &result), &local_error);
+      kurir_checkpoint ("outbox-replied");
       if (sent != NULL)
         {
           StateChange change = { KURIR_OUTBOX_STATE_SENT, NULL, FALSE, FALSE };
@@ -860,6 +863,7 @@ flush_locked (KurirOutbox       *self,
               stats->sent++;
               g_warning ("Could not file a sent message: %s", file_error->message);
             }
+          kurir_checkpoint ("outbox-filed");
           continue;
         }
 
