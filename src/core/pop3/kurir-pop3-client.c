@@ -822,7 +822,9 @@ parse_capabilities (KurirPop3Client *self,
   g_hash_table_remove_all (self->capabilities);
   g_clear_pointer (&self->sasl_mechanisms, g_strfreev);
 
-  text = g_strndup ((const char *) reply->body->data, reply->body->len);
+  /* An empty list ("+OK" then "."): the array holds no data at all. */
+  text = reply->body->len > 0 ? g_strndup ((const char *) reply->body->data, reply->body->len)
+                              : g_strdup ("");
   lines = g_strsplit (text, "\r\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
