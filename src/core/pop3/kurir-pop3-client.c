@@ -1584,7 +1584,8 @@ parse_scan_lines (KurirPop3Client  *self,
                   GArray           *array,
                   GError          **error)
 {
-  const char *p = (const char *) reply->body->data;
+  /* An empty listing holds no data at all (NULL). */
+  const char *p = reply->body->len > 0 ? (const char *) reply->body->data : "";
   const char *end = p + reply->body->len;
   guint64 last = 0;
 
@@ -2717,6 +2718,8 @@ kurir_pop3_header_uid (GBytes *headers)
   g_return_val_if_fail (headers != NULL, NULL);
 
   p = g_bytes_get_data (headers, &length);
+  if (p == NULL)
+    p = "";  /* empty headers */
   end = p + length;
   while (p < end)
     {
