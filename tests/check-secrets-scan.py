@@ -55,6 +55,7 @@ def secrets():
 
 SECRETS = None
 SKIP = set()
+SCANNED = [0, 0]  # files, bytes
 
 
 def skipped(path):
@@ -76,6 +77,8 @@ def scan_file(path, report):
             data = f.read(MAX_BYTES)
     except OSError:
         return  # gone already, or a socket/fifo
+    SCANNED[0] += 1
+    SCANNED[1] += len(data)
     name = os.path.basename(path)
     if name.endswith("testlog.txt"):
         # meson records the environment the harness gave it (with-servers
@@ -194,6 +197,8 @@ def main():
             scan_tree(path, sys.argv[2])
     else:
         sys.exit(__doc__)
+    print(f"check-secrets-scan: {sys.argv[1]}: {SCANNED[0]} files, "
+          f"{SCANNED[1] / 1e6:.1f} MB read", file=sys.stderr)
 
 
 if __name__ == "__main__":
