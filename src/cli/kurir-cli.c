@@ -187,6 +187,9 @@ main (int    argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("kurir-cli");
+  /* Standard output is the commands' data (--json, show); debug messages
+   * (G_MESSAGES_DEBUG) go to standard error. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   if (argc < 2)
     {

@@ -676,7 +676,15 @@ handle_status_code (KurirImapClient   *self,
     return;
 
   if (g_str_equal (code, "ALERT"))
-    g_signal_emit (self, signals[SIGNAL_ALERT], 0, kurir_imap_response_get_text (response));
+    {
+      /* Before STARTTLS anyone on the path could have written it: not
+       * something to show as the server's words. */
+      if (kurir_connection_get_security (self->connection) == KURIR_SECURITY_STARTTLS &&
+          !kurir_connection_is_encrypted (self->connection))
+        g_debug ("%s:%u: [ALERT] before TLS ignored", host (self), port (self));
+      else
+        g_signal_emit (self, signals[SIGNAL_ALERT], 0, kurir_imap_response_get_text (response));
+    }
   else if (g_str_equal (code, "CAPABILITY"))
     {
       g_auto(GStrv) caps = kurir_imap_response_dup_capabilities (response);
