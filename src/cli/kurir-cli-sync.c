@@ -65,8 +65,15 @@ sync_pop3 (KurirAccount  *account,
     return FALSE;
 
   /* Translators: the account, then counts of messages */
-  g_print (_("%s: %u downloaded, %u deleted on the server, %u kept on the server\n"),
+  g_print (_("%s: %u downloaded, %u deleted on the server, %u kept on the server"),
            name, stats.downloaded, stats.deleted_on_server, stats.kept_on_server);
+  if (stats.headers_only > 0)
+    /* Translators: follows the counts above; messages over the size limit */
+    g_print (_("; %u of them as headers only (over the size limit)"), stats.headers_only);
+  if (stats.found_here > 0)
+    /* Translators: follows the counts above; mail cached before a switch from IMAP */
+    g_print (_("; %u were here already"), stats.found_here);
+  g_print ("\n");
   return TRUE;
 }
 

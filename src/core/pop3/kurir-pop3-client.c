@@ -1853,7 +1853,7 @@ pipeline_reply_cb (GObject      *source,
         {
           g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&reply->body));
 
-          if (pipeline->top)
+          if (pipeline->top && pipeline->func == NULL)
             pipeline_header_uid (op, number, bytes);
           else if (!pipeline->func (number, bytes, pipeline->func_data, &pipeline->stop_error))
             {
@@ -1921,10 +1921,17 @@ pipeline_step (GTask *task)
 static void
 retrieve_many_run (GTask *task)
 {
+  KurirPop3Client *self = g_task_get_source_object (task);
   OpData *op = g_task_get_task_data (task);
 
   if (!check_state (task, STATE_TRANSACTION))
     return;
+  if (op->pipeline->top && self->capa_supported && !g_hash_table_contains (self->capabilities, "TOP"))
+    {
+      op_return_error (task, g_error_new (KURIR_POP3_ERROR, KURIR_POP3_ERROR_NOT_SUPPORTED,
+                                          "%s does not support TOP", server_name (self)));
+      return;
+    }
   if (op->pipeline->n_numbers == 0)
     {
       op_return_boolean (task);
@@ -2564,6 +2571,55 @@ gboolean
 kurir_pop3_client_retrieve_many_finish (KurirPop3Client  *self,
                                         GAsyncResult     *result,
                                         GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * kurir_pop3_client_top_many_async:
+ * @func: receives the headers of each message (TOP n 0: the header and
+ *   the empty line after it), in the order asked
+ *
+ * Like kurir_pop3_client_retrieve_many_async(), with "TOP n 0" instead of
+ * RETR: pipelined when the server advertises PIPELINING. Fails with
+ * %KURIR_POP3_ERROR_NOT_SUPPORTED when the server's CAPA lacks TOP.
+ */
+void
+kurir_pop3_client_top_many_async (KurirPop3Client      *self,
+                                  const guint          *numbers,
+                                  guint                 n_numbers,
+                                  KurirPop3MessageFunc  func,
+                                  gpointer              func_data,
+                                  GDestroyNotify        func_data_destroy,
+                                  GCancellable         *cancellable,
+                                  GAsyncReadyCallback   callback,
+                                  gpointer              user_data)
+{
+  GTask *task;
+  OpData *op;
+
+  g_return_if_fail (KURIR_IS_POP3_CLIENT (self));
+  g_return_if_fail (numbers != NULL || n_numbers == 0);
+  g_return_if_fail (func != NULL);
+
+  task = op_new (self, retrieve_many_run, kurir_pop3_client_top_many_async,
+                 cancellable, callback, user_data);
+  op = g_task_get_task_data (task);
+  op->pipeline = g_new0 (Pipeline, 1);
+  op->pipeline->top = TRUE;
+  op->pipeline->numbers = g_memdup2 (numbers, sizeof (guint) * MAX (n_numbers, 1));
+  op->pipeline->n_numbers = n_numbers;
+  op->pipeline->func = func;
+  op->pipeline->func_data = func_data;
+  op->pipeline->func_data_destroy = func_data_destroy;
+  op_start (self, task);
+}
+
+gboolean
+kurir_pop3_client_top_many_finish (KurirPop3Client  *self,
+                                   GAsyncResult     *result,
+                                   GError          **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

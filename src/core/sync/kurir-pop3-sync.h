@@ -24,6 +24,9 @@ typedef struct
   guint downloaded;          /* stored here by this sync */
   guint deleted_on_server;   /* deleted on the server (applied by QUIT) */
   guint kept_on_server;      /* left there */
+  guint headers_only;        /* of downloaded: over the size limit, stored as their
+                              * headers (kurir_pop3_sync_fetch_body() gets the rest) */
+  guint found_here;          /* not downloaded: cached here by IMAP before a switch */
 } KurirPop3SyncStats;
 
 /* Called as messages are stored: @done of @total to download. */
@@ -60,6 +63,23 @@ void     kurir_pop3_sync_async  (KurirAccount           *account,
 gboolean kurir_pop3_sync_finish (GAsyncResult           *result,
                                  KurirPop3SyncStats     *out_stats,
                                  GError                **error);
+
+/* The rest of a message stored as its headers (over the size limit). */
+gboolean kurir_pop3_sync_fetch_body        (KurirAccount        *account,
+                                            KurirStore          *store,
+                                            const char          *password,
+                                            gint64               id,
+                                            GCancellable        *cancellable,
+                                            GError             **error);
+void     kurir_pop3_sync_fetch_body_async  (KurirAccount        *account,
+                                            KurirStore          *store,
+                                            const char          *password,
+                                            gint64               id,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean kurir_pop3_sync_fetch_body_finish (GAsyncResult        *result,
+                                            GError             **error);
 
 /* For tests: batches of at most @n messages (0: the default). */
 void     kurir_pop3_sync_set_batch_messages (guint n);
