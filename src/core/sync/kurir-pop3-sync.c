@@ -1246,3 +1246,31 @@ kurir_pop3_sync_finish (GAsyncResult        *result,
     *out_stats = *stats;
   return TRUE;
 }
+
+/**
+ * kurir_pop3_sync_keep_local:
+ * @id: a message of @account whose key is a POP3 UIDL, not an IMAP UID
+ *
+ * For the IMAP sync of an account switched from POP3: mail that POP3
+ * stored is not the IMAP server's to remove (the server may no longer
+ * have it at all), so it moves into the account's local folder
+ * %KURIR_POP3_SYNC_LOCAL_FOLDER, which no server syncs, keeping its UIDL
+ * (a switch back to POP3 then downloads none of it again).
+ */
+gboolean
+kurir_pop3_sync_keep_local (KurirStore  *store,
+                            const char  *account,
+                            gint64       id,
+                            GError     **error)
+{
+  g_autoptr(KurirMessage) message = NULL;
+
+  g_return_val_if_fail (KURIR_IS_STORE (store), FALSE);
+
+  message = kurir_store_get_message (store, id, error);
+  if (message == NULL ||
+      !kurir_store_create_folder (store, account, KURIR_POP3_SYNC_LOCAL_FOLDER, NULL, error))
+    return FALSE;
+  return kurir_store_move_with_key (store, id, KURIR_POP3_SYNC_LOCAL_FOLDER,
+                                    kurir_message_get_backend_key (message), error);
+}

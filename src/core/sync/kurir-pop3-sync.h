@@ -81,6 +81,14 @@ void     kurir_pop3_sync_fetch_body_async  (KurirAccount        *account,
 gboolean kurir_pop3_sync_fetch_body_finish (GAsyncResult        *result,
                                             GError             **error);
 
+/* Where POP3 mail stays, after a switch to IMAP: a local folder. */
+#define KURIR_POP3_SYNC_LOCAL_FOLDER "POP3 (local)"
+
+gboolean kurir_pop3_sync_keep_local        (KurirStore          *store,
+                                            const char          *account,
+                                            gint64               id,
+                                            GError             **error);
+
 /* For tests: batches of at most @n messages (0: the default). */
 void     kurir_pop3_sync_set_batch_messages (guint n);
 
