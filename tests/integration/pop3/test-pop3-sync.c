@@ -14,6 +14,7 @@
 
 #include "kurir-account.h"
 #include "kurir-pop3-client.h"
+#include "pop3-test-helpers.h"
 #include "kurir-store.h"
 #include "kurir-test-util.h"
 
@@ -127,6 +128,22 @@ fill_mailbox (const char *user,
       g_assert_true (g_file_set_contents (path, text, -1, NULL));
       g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
     }
+}
+
+/* Adds @text (LF line ends) as the file @name of the user's new/. */
+static void
+place_text (const char *user,
+            const char *name,
+            const char *text)
+{
+  g_autofree char *maildir = maildir_of (user);
+  g_autofree char *path = g_build_filename (maildir, "new", name, NULL);
+  guint64 uid = 0, gid = 0;
+
+  g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_UID"), 10, 0, G_MAXUINT32, &uid, NULL);
+  g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_GID"), 10, 0, G_MAXUINT32, &gid, NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
 }
 
 /* Adds one message of about @kib KiB (LF line ends) to the user's new/. */
@@ -689,6 +706,97 @@ test_size_limit_deletion (void)
   g_assert_cmpuint (partial->len, ==, 2);
 }
 
+/* Just switched from IMAP: INBOX mail IMAP cached is recognised on the
+ * server (Message-ID; Date, From and size when it is repeated or missing)
+ * and gets the right UIDL; only what is not here is downloaded. */
+static void
+test_switched_from_imap (void)
+{
+  const char *texts[] = {
+    "From: a@example.org\nDate: Fri, 27 Nov 2026 10:00:00 +0000\nMessage-ID: <same@example.org>\n"
+    "Subject: first of two\n\none\n",
+    "From: b@example.org\nDate: Fri, 27 Nov 2026 11:00:00 +0000\nMessage-ID: <same@example.org>\n"
+    "Subject: second of two\n\ntwo, longer\n",
+    "From: c@example.org\nDate: Fri, 27 Nov 2026 12:00:00 +0000\nSubject: no Message-ID\n\nthree\n",
+    "From: c@example.org\nDate: Fri, 27 Nov 2026 12:00:00 +0000\nSubject: no Message-ID\n\nthree!\n",
+    "From: d@example.org\nDate: Fri, 27 Nov 2026 13:00:00 +0000\nMessage-ID: <d@example.org>\n"
+    "Subject: unique\n\nfour\n",
+    "From: e@example.org\nDate: Fri, 27 Nov 2026 14:00:00 +0000\nMessage-ID: <e@example.org>\n"
+    "Subject: not cached\n\nfive\n",
+  };
+  g_autofree char *password = password_of ("dave");
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(KurirPop3Client) client = NULL;
+  g_autoptr(KurirConnection) connection = NULL;
+  g_autoptr(GArray) uids = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  guint counts[3];
+
+  fill_mailbox ("dave", 0);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%u.M%uP3.switch", 1720000000 + i, i);
+      place_text ("dave", name, texts[i]);
+    }
+  add_account ("dave", "dave", "KURIR_TEST_POP3S_PORT", "tls", password);
+
+  /* What IMAP left: all but the last, under IMAP UIDs, INBOX with its
+   * UIDVALIDITY. */
+  store = open_store ();
+  for (guint i = 0; i + 1 < G_N_ELEMENTS (texts); i++)
+    {
+      g_autofree char *text = lf_to_crlf (texts[i]);
+      g_autoptr(GBytes) data = g_bytes_new (text, strlen (text));
+      g_autofree char *uid = g_strdup_printf ("%u", i + 1);
+
+      g_assert_cmpint (kurir_store_add (store, "dave", KURIR_STORE_INBOX, data, uid, 0, 0, &error), >, 0);
+      g_assert_no_error (error);
+    }
+  g_assert_true (kurir_store_set_folder_state (store, "dave", KURIR_STORE_INBOX, 7, 6, 0, &error));
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", "dave", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "dave: 1 downloaded, 0 deleted on the server, 6 kept on the server; "
+                                 "5 were here already"));
+
+  /* Each stored message has the UIDL of the server message it is. */
+  connection = kurir_connection_new (kurir_test_getenv ("KURIR_TEST_HOST"),
+                                     kurir_test_port ("KURIR_TEST_POP3S_PORT"), KURIR_SECURITY_TLS);
+  g_assert_true (kurir_connection_set_ca_file (connection, kurir_test_getenv ("KURIR_TEST_CA"), &error));
+  client = kurir_pop3_client_new (connection);
+  g_assert_true (pop3_connect (client, &error));
+  g_assert_true (pop3_login (client, "dave", password, &error));
+  g_assert_no_error (error);
+  uids = pop3_uidl (client, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uids->len, ==, G_N_ELEMENTS (texts));
+  store = open_store ();
+  for (guint i = 0; i < uids->len; i++)
+    {
+      KurirPop3UidEntry *entry = &g_array_index (uids, KurirPop3UidEntry, i);
+      g_autoptr(GBytes) server = pop3_retr (client, entry->number, &error);
+      g_autoptr(GBytes) here = NULL;
+      gint64 id;
+
+      g_assert_no_error (error);
+      id = kurir_store_lookup_key (store, "dave", KURIR_STORE_INBOX, entry->uid, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (id, >, 0);
+      here = kurir_store_get_raw (store, id, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (server, here));
+    }
+  g_assert_cmpint (kurir_store_count (store, "dave", KURIR_STORE_INBOX, &error), ==, G_N_ELEMENTS (texts));
+  g_clear_object (&store);
+
+  /* From now on a normal POP3 account. */
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -705,6 +813,7 @@ main (int    argc,
   g_test_add_func ("/pop3-sync/smtp-to-pop3", test_smtp_to_pop3);
   g_test_add_func ("/pop3-sync/size-limit", test_size_limit);
   g_test_add_func ("/pop3-sync/size-limit/deletion", test_size_limit_deletion);
+  g_test_add_func ("/pop3-sync/switched-from-imap", test_switched_from_imap);
 
   return g_test_run ();
 }
