@@ -79,6 +79,8 @@ typedef struct
   guint                 total;
   KurirSyncProgressFunc progress;
   gpointer              progress_data;
+  KurirPop3PasswordFunc password_func;   /* or NULL: the password was given */
+  gpointer              password_data;
 } Sync;
 
 typedef struct
@@ -644,6 +646,17 @@ should_delete (KurirAccount      *account,
          kurir_account_get_delete_when_deleted_here (account);
 }
 
+static void
+set_no_password_error (KurirAccount  *account,
+                       GError       **error)
+{
+  g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_KEYRING,
+               "No password is stored for %s on %s; give one with "
+               "“kurir-cli account set %s --password-stdin”",
+               kurir_account_get_user (account), kurir_account_get_host (account),
+               kurir_account_get_name (account));
+}
+
 static gboolean
 connect_and_login (Sync        *sync,
                    const char  *password,
@@ -653,14 +666,12 @@ connect_and_login (Sync        *sync,
   g_autoptr(GAsyncResult) connected = NULL;
   g_autoptr(GAsyncResult) authenticated = NULL;
   KurirAccount *account = sync->account;
+  char *looked_up = NULL;
+  gboolean ok;
 
-  if (password == NULL)
+  if (password == NULL && sync->password_func == NULL)
     {
-      g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_KEYRING,
-                   "No password is stored for %s on %s; give one with "
-                   "“kurir-cli account set %s --password-stdin”",
-                   kurir_account_get_user (account), kurir_account_get_host (account),
-                   kurir_account_get_name (account));
+      set_no_password_error (account, error);
       return FALSE;
     }
 
@@ -675,9 +686,34 @@ connect_and_login (Sync        *sync,
   if (!kurir_pop3_client_connect_finish (sync->client, wait_for (sync, &connected), error))
     return FALSE;
 
+  /* Looked up while the connection and its TLS handshake were made. */
+  if (sync->password_func != NULL)
+    {
+      GError *local_error = NULL;
+
+      looked_up = sync->password_func (sync->password_data, &local_error);
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, local_error);
+          return FALSE;
+        }
+      if (looked_up == NULL)
+        {
+          set_no_password_error (account, error);
+          return FALSE;
+        }
+      password = looked_up;
+    }
+
   kurir_pop3_client_authenticate_async (sync->client, kurir_account_get_user (account), password,
                                         sync->cancellable, kurir_sync_store_result, &authenticated);
-  return kurir_pop3_client_authenticate_finish (sync->client, wait_for (sync, &authenticated), error);
+  ok = kurir_pop3_client_authenticate_finish (sync->client, wait_for (sync, &authenticated), error);
+  if (looked_up != NULL)
+    {
+      explicit_bzero (looked_up, strlen (looked_up));
+      g_free (looked_up);
+    }
+  return ok;
 }
 
 static gboolean
@@ -1114,6 +1150,46 @@ kurir_pop3_sync_run (KurirAccount           *account,
   sync.progress = progress;
   sync.progress_data = progress_data;
   ok = run_sync (&sync, password, &stats, error);
+  sync_clear (&sync, ok);
+
+  if (ok && out_stats != NULL)
+    *out_stats = stats;
+  return ok;
+}
+
+/**
+ * kurir_pop3_sync_run_full:
+ * @password_func: gives the password once the connection is up (so a
+ *   keyring lookup overlaps the connection and its TLS handshake)
+ *
+ * kurir_pop3_sync_run() with the password asked for when it is needed.
+ */
+gboolean
+kurir_pop3_sync_run_full (KurirAccount           *account,
+                          KurirStore             *store,
+                          KurirPop3PasswordFunc   password_func,
+                          gpointer                password_data,
+                          KurirSyncProgressFunc   progress,
+                          gpointer                progress_data,
+                          KurirPop3SyncStats     *out_stats,
+                          GCancellable           *cancellable,
+                          GError                **error)
+{
+  KurirPop3SyncStats stats = { 0 };
+  Sync sync = { 0 };
+  gboolean ok;
+
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (account), FALSE);
+  g_return_val_if_fail (KURIR_IS_STORE (store), FALSE);
+  g_return_val_if_fail (password_func != NULL, FALSE);
+  g_return_val_if_fail (kurir_account_get_protocol (account) == KURIR_PROTOCOL_POP3, FALSE);
+
+  sync_init (&sync, account, store, cancellable);
+  sync.progress = progress;
+  sync.progress_data = progress_data;
+  sync.password_func = password_func;
+  sync.password_data = password_data;
+  ok = run_sync (&sync, NULL, &stats, error);
   sync_clear (&sync, ok);
 
   if (ok && out_stats != NULL)

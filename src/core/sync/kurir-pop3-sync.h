@@ -54,6 +54,22 @@ gboolean kurir_pop3_sync_run    (KurirAccount           *account,
                                  GCancellable           *cancellable,
                                  GError                **error);
 
+/* Returns: (transfer full) (nullable): the password (wiped and freed with
+ * g_free() by the sync), or NULL with @error set, or NULL without error
+ * when none is stored. */
+typedef char *(*KurirPop3PasswordFunc) (gpointer   user_data,
+                                        GError   **error);
+
+gboolean kurir_pop3_sync_run_full (KurirAccount           *account,
+                                   KurirStore             *store,
+                                   KurirPop3PasswordFunc   password_func,
+                                   gpointer                password_data,
+                                   KurirSyncProgressFunc   progress,
+                                   gpointer                progress_data,
+                                   KurirPop3SyncStats     *out_stats,
+                                   GCancellable           *cancellable,
+                                   GError                **error);
+
 void     kurir_pop3_sync_async  (KurirAccount           *account,
                                  KurirStore             *store,
                                  const char             *password,

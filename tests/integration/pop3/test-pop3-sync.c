@@ -523,6 +523,34 @@ test_wrong_password (void)
   g_assert_cmpint (kurir_store_count (store, "dave", KURIR_STORE_INBOX, &error), ==, 0);
 }
 
+/* No password in the keyring: one clear line, nothing changes. (The
+ * keyring is asked while the connection is made.) */
+static void
+test_no_password (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fill_mailbox ("dave", 3);
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "account", "add", "dave",
+                                       "--email", "dave@localhost", "--user", "dave",
+                                       "--protocol", "pop3",
+                                       "--host", kurir_test_getenv ("KURIR_TEST_HOST"),
+                                       "--port", kurir_test_getenv ("KURIR_TEST_POP3S_PORT"),
+                                       "--ca-file", kurir_test_getenv ("KURIR_TEST_CA"), NULL), ==, 0);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", "dave", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "No password is stored"));
+  g_assert_nonnull (strstr (err, "--password-stdin"));
+  after = server_messages ("dave");
+  g_assert_cmpuint (g_hash_table_size (after), ==, 3);
+  store = open_store ();
+  g_assert_cmpint (kurir_store_count (store, "dave", KURIR_STORE_INBOX, &error), ==, 0);
+}
+
 static void
 test_smtp_to_pop3 (void)
 {
@@ -810,6 +838,7 @@ main (int    argc,
   g_test_add_func ("/pop3-sync/delete-after-days", test_delete_after_days);
   g_test_add_func ("/pop3-sync/deleted-here", test_deleted_here);
   g_test_add_func ("/pop3-sync/wrong-password", test_wrong_password);
+  g_test_add_func ("/pop3-sync/no-password", test_no_password);
   g_test_add_func ("/pop3-sync/smtp-to-pop3", test_smtp_to_pop3);
   g_test_add_func ("/pop3-sync/size-limit", test_size_limit);
   g_test_add_func ("/pop3-sync/size-limit/deletion", test_size_limit_deletion);
