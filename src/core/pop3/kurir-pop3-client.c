@@ -1864,6 +1864,33 @@ retrieve_many_run (GTask *task)
   pipeline_step (task);
 }
 
+/* RETR (or TOP n 0) of @numbers through the pipeline. */
+static void
+start_pipeline (KurirPop3Client      *self,
+                gpointer              source_tag,
+                gboolean              top,
+                const guint          *numbers,
+                guint                 n_numbers,
+                KurirPop3MessageFunc  func,
+                gpointer              func_data,
+                GDestroyNotify        func_data_destroy,
+                GCancellable         *cancellable,
+                GAsyncReadyCallback   callback,
+                gpointer              user_data)
+{
+  GTask *task = op_new (self, retrieve_many_run, source_tag, cancellable, callback, user_data);
+  OpData *op = g_task_get_task_data (task);
+
+  op->pipeline = g_new0 (Pipeline, 1);
+  op->pipeline->top = top;
+  op->pipeline->numbers = g_memdup2 (numbers, sizeof (guint) * MAX (n_numbers, 1));
+  op->pipeline->n_numbers = n_numbers;
+  op->pipeline->func = func;
+  op->pipeline->func_data = func_data;
+  op->pipeline->func_data_destroy = func_data_destroy;
+  op_start (self, task);
+}
+
 /* Operation: UIDL, with the fallback to header hashes */
 
 static void
@@ -2469,23 +2496,12 @@ kurir_pop3_client_retrieve_many_async (KurirPop3Client      *self,
                                        GAsyncReadyCallback   callback,
                                        gpointer              user_data)
 {
-  GTask *task;
-  OpData *op;
-
   g_return_if_fail (KURIR_IS_POP3_CLIENT (self));
   g_return_if_fail (numbers != NULL || n_numbers == 0);
   g_return_if_fail (func != NULL);
 
-  task = op_new (self, retrieve_many_run, kurir_pop3_client_retrieve_many_async,
-                 cancellable, callback, user_data);
-  op = g_task_get_task_data (task);
-  op->pipeline = g_new0 (Pipeline, 1);
-  op->pipeline->numbers = g_memdup2 (numbers, sizeof (guint) * MAX (n_numbers, 1));
-  op->pipeline->n_numbers = n_numbers;
-  op->pipeline->func = func;
-  op->pipeline->func_data = func_data;
-  op->pipeline->func_data_destroy = func_data_destroy;
-  op_start (self, task);
+  start_pipeline (self, kurir_pop3_client_retrieve_many_async, FALSE, numbers, n_numbers,
+                  func, func_data, func_data_destroy, cancellable, callback, user_data);
 }
 
 gboolean
@@ -2517,24 +2533,12 @@ kurir_pop3_client_top_many_async (KurirPop3Client      *self,
                                   GAsyncReadyCallback   callback,
                                   gpointer              user_data)
 {
-  GTask *task;
-  OpData *op;
-
   g_return_if_fail (KURIR_IS_POP3_CLIENT (self));
   g_return_if_fail (numbers != NULL || n_numbers == 0);
   g_return_if_fail (func != NULL);
 
-  task = op_new (self, retrieve_many_run, kurir_pop3_client_top_many_async,
-                 cancellable, callback, user_data);
-  op = g_task_get_task_data (task);
-  op->pipeline = g_new0 (Pipeline, 1);
-  op->pipeline->top = TRUE;
-  op->pipeline->numbers = g_memdup2 (numbers, sizeof (guint) * MAX (n_numbers, 1));
-  op->pipeline->n_numbers = n_numbers;
-  op->pipeline->func = func;
-  op->pipeline->func_data = func_data;
-  op->pipeline->func_data_destroy = func_data_destroy;
-  op_start (self, task);
+  start_pipeline (self, kurir_pop3_client_top_many_async, TRUE, numbers, n_numbers,
+                  func, func_data, func_data_destroy, cancellable, callback, user_data);
 }
 
 gboolean

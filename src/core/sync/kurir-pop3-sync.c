@@ -1052,6 +1052,30 @@ sync_task_data_free (SyncTaskData *data)
   g_free (data);
 }
 
+/* A task with its own copies of what the worker thread needs. */
+static void
+run_in_thread (KurirAccount        *account,
+               KurirStore          *store,
+               const char          *password,
+               gint64               id,
+               gpointer             source_tag,
+               GTaskThreadFunc      thread_func,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  SyncTaskData *data = g_new0 (SyncTaskData, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  data->account = g_object_ref (account);
+  data->store = g_object_ref (store);
+  data->password = g_strdup (password);
+  data->id = id;
+  g_task_set_task_data (task, data, (GDestroyNotify) sync_task_data_free);
+  g_task_run_in_thread (task, thread_func);
+}
+
 /* Public API */
 
 /**
@@ -1067,15 +1091,6 @@ kurir_pop3_sync_set_batch_messages (guint n)
   batch_messages = n > 0 ? n : KURIR_POP3_SYNC_BATCH_MESSAGES;
 }
 
-/**
- * kurir_pop3_sync_run:
- * @password: the account's password (from the keyring)
- * @progress: (nullable): called as batches of messages are stored
- *
- * Runs one POP3 sync of @account into @store, blocking the calling thread
- * (it iterates a main context of its own). Use kurir_pop3_sync_async()
- * from a thread with a user interface.
- */
 static void
 sync_init (Sync         *sync,
            KurirAccount *account,
@@ -1128,6 +1143,22 @@ sync_clear (Sync     *sync,
   g_main_context_unref (sync->context);
 }
 
+static char *
+given_password (gpointer   user_data,
+                GError   **error)
+{
+  return g_strdup (user_data);
+}
+
+/**
+ * kurir_pop3_sync_run:
+ * @password: the account's password (from the keyring)
+ * @progress: (nullable): called as batches of messages are stored
+ *
+ * Runs one POP3 sync of @account into @store, blocking the calling thread
+ * (it iterates a main context of its own). Use kurir_pop3_sync_async()
+ * from a thread with a user interface.
+ */
 gboolean
 kurir_pop3_sync_run (KurirAccount           *account,
                      KurirStore             *store,
@@ -1138,23 +1169,8 @@ kurir_pop3_sync_run (KurirAccount           *account,
                      GCancellable           *cancellable,
                      GError                **error)
 {
-  KurirPop3SyncStats stats = { 0 };
-  Sync sync = { 0 };
-  gboolean ok;
-
-  g_return_val_if_fail (KURIR_IS_ACCOUNT (account), FALSE);
-  g_return_val_if_fail (KURIR_IS_STORE (store), FALSE);
-  g_return_val_if_fail (kurir_account_get_protocol (account) == KURIR_PROTOCOL_POP3, FALSE);
-
-  sync_init (&sync, account, store, cancellable);
-  sync.progress = progress;
-  sync.progress_data = progress_data;
-  ok = run_sync (&sync, password, &stats, error);
-  sync_clear (&sync, ok);
-
-  if (ok && out_stats != NULL)
-    *out_stats = stats;
-  return ok;
+  return kurir_pop3_sync_run_full (account, store, given_password, (gpointer) password,
+                                   progress, progress_data, out_stats, cancellable, error);
 }
 
 /**
@@ -1255,22 +1271,11 @@ kurir_pop3_sync_fetch_body_async (KurirAccount        *account,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  SyncTaskData *data;
-
   g_return_if_fail (KURIR_IS_ACCOUNT (account));
   g_return_if_fail (KURIR_IS_STORE (store));
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, kurir_pop3_sync_fetch_body_async);
-
-  data = g_new0 (SyncTaskData, 1);
-  data->account = g_object_ref (account);
-  data->store = g_object_ref (store);
-  data->password = g_strdup (password);
-  data->id = id;
-  g_task_set_task_data (task, data, (GDestroyNotify) sync_task_data_free);
-  g_task_run_in_thread (task, fetch_body_thread);
+  run_in_thread (account, store, password, id, kurir_pop3_sync_fetch_body_async, fetch_body_thread,
+                 cancellable, callback, user_data);
 }
 
 gboolean
@@ -1289,21 +1294,11 @@ kurir_pop3_sync_async (KurirAccount        *account,
                        GAsyncReadyCallback  callback,
                        gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  SyncTaskData *data;
-
   g_return_if_fail (KURIR_IS_ACCOUNT (account));
   g_return_if_fail (KURIR_IS_STORE (store));
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, kurir_pop3_sync_async);
-
-  data = g_new0 (SyncTaskData, 1);
-  data->account = g_object_ref (account);
-  data->store = g_object_ref (store);
-  data->password = g_strdup (password);
-  g_task_set_task_data (task, data, (GDestroyNotify) sync_task_data_free);
-  g_task_run_in_thread (task, sync_thread);
+  run_in_thread (account, store, password, 0, kurir_pop3_sync_async, sync_thread,
+                 cancellable, callback, user_data);
 }
 
 gboolean

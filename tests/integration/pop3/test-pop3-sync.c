@@ -14,6 +14,7 @@
 
 #include "kurir-account.h"
 #include "kurir-pop3-client.h"
+#include "kurir-secret.h"
 #include "pop3-test-helpers.h"
 #include "kurir-store.h"
 #include "kurir-test-util.h"
@@ -535,6 +536,14 @@ test_no_password (void)
   g_autoptr(GError) error = NULL;
 
   fill_mailbox ("dave", 3);
+  /* The keyring outlives the other tests' isolated folders. */
+  {
+    g_autoptr(GAsyncResult) cleared = NULL;
+
+    kurir_secret_clear_async ("dave", KURIR_SECRET_ALL_PROTOCOLS, NULL, kurir_test_store_result, &cleared);
+    g_assert_true (kurir_secret_clear_finish (kurir_test_wait (&cleared), &error));
+    g_assert_no_error (error);
+  }
   g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "account", "add", "dave",
                                        "--email", "dave@localhost", "--user", "dave",
                                        "--protocol", "pop3",
