@@ -827,12 +827,32 @@ run_sync (Sync               *sync,
         }
       if (big->len > 0)
         {
-          gboolean ok = store_headers (sync, big, &stats->headers_only, error);
+          g_autoptr(GError) top_error = NULL;
+          gboolean ok = store_headers (sync, big, &stats->headers_only, &top_error);
 
           g_debug ("%s: %u of %u over %" G_GUINT64_FORMAT " bytes stored as headers",
                    name, stats->headers_only, big->len, limit);
+          /* -ERR to TOP (optional in RFC 1939; a server without CAPA may
+           * lack it): the rest come whole, as without a limit. */
+          if (!ok && g_error_matches (top_error, KURIR_POP3_ERROR, KURIR_POP3_ERROR_NO_SUCH_MESSAGE) &&
+              kurir_pop3_client_is_connected (sync->client))
+            {
+              g_debug ("%s: TOP refused (%s); downloading whole", name, top_error->message);
+              for (guint i = 0; i < big->len; i++)
+                {
+                  guint number = g_array_index (big, guint, i);
+
+                  if (!g_hash_table_contains (sync->stored,
+                                              g_hash_table_lookup (sync->number_to_uid, GUINT_TO_POINTER (number))))
+                    g_array_append_val (whole, number);
+                }
+              ok = TRUE;
+            }
           if (!ok)
-            return FALSE;
+            {
+              g_propagate_error (error, g_steal_pointer (&top_error));
+              return FALSE;
+            }
           g_array_set_size (to_fetch, 0);
           g_array_append_vals (to_fetch, whole->data, whole->len);
         }
