@@ -431,6 +431,27 @@ body_fetched_cb (GObject      *source,
   g_free (fetch);
 }
 
+/* Only the headers of @message are here (POP3, over the size limit): the
+ * rest from the server, then the reader shows it whole. */
+static void
+fetch_body_if_partial (KurirWindow  *self,
+                       KurirMessage *message)
+{
+  KurirMailAccount *account;
+  BodyFetch *fetch;
+
+  if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_PARTIAL))
+    return;
+  account = find_account (self, kurir_message_get_account (message));
+  if (account == NULL)
+    return;
+  fetch = g_new0 (BodyFetch, 1);
+  g_weak_ref_init (&fetch->window, self);
+  fetch->message = g_object_ref (message);
+  kurir_mail_account_fetch_body_async (account, kurir_message_get_id (message), NULL,
+                                       body_fetched_cb, fetch);
+}
+
 static void
 show_selected_message (KurirWindow *self)
 {
@@ -471,21 +492,7 @@ show_selected_message (KurirWindow *self)
     }
 
   kurir_reader_set_message (self->reader, message);
-  if (kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_PARTIAL)
-    {
-      /* Only its headers are here (POP3, over the size limit). */
-      KurirMailAccount *account = find_account (self, kurir_message_get_account (message));
-
-      if (account != NULL)
-        {
-          BodyFetch *fetch = g_new0 (BodyFetch, 1);
-
-          g_weak_ref_init (&fetch->window, self);
-          fetch->message = g_object_ref (message);
-          kurir_mail_account_fetch_body_async (account, kurir_message_get_id (message), NULL,
-                                               body_fetched_cb, fetch);
-        }
-    }
+  fetch_body_if_partial (self, message);
   show_outbox_status (self, message);
   if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_SEEN))
     change_flags (self, message, KURIR_MESSAGE_FLAG_SEEN, 0);
