@@ -32,6 +32,19 @@ ensure_window (KurirApplication *self)
   return KURIR_WINDOW (window);
 }
 
+static gboolean
+start_in_background (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;
+  g_autoptr(GSettings) settings = NULL;
+
+  if (schema == NULL || !g_settings_schema_has_key (schema, "start-in-background"))
+    return FALSE;
+  settings = g_settings_new (APP_ID);
+  return g_settings_get_boolean (settings, "start-in-background");
+}
+
 /* Callbacks */
 
 static void
@@ -261,6 +274,12 @@ kurir_application_startup (GApplication *application)
     gtk_application_set_accels_for_action (GTK_APPLICATION (application), accels[i].action,
                                            accels[i].accels);
   gtk_window_set_default_icon_name (APP_ID);
+
+  /* Started as a service (kurir --gapplication-service, as autostart does)
+   * with start-in-background: the window exists but stays hidden, so mail
+   * is checked and notified; activating the app shows it. */
+  if ((g_application_get_flags (application) & G_APPLICATION_IS_SERVICE) && start_in_background ())
+    ensure_window (KURIR_APPLICATION (application));
 }
 
 static void

@@ -49,6 +49,38 @@ typedef struct
 
 /* Helpers */
 
+static gboolean
+parse_yes_no (const char  *value,
+              const char  *option,
+              gboolean    *out_yes,
+              GError     **error)
+{
+  if (g_ascii_strcasecmp (value, "yes") == 0)
+    *out_yes = TRUE;
+  else if (g_ascii_strcasecmp (value, "no") == 0)
+    *out_yes = FALSE;
+  else
+    {
+      /* TRANSLATORS: %s is an option such as --remember-password */
+      g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                   _("%s must be yes or no, not “%s”"), option, value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+add_string_member (JsonBuilder *builder,
+                   const char  *name,
+                   const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
 static void
 options_clear (Options *options)
 {
@@ -308,17 +340,11 @@ apply_options (KurirAccount  *account,
 
   if (options->delete_when_deleted_here != NULL)
     {
-      if (g_ascii_strcasecmp (options->delete_when_deleted_here, "yes") == 0)
-        kurir_account_set_delete_when_deleted_here (account, TRUE);
-      else if (g_ascii_strcasecmp (options->delete_when_deleted_here, "no") == 0)
-        kurir_account_set_delete_when_deleted_here (account, FALSE);
-      else
-        {
-          g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
-                       _("--delete-when-deleted-here must be yes or no, not “%s”"),
-                       options->delete_when_deleted_here);
-          return FALSE;
-        }
+      gboolean yes;
+
+      if (!parse_yes_no (options->delete_when_deleted_here, "--delete-when-deleted-here", &yes, error))
+        return FALSE;
+      kurir_account_set_delete_when_deleted_here (account, yes);
     }
 
   if (options->display_name != NULL)
@@ -404,17 +430,11 @@ apply_options (KurirAccount  *account,
     }
   if (options->remember_password != NULL)
     {
-      if (g_ascii_strcasecmp (options->remember_password, "yes") == 0)
-        kurir_account_set_remember_password (account, TRUE);
-      else if (g_ascii_strcasecmp (options->remember_password, "no") == 0)
-        kurir_account_set_remember_password (account, FALSE);
-      else
-        {
-          g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
-                       _("--remember-password must be yes or no, not “%s”"),
-                       options->remember_password);
-          return FALSE;
-        }
+      gboolean yes;
+
+      if (!parse_yes_no (options->remember_password, "--remember-password", &yes, error))
+        return FALSE;
+      kurir_account_set_remember_password (account, yes);
     }
 
   /* Permission for plaintext lasts only while a server still needs it. */
@@ -437,7 +457,7 @@ store_password (KurirAccount  *account,
                             kurir_account_get_protocol (account),
                             kurir_account_get_host (account),
                             kurir_account_get_user (account),
-                            password, TRUE, NULL,
+                            password, kurir_account_get_remember_password (account), NULL,
                             kurir_cli_store_result, &result);
   return kurir_secret_store_finish (kurir_cli_wait (&result), error);
 }
@@ -565,23 +585,10 @@ account_to_json (KurirAccount *account)
         const KurirIdentity *identity = g_ptr_array_index (identities, i);
 
         json_builder_begin_object (builder);
-        json_builder_set_member_name (builder, "name");
-        if (identity->name != NULL)
-          json_builder_add_string_value (builder, identity->name);
-        else
-          json_builder_add_null_value (builder);
-        json_builder_set_member_name (builder, "address");
-        json_builder_add_string_value (builder, identity->address);
-        json_builder_set_member_name (builder, "reply_to");
-        if (identity->reply_to != NULL)
-          json_builder_add_string_value (builder, identity->reply_to);
-        else
-          json_builder_add_null_value (builder);
-        json_builder_set_member_name (builder, "signature");
-        if (identity->signature != NULL)
-          json_builder_add_string_value (builder, identity->signature);
-        else
-          json_builder_add_null_value (builder);
+        add_string_member (builder, "name", identity->name);
+        add_string_member (builder, "address", identity->address);
+        add_string_member (builder, "reply_to", identity->reply_to);
+        add_string_member (builder, "signature", identity->signature);
         json_builder_end_object (builder);
       }
   }
@@ -676,6 +683,7 @@ account_set (int    argc,
   g_autofree char *old_host = NULL;
   g_autofree char *old_user = NULL;
   KurirProtocol old_protocol;
+  gboolean old_remember;
   gboolean moved;
   const char *name;
 
@@ -697,13 +705,16 @@ account_set (int    argc,
   old_protocol = kurir_account_get_protocol (account);
   old_host = g_strdup (kurir_account_get_host (account));
   old_user = g_strdup (kurir_account_get_user (account));
+  old_remember = kurir_account_get_remember_password (account);
 
   if (!apply_options (account, &options, &error))
     return kurir_cli_fail (name, error);
 
   moved = old_protocol != kurir_account_get_protocol (account) ||
           g_strcmp0 (old_host, kurir_account_get_host (account)) != 0 ||
-          g_strcmp0 (old_user, kurir_account_get_user (account)) != 0;
+          g_strcmp0 (old_user, kurir_account_get_user (account)) != 0 ||
+          /* into the other keyring collection */
+          old_remember != kurir_account_get_remember_password (account);
 
   if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_LOCAL)
     {

@@ -39,6 +39,7 @@ static const Command commands[] = {
   { "import", kurir_cli_import, N_("Import an mbox file or a Maildir folder") },
   { "export", kurir_cli_export, N_("Export a folder as an mbox file") },
   { "send", kurir_cli_send, N_("Send a prepared message") },
+  { "storage", kurir_cli_storage, N_("Show how much mail the server and this computer hold") },
 };
 
 /* Helpers */
