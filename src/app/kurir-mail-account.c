@@ -999,3 +999,83 @@ kurir_mail_account_flush_outbox (KurirMailAccount *self)
   kurir_outbox_flush_async (self->account, self->store, self->outbox_cancellable,
                             outbox_flushed_cb, g_object_ref (self));
 }
+
+/* The rest of a POP3 message over the size limit, fetched when opened */
+
+static void
+pop3_body_fetched_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!kurir_pop3_sync_fetch_body_finish (result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+pop3_body_password_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KurirMailAccount *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  char *password;
+
+  password = kurir_secret_lookup_finish (result, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  kurir_pop3_sync_fetch_body_async (self->account, self->store, password,
+                                    *(gint64 *) g_task_get_task_data (task),
+                                    g_task_get_cancellable (task), pop3_body_fetched_cb,
+                                    g_object_ref (task));
+  if (password != NULL)
+    kurir_secret_free (password);
+}
+
+/**
+ * kurir_mail_account_fetch_body_async:
+ * @id: a message of this account
+ *
+ * When only the headers of @id are here (a POP3 message over the size
+ * limit), downloads the rest in a worker thread; the store then has it
+ * whole. Finishes at once for any other message.
+ */
+void
+kurir_mail_account_fetch_body_async (KurirMailAccount    *self,
+                                     gint64               id,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (KURIR_IS_MAIL_ACCOUNT (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kurir_mail_account_fetch_body_async);
+  if (kurir_account_get_protocol (self->account) != KURIR_PROTOCOL_POP3)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  g_task_set_task_data (task, g_memdup2 (&id, sizeof id), g_free);
+  kurir_secret_lookup_async (kurir_account_get_name (self->account), KURIR_PROTOCOL_POP3,
+                             cancellable, pop3_body_password_cb, g_steal_pointer (&task));
+}
+
+gboolean
+kurir_mail_account_fetch_body_finish (KurirMailAccount  *self,
+                                      GAsyncResult      *result,
+                                      GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

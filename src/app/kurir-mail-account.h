@@ -86,4 +86,15 @@ guint                  kurir_mail_account_get_pending_edits (KurirMailAccount *s
  * when it ended. */
 void                   kurir_mail_account_flush_outbox (KurirMailAccount *self);
 
+/* A message stored as its headers only (POP3, over the size limit): the
+ * rest from the server, in a worker thread. */
+void                   kurir_mail_account_fetch_body_async (KurirMailAccount   *self,
+                                                       gint64              id,
+                                                       GCancellable       *cancellable,
+                                                       GAsyncReadyCallback callback,
+                                                       gpointer            user_data);
+gboolean               kurir_mail_account_fetch_body_finish (KurirMailAccount  *self,
+                                                       GAsyncResult       *result,
+                                                       GError            **error);
+
 G_END_DECLS

@@ -424,11 +424,62 @@ set_flags_on_selected (KurirWindow       *self,
     }
 }
 
+/* A message whose body is being fetched (POP3, over the size limit). */
+typedef struct
+{
+  GWeakRef      window;
+  KurirMessage *message;
+} BodyFetch;
+
+static void
+body_fetched_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  BodyFetch *fetch = user_data;
+  g_autoptr(KurirWindow) self = g_weak_ref_get (&fetch->window);
+  g_autoptr(GError) error = NULL;
+
+  if (!kurir_mail_account_fetch_body_finish (KURIR_MAIL_ACCOUNT (source), result, &error))
+    {
+      if (self != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kurir_window_show_toast (self, error->message);
+    }
+  else if (self != NULL && kurir_reader_get_message (self->reader) == fetch->message)
+    kurir_reader_set_message (self->reader, fetch->message);  /* still shown: whole now */
+
+  g_weak_ref_clear (&fetch->window);
+  g_object_unref (fetch->message);
+  g_free (fetch);
+}
+
+/* Only the headers of @message are here (POP3, over the size limit): the
+ * rest from the server, then the reader shows it whole. */
+static void
+fetch_body_if_partial (KurirWindow  *self,
+                       KurirMessage *message)
+{
+  KurirMailAccount *account;
+  BodyFetch *fetch;
+
+  if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_PARTIAL))
+    return;
+  account = find_account (self, kurir_message_get_account (message));
+  if (account == NULL)
+    return;
+  fetch = g_new0 (BodyFetch, 1);
+  g_weak_ref_init (&fetch->window, self);
+  fetch->message = g_object_ref (message);
+  kurir_mail_account_fetch_body_async (account, kurir_message_get_id (message), NULL,
+                                       body_fetched_cb, fetch);
+}
+
 static void
 show_message (KurirWindow  *self,
               KurirMessage *message)
 {
   kurir_reader_set_message (self->reader, message);
+  fetch_body_if_partial (self, message);
   show_outbox_status (self, message);
   if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_SEEN))
     change_flags (self, message, KURIR_MESSAGE_FLAG_SEEN, 0);

@@ -19,6 +19,7 @@
 #include "kurir-imap-sync.h"
 #include "kurir-journal.h"
 #include "kurir-message-parts.h"
+#include "kurir-pop3-sync.h"
 #include "kurir-secret.h"
 #include "kurir-store.h"
 
@@ -283,6 +284,35 @@ imap_session (KurirStore    *store,
   return sync;
 }
 
+/* A POP3 message stored as its headers only (over the size limit): the
+ * rest from the server. Mail of other accounts is left as it is. */
+static gboolean
+fetch_pop3_body (KurirStore    *store,
+                 KurirMessage  *message,
+                 GError       **error)
+{
+  const char *name = kurir_message_get_account (message);
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  char *password;
+  gboolean ok;
+
+  if (!kurir_account_exists (name))
+    return TRUE;
+  account = kurir_account_load (name, NULL);
+  if (account == NULL || kurir_account_get_protocol (account) != KURIR_PROTOCOL_POP3)
+    return TRUE;
+  kurir_secret_lookup_async (name, KURIR_PROTOCOL_POP3, NULL, kurir_cli_store_result, &result);
+  password = kurir_secret_lookup_finish (kurir_cli_wait (&result), error);
+  if (password == NULL && error != NULL && *error != NULL)
+    return FALSE;
+  ok = kurir_pop3_sync_fetch_body (account, store, password, kurir_message_get_id (message),
+                                   NULL, error);
+  if (password != NULL)
+    kurir_secret_free (password);
+  return ok;
+}
+
 /* Sends the journalled edits of @accounts (name → KurirAccount) now; when
  * the server cannot be reached they stay for the next sync. */
 static int
@@ -478,6 +508,9 @@ kurir_cli_show (int    argc,
           return fail_for_message (store, id, error);
         kurir_imap_sync_close (sync);
       }
+    else if (message != NULL && (kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_PARTIAL) &&
+             !fetch_pop3_body (store, message, &error))
+      return fail_for_message (store, id, error);
   }
   data = kurir_store_get_raw (store, id, &error);
   if (data == NULL)

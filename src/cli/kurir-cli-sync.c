@@ -40,33 +40,53 @@ lookup_password (KurirAccount  *account,
   return kurir_secret_lookup_finish (kurir_cli_wait (&result), error);
 }
 
+/* The keyring's answer to a lookup started before the sync connected. */
+static char *
+password_cb (gpointer   user_data,
+             GError   **error)
+{
+  GAsyncResult **result = user_data;
+  char *password = kurir_secret_lookup_finish (kurir_cli_wait (result), error);
+  char *copy = g_strdup (password);
+
+  if (password != NULL)
+    kurir_secret_free (password);
+  return copy;
+}
+
 static gboolean
 sync_pop3 (KurirAccount  *account,
            KurirStore    *store,
            GError       **error)
 {
   KurirPop3SyncStats stats = { 0 };
+  g_autoptr(GAsyncResult) looked_up = NULL;
   const char *name = kurir_account_get_name (account);
   gboolean tty = isatty (STDERR_FILENO);
-  char *password;
   gboolean ok;
 
-  password = lookup_password (account, error);
-  if (password == NULL && error != NULL && *error != NULL)
-    return FALSE;
-
-  ok = kurir_pop3_sync_run (account, store, password, tty ? progress_cb : NULL, (gpointer) name,
-                            &stats, NULL, error);
-  if (password != NULL)
-    kurir_secret_free (password);
+  /* The keyring answers while the sync connects. */
+  kurir_secret_lookup_async (name, kurir_account_get_protocol (account), NULL,
+                             kurir_cli_store_result, &looked_up);
+  ok = kurir_pop3_sync_run_full (account, store, password_cb, &looked_up,
+                                 tty ? progress_cb : NULL, (gpointer) name, &stats, NULL, error);
+  /* A sync that failed before it asked: the lookup ends all the same. */
+  kurir_cli_wait (&looked_up);
   if (tty && stats.downloaded > 0)
     g_printerr ("\r\033[K");
   if (!ok)
     return FALSE;
 
   /* Translators: the account, then counts of messages */
-  g_print (_("%s: %u downloaded, %u deleted on the server, %u kept on the server\n"),
+  g_print (_("%s: %u downloaded, %u deleted on the server, %u kept on the server"),
            name, stats.downloaded, stats.deleted_on_server, stats.kept_on_server);
+  if (stats.headers_only > 0)
+    /* Translators: follows the counts above; messages over the size limit */
+    g_print (_("; %u of them as headers only (over the size limit)"), stats.headers_only);
+  if (stats.found_here > 0)
+    /* Translators: follows the counts above; mail cached before a switch from IMAP */
+    g_print (_("; %u were here already"), stats.found_here);
+  g_print ("\n");
   return TRUE;
 }
 

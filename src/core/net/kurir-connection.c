@@ -45,6 +45,7 @@ struct _KurirConnection
   GTlsCertificate      *peer_certificate;
   GTlsCertificateFlags  peer_certificate_errors;
 
+  gboolean              wire_logging;     /* wire_log_enabled(), checked at each fill */
   gboolean              compressed;       /* COMPRESS=DEFLATE (RFC 4978) is on */
   GInputStream         *raw_input;        /* under the decompressor, when compressed */
 };
@@ -374,10 +375,21 @@ connect_cb (GObject      *source,
   g_task_return_boolean (task, TRUE);
 }
 
-static gboolean
-find_line (KurirConnection  *self,
-           ReadLineData     *data,
-           char            **out_line,
+static GError *
+line_too_long (KurirConnection *self)
+{
+  return g_error_new (KURIR_NET_ERROR, KURIR_NET_ERROR_PROTOCOL,
+                      "%s:%u sent a line longer than %" G_GSIZE_FORMAT " bytes",
+                      server_name (self), self->port, self->max_line_length);
+}
+
+/* The next whole line in the buffer, consumed: one memchr from where the
+ * last scan stopped, no copy, no I/O. Returns: the line without its line
+ * end (valid until the buffer is filled again), or NULL, with @error set
+ * when the line is already too long. */
+static const char *
+take_line (KurirConnection  *self,
+           gsize            *scanned,
            gsize            *out_length,
            GError          **error)
 {
@@ -385,47 +397,33 @@ find_line (KurirConnection  *self,
   const char *newline;
   gsize available;
   gsize length;
-  char *line;
 
   buffer = g_buffered_input_stream_peek_buffer (self->input, &available);
-  newline = memchr (buffer + data->scanned, '\n', available - data->scanned);
+  newline = *scanned < available ? memchr (buffer + *scanned, '\n', available - *scanned) : NULL;
   if (newline == NULL)
     {
-      data->scanned = available;
-      if (available > self->max_line_length)
-        {
-          g_set_error (error, KURIR_NET_ERROR, KURIR_NET_ERROR_PROTOCOL,
-                       "%s:%u sent a line longer than %" G_GSIZE_FORMAT " bytes",
-                       server_name (self), self->port, self->max_line_length);
-          return FALSE;
-        }
-      return TRUE;
+      *scanned = available;
+      if (available > self->max_line_length + 1)
+        g_propagate_error (error, line_too_long (self));
+      return NULL;
     }
 
   length = newline - buffer + 1;
-  if (length > self->max_line_length + 2)
-    {
-      g_set_error (error, KURIR_NET_ERROR, KURIR_NET_ERROR_PROTOCOL,
-                   "%s:%u sent a line longer than %" G_GSIZE_FORMAT " bytes",
-                   server_name (self), self->port, self->max_line_length);
-      return FALSE;
-    }
-
-  line = g_malloc (length + 1);
-  /* The bytes are buffered, so this read does no I/O. */
-  if (!g_input_stream_read_all (G_INPUT_STREAM (self->input), line, length, NULL, NULL, error))
-    {
-      g_free (line);
-      return FALSE;
-    }
+  *scanned = 0;
+  /* Buffered: the skip only moves the buffer's start. */
+  g_input_stream_skip (G_INPUT_STREAM (self->input), length, NULL, NULL);
   length--;
-  if (length > 0 && line[length - 1] == '\r')
+  if (length > 0 && buffer[length - 1] == '\r')
     length--;
-  line[length] = '\0';
-
-  *out_line = line;
+  if (length > self->max_line_length)
+    {
+      g_propagate_error (error, line_too_long (self));
+      return NULL;
+    }
+  if (self->wire_logging)
+    wire_log (self, "S:", buffer, length, FALSE);
   *out_length = length;
-  return TRUE;
+  return buffer;
 }
 
 static void read_line_step (GTask *task);
@@ -462,23 +460,21 @@ read_line_step (GTask *task)
 {
   KurirConnection *self = g_task_get_source_object (task);
   ReadLineData *data = g_task_get_task_data (task);
-  char *line = NULL;
-  gsize length = 0;
+  const char *line;
   gsize size;
   GError *error = NULL;
 
-  if (!find_line (self, data, &line, &length, &error))
+  self->wire_logging = wire_log_enabled (self);
+  line = take_line (self, &data->scanned, &data->length, &error);
+  if (error != NULL)
     {
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }
-
   if (line != NULL)
     {
-      wire_log (self, "S:", line, length, FALSE);
-      data->length = length;
-      g_task_return_pointer (task, line, g_free);
+      g_task_return_pointer (task, g_strndup (line, data->length), g_free);
       g_object_unref (task);
       return;
     }
@@ -988,6 +984,37 @@ kurir_connection_read_line_finish (KurirConnection  *self,
   if (out_length != NULL)
     *out_length = line != NULL ? data->length : 0;
   return line;
+}
+
+/**
+ * kurir_connection_take_buffered_line:
+ * @out_length: (out): the line's length
+ *
+ * The next line when the whole of it is buffered already: no I/O, no copy,
+ * no main loop iteration, so a protocol reads every buffered line of a
+ * bulk reply in one go and calls kurir_connection_read_line_async() only
+ * when it needs the network. The line is without its CRLF (or bare LF)
+ * and not NUL-terminated; it stays valid until the next read of any kind
+ * on the connection.
+ *
+ * Returns: (nullable): the line, or %NULL when no whole line is buffered
+ *   (no error), or with @error set (%KURIR_NET_ERROR_PROTOCOL) when the
+ *   buffered part of it is longer than the maximum line length already.
+ */
+const char *
+kurir_connection_take_buffered_line (KurirConnection  *self,
+                                     gsize            *out_length,
+                                     GError          **error)
+{
+  gsize scanned = 0;
+
+  g_return_val_if_fail (KURIR_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (out_length != NULL, NULL);
+
+  *out_length = 0;
+  if (self->input == NULL)
+    return NULL;
+  return take_line (self, &scanned, out_length, error);
 }
 
 /**

@@ -75,6 +75,9 @@ char                *kurir_connection_read_line_finish           (KurirConnectio
                                                                   GAsyncResult         *result,
                                                                   gsize                *out_length,
                                                                   GError              **error);
+const char          *kurir_connection_take_buffered_line         (KurirConnection      *self,
+                                                                  gsize                *out_length,
+                                                                  GError              **error);
 void                 kurir_connection_read_chunk_async           (KurirConnection      *self,
                                                                   gsize                 max_length,
                                                                   GCancellable         *cancellable,

@@ -17,14 +17,15 @@
  * line ends (a broken server's bare LF becomes CRLF too), without the
  * terminating ".".
  *
- * Reading: replies are split into lines here, from the chunks that
- * kurir_connection_read_chunk_async() gives (whatever is buffered, a TLS
- * record or more), not with kurir_connection_read_line_async(): that costs
- * a main loop iteration per line, which made a bulk RETR three times
- * slower than a raw client. So the bounds are enforced here: a status line
- * is at most KURIR_POP3_MAX_STATUS_LINE bytes (RFC 1939 says 512), a
- * multi-line reply (and so any line of it) at most the message size limit.
- * Bytes read with the STLS go-ahead are never parsed.
+ * Reading: every line the connection has buffered is taken at once
+ * (kurir_connection_take_buffered_line(): no I/O, no copy, no main loop
+ * iteration), and kurir_connection_read_line_async() only when the
+ * network must be waited for. The bounds go to the connection as its
+ * maximum line length before each line: a status line is at most
+ * KURIR_POP3_MAX_STATUS_LINE bytes (RFC 1939 says 512), a multi-line reply
+ * (and so any line of it) at most the message size limit. Bytes read with
+ * the STLS go-ahead are never parsed (the connection refuses to start TLS
+ * over them).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -44,7 +45,6 @@
 #define SASL_IR_MAX_LINE 255   /* RFC 5034: an AUTH line with its initial response */
 #define SERVER_TEXT_MAX  200   /* how much of a server's -ERR text goes into a message */
 #define UID_MAX_LENGTH   512   /* RFC 1939 says 70; be lenient, but bounded */
-#define READ_CHUNK_SIZE  (256 * 1024)
 
 typedef enum {
   STATE_NEW,
@@ -71,9 +71,6 @@ struct _KurirPop3Client
   char           **sasl_mechanisms;
   char            *auth_mechanism;
 
-  GBytes          *chunk;            /* read from the connection, not yet consumed */
-  gsize            chunk_offset;
-  GByteArray      *partial;          /* the start of a line cut between two chunks */
   gboolean         wire_log;
 
   GQueue           queue;            /* GTask: operations waiting */
@@ -290,8 +287,6 @@ error_keeps_session (const GError *error)
     }
 }
 
-static void drop_unread_bytes (KurirPop3Client *self);
-
 static void
 close_cb (GObject      *source,
           GAsyncResult *result,
@@ -307,7 +302,6 @@ drop_connection (KurirPop3Client *self)
   if (self->state == STATE_CLOSED)
     return;
   self->state = STATE_CLOSED;
-  drop_unread_bytes (self);
   kurir_connection_close_async (self->connection, NULL, close_cb, NULL);
 }
 
@@ -494,7 +488,7 @@ check_state (GTask *task,
 
 /* Helpers: reading replies */
 
-static void read_next_chunk (GTask *task);
+static void read_reply (GTask *task);
 
 static GError *
 too_large_error (KurirPop3Client *self,
@@ -620,131 +614,71 @@ fail_line_too_long (GTask *task)
   g_object_unref (task);
 }
 
-/* Splits what the connection gave into lines and hands them to the reply
- * being read: whole lines straight from the chunk, a line cut between two
- * chunks through self->partial. Returns: whether the reply is complete. */
-static gboolean
-take_buffered_lines (GTask *task)
-{
-  KurirPop3Client *self = g_task_get_source_object (task);
-
-  while (self->chunk != NULL)
-    {
-      gsize size;
-      const char *data = g_bytes_get_data (self->chunk, &size);
-      const char *start = data + self->chunk_offset;
-      const char *end = data + size;
-      const char *newline = memchr (start, '\n', end - start);
-      g_autoptr(GBytes) hold = NULL;
-      g_autoptr(GByteArray) joined = NULL;
-      const char *line;
-      gsize length;
-
-      if (newline == NULL)
-        {
-          /* Keep the start of the line for the next chunk. */
-          if (self->partial->len + (gsize) (end - start) > line_limit (task) + 2)
-            {
-              fail_line_too_long (task);
-              return TRUE;
-            }
-          g_byte_array_append (self->partial, (const guint8 *) start, end - start);
-          g_clear_pointer (&self->chunk, g_bytes_unref);
-          self->chunk_offset = 0;
-          return FALSE;
-        }
-
-      /* Everything about the stream is settled before the line is handed
-       * on: its reply may complete, and the next one start reading, in
-       * there. */
-      hold = g_bytes_ref (self->chunk);
-      self->chunk_offset = newline + 1 - data;
-      if (self->chunk_offset == size)
-        {
-          g_clear_pointer (&self->chunk, g_bytes_unref);
-          self->chunk_offset = 0;
-        }
-      if (self->partial->len > 0)
-        {
-          joined = g_steal_pointer (&self->partial);
-          self->partial = g_byte_array_new ();
-          g_byte_array_append (joined, (const guint8 *) start, newline - start);
-          line = (const char *) joined->data;
-          length = joined->len;
-        }
-      else
-        {
-          line = start;
-          length = newline - start;
-        }
-      if (length > 0 && line[length - 1] == '\r')
-        length--;
-
-      if (length > line_limit (task))
-        {
-          fail_line_too_long (task);
-          return TRUE;
-        }
-      if (take_line (task, line, length))
-        return TRUE;
-    }
-  return FALSE;
-}
-
 static void
-chunk_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
+line_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
   GTask *task = user_data;
-  KurirPop3Client *self = g_task_get_source_object (task);
+  g_autofree char *line = NULL;
   GError *error = NULL;
+  gsize length = 0;
 
-  g_assert (self->chunk == NULL);
-  self->chunk = kurir_connection_read_chunk_finish (KURIR_CONNECTION (source), result, &error);
-  self->chunk_offset = 0;
-  if (self->chunk == NULL)
+  line = kurir_connection_read_line_finish (KURIR_CONNECTION (source), result, &length, &error);
+  if (line == NULL)
     {
+      /* The connection's only protocol error while reading: a line over
+       * the bound set for it. */
+      if (g_error_matches (error, KURIR_NET_ERROR, KURIR_NET_ERROR_PROTOCOL))
+        {
+          g_error_free (error);
+          fail_line_too_long (task);
+          return;
+        }
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }
-  read_next_chunk (task);
+  if (!take_line (task, line, length))
+    read_reply (task);
 }
 
-/* Reads until the reply is complete: first what is already here, then one
- * chunk of what the connection has (a TLS record or more) at a time, so a
- * bulk RETR costs one main loop iteration per chunk, not one per line. */
+/* Reads until the reply is complete: every whole line the connection has
+ * buffered at once, then one from the network, and so on; so a bulk RETR
+ * costs one main loop iteration per read from the socket, not per line. */
 static void
-read_next_chunk (GTask *task)
+read_reply (GTask *task)
 {
   KurirPop3Client *self = g_task_get_source_object (task);
 
-  if (take_buffered_lines (task))
-    return;
-  kurir_connection_read_chunk_async (self->connection, READ_CHUNK_SIZE,
-                                     g_task_get_cancellable (task), chunk_cb, task);
+  for (;;)
+    {
+      GError *error = NULL;
+      const char *line;
+      gsize length;
+
+      kurir_connection_set_max_line_length (self->connection, line_limit (task));
+      line = kurir_connection_take_buffered_line (self->connection, &length, &error);
+      if (error != NULL)
+        {
+          g_error_free (error);
+          fail_line_too_long (task);
+          return;
+        }
+      if (line == NULL)
+        break;
+      /* The line is consumed already: its reply may complete, and the
+       * next one start reading, in there. */
+      if (take_line (task, line, length))
+        return;
+    }
+  kurir_connection_read_line_async (self->connection, g_task_get_cancellable (task), line_cb, task);
 }
 
 static void
 read_status_line (GTask *task)
 {
-  read_next_chunk (task);
-}
-
-/* Whether bytes were read that no reply has consumed yet. */
-static gboolean
-has_unread_bytes (KurirPop3Client *self)
-{
-  return self->chunk != NULL || self->partial->len > 0;
-}
-
-static void
-drop_unread_bytes (KurirPop3Client *self)
-{
-  g_clear_pointer (&self->chunk, g_bytes_unref);
-  self->chunk_offset = 0;
-  g_byte_array_set_size (self->partial, 0);
+  read_reply (task);
 }
 
 static void
@@ -942,18 +876,8 @@ connect_stls_cb (GObject      *source,
       return;
     }
 
-  if (has_unread_bytes (self))
-    {
-      /* Bytes after the go-ahead, read with it: never parsed (they would
-       * count as sent over TLS). The connection checks its own buffer. */
-      drop_unread_bytes (self);
-      op_return_error (task, g_error_new (KURIR_NET_ERROR, KURIR_NET_ERROR_PROTOCOL,
-                                          "%s sent unexpected data before the TLS handshake; "
-                                          "the connection was closed to keep it safe",
-                                          server_name (self)));
-      return;
-    }
-
+  /* Bytes after the go-ahead, read with it, are never parsed (they would
+   * count as sent over TLS): the connection refuses to start TLS then. */
   kurir_connection_starttls_async (self->connection, g_task_get_cancellable (task),
                                    connect_starttls_cb, task);
 }
@@ -1856,7 +1780,7 @@ pipeline_reply_cb (GObject      *source,
         {
           g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&reply->body));
 
-          if (pipeline->top)
+          if (pipeline->top && pipeline->func == NULL)
             pipeline_header_uid (op, number, bytes);
           else if (!pipeline->func (number, bytes, pipeline->func_data, &pipeline->stop_error))
             {
@@ -1924,16 +1848,50 @@ pipeline_step (GTask *task)
 static void
 retrieve_many_run (GTask *task)
 {
+  KurirPop3Client *self = g_task_get_source_object (task);
   OpData *op = g_task_get_task_data (task);
 
   if (!check_state (task, STATE_TRANSACTION))
     return;
+  if (op->pipeline->top && self->capa_supported && !g_hash_table_contains (self->capabilities, "TOP"))
+    {
+      op_return_error (task, g_error_new (KURIR_POP3_ERROR, KURIR_POP3_ERROR_NOT_SUPPORTED,
+                                          "%s does not support TOP", server_name (self)));
+      return;
+    }
   if (op->pipeline->n_numbers == 0)
     {
       op_return_boolean (task);
       return;
     }
   pipeline_step (task);
+}
+
+/* RETR (or TOP n 0) of @numbers through the pipeline. */
+static void
+start_pipeline (KurirPop3Client      *self,
+                gpointer              source_tag,
+                gboolean              top,
+                const guint          *numbers,
+                guint                 n_numbers,
+                KurirPop3MessageFunc  func,
+                gpointer              func_data,
+                GDestroyNotify        func_data_destroy,
+                GCancellable         *cancellable,
+                GAsyncReadyCallback   callback,
+                gpointer              user_data)
+{
+  GTask *task = op_new (self, retrieve_many_run, source_tag, cancellable, callback, user_data);
+  OpData *op = g_task_get_task_data (task);
+
+  op->pipeline = g_new0 (Pipeline, 1);
+  op->pipeline->top = top;
+  op->pipeline->numbers = g_memdup2 (numbers, sizeof (guint) * MAX (n_numbers, 1));
+  op->pipeline->n_numbers = n_numbers;
+  op->pipeline->func = func;
+  op->pipeline->func_data = func_data;
+  op->pipeline->func_data_destroy = func_data_destroy;
+  op_start (self, task);
 }
 
 /* Operation: UIDL, with the fallback to header hashes */
@@ -2088,8 +2046,6 @@ kurir_pop3_client_finalize (GObject *object)
   g_hash_table_unref (self->capabilities);
   g_strfreev (self->sasl_mechanisms);
   g_free (self->auth_mechanism);
-  g_clear_pointer (&self->chunk, g_bytes_unref);
-  g_byte_array_unref (self->partial);
 
   G_OBJECT_CLASS (kurir_pop3_client_parent_class)->finalize (object);
 }
@@ -2109,7 +2065,6 @@ kurir_pop3_client_init (KurirPop3Client *self)
   self->max_message_size = KURIR_POP3_DEFAULT_MAX_MESSAGE_SIZE;
   self->window = KURIR_POP3_DEFAULT_PIPELINE_WINDOW;
   self->capabilities = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->partial = g_byte_array_new ();
   self->wire_log = !g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN);
   g_queue_init (&self->queue);
 }
@@ -2544,29 +2499,55 @@ kurir_pop3_client_retrieve_many_async (KurirPop3Client      *self,
                                        GAsyncReadyCallback   callback,
                                        gpointer              user_data)
 {
-  GTask *task;
-  OpData *op;
-
   g_return_if_fail (KURIR_IS_POP3_CLIENT (self));
   g_return_if_fail (numbers != NULL || n_numbers == 0);
   g_return_if_fail (func != NULL);
 
-  task = op_new (self, retrieve_many_run, kurir_pop3_client_retrieve_many_async,
-                 cancellable, callback, user_data);
-  op = g_task_get_task_data (task);
-  op->pipeline = g_new0 (Pipeline, 1);
-  op->pipeline->numbers = g_memdup2 (numbers, sizeof (guint) * MAX (n_numbers, 1));
-  op->pipeline->n_numbers = n_numbers;
-  op->pipeline->func = func;
-  op->pipeline->func_data = func_data;
-  op->pipeline->func_data_destroy = func_data_destroy;
-  op_start (self, task);
+  start_pipeline (self, kurir_pop3_client_retrieve_many_async, FALSE, numbers, n_numbers,
+                  func, func_data, func_data_destroy, cancellable, callback, user_data);
 }
 
 gboolean
 kurir_pop3_client_retrieve_many_finish (KurirPop3Client  *self,
                                         GAsyncResult     *result,
                                         GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * kurir_pop3_client_top_many_async:
+ * @func: receives the headers of each message (TOP n 0: the header and
+ *   the empty line after it), in the order asked
+ *
+ * Like kurir_pop3_client_retrieve_many_async(), with "TOP n 0" instead of
+ * RETR: pipelined when the server advertises PIPELINING. Fails with
+ * %KURIR_POP3_ERROR_NOT_SUPPORTED when the server's CAPA lacks TOP.
+ */
+void
+kurir_pop3_client_top_many_async (KurirPop3Client      *self,
+                                  const guint          *numbers,
+                                  guint                 n_numbers,
+                                  KurirPop3MessageFunc  func,
+                                  gpointer              func_data,
+                                  GDestroyNotify        func_data_destroy,
+                                  GCancellable         *cancellable,
+                                  GAsyncReadyCallback   callback,
+                                  gpointer              user_data)
+{
+  g_return_if_fail (KURIR_IS_POP3_CLIENT (self));
+  g_return_if_fail (numbers != NULL || n_numbers == 0);
+  g_return_if_fail (func != NULL);
+
+  start_pipeline (self, kurir_pop3_client_top_many_async, TRUE, numbers, n_numbers,
+                  func, func_data, func_data_destroy, cancellable, callback, user_data);
+}
+
+gboolean
+kurir_pop3_client_top_many_finish (KurirPop3Client  *self,
+                                   GAsyncResult     *result,
+                                   GError          **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

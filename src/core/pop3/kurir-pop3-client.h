@@ -158,6 +158,18 @@ void                kurir_pop3_client_retrieve_many_async  (KurirPop3Client     
 gboolean            kurir_pop3_client_retrieve_many_finish (KurirPop3Client      *self,
                                                             GAsyncResult         *result,
                                                             GError              **error);
+void                kurir_pop3_client_top_many_async       (KurirPop3Client      *self,
+                                                            const guint          *numbers,
+                                                            guint                 n_numbers,
+                                                            KurirPop3MessageFunc  func,
+                                                            gpointer              func_data,
+                                                            GDestroyNotify        func_data_destroy,
+                                                            GCancellable         *cancellable,
+                                                            GAsyncReadyCallback   callback,
+                                                            gpointer              user_data);
+gboolean            kurir_pop3_client_top_many_finish      (KurirPop3Client      *self,
+                                                            GAsyncResult         *result,
+                                                            GError              **error);
 void                kurir_pop3_client_delete_async         (KurirPop3Client      *self,
                                                             guint                 number,
                                                             GCancellable         *cancellable,

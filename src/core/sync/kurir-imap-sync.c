@@ -24,6 +24,7 @@
 #include "kurir-imap-error.h"
 #include "kurir-imap-sync.h"
 #include "kurir-imap-sync-private.h"
+#include "kurir-pop3-sync.h"
 
 struct _KurirImapSync
 {
@@ -442,6 +443,15 @@ remove_known (KurirImapSync       *self,
 
   if (state == NULL || g_hash_table_contains (journalled, &state->id))
     return TRUE;
+  /* No IMAP UID: mail POP3 stored before a switch stays, in a local folder. */
+  if (!g_ascii_string_to_unsigned (key, 10, 1, G_MAXUINT32, NULL, NULL))
+    {
+      if (!kurir_pop3_sync_keep_local (self->store, kurir_account_get_name (self->account),
+                                       state->id, error))
+        return FALSE;
+      g_hash_table_remove (known, key);
+      return TRUE;
+    }
   if (!kurir_store_delete_full (self->store, state->id, KURIR_STORE_DELETE_FORGET, error))
     return FALSE;
   g_hash_table_remove (known, key);

@@ -24,6 +24,9 @@ typedef struct
   guint downloaded;          /* stored here by this sync */
   guint deleted_on_server;   /* deleted on the server (applied by QUIT) */
   guint kept_on_server;      /* left there */
+  guint headers_only;        /* of downloaded: over the size limit, stored as their
+                              * headers (kurir_pop3_sync_fetch_body() gets the rest) */
+  guint found_here;          /* not downloaded: cached here by IMAP before a switch */
 } KurirPop3SyncStats;
 
 /* Called as messages are stored: @done of @total to download. */
@@ -51,6 +54,22 @@ gboolean kurir_pop3_sync_run    (KurirAccount           *account,
                                  GCancellable           *cancellable,
                                  GError                **error);
 
+/* Returns: (transfer full) (nullable): the password (wiped and freed with
+ * g_free() by the sync), or NULL with @error set, or NULL without error
+ * when none is stored. */
+typedef char *(*KurirPop3PasswordFunc) (gpointer   user_data,
+                                        GError   **error);
+
+gboolean kurir_pop3_sync_run_full (KurirAccount           *account,
+                                   KurirStore             *store,
+                                   KurirPop3PasswordFunc   password_func,
+                                   gpointer                password_data,
+                                   KurirSyncProgressFunc   progress,
+                                   gpointer                progress_data,
+                                   KurirPop3SyncStats     *out_stats,
+                                   GCancellable           *cancellable,
+                                   GError                **error);
+
 void     kurir_pop3_sync_async  (KurirAccount           *account,
                                  KurirStore             *store,
                                  const char             *password,
@@ -60,6 +79,31 @@ void     kurir_pop3_sync_async  (KurirAccount           *account,
 gboolean kurir_pop3_sync_finish (GAsyncResult           *result,
                                  KurirPop3SyncStats     *out_stats,
                                  GError                **error);
+
+/* The rest of a message stored as its headers (over the size limit). */
+gboolean kurir_pop3_sync_fetch_body        (KurirAccount        *account,
+                                            KurirStore          *store,
+                                            const char          *password,
+                                            gint64               id,
+                                            GCancellable        *cancellable,
+                                            GError             **error);
+void     kurir_pop3_sync_fetch_body_async  (KurirAccount        *account,
+                                            KurirStore          *store,
+                                            const char          *password,
+                                            gint64               id,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean kurir_pop3_sync_fetch_body_finish (GAsyncResult        *result,
+                                            GError             **error);
+
+/* Where POP3 mail stays, after a switch to IMAP: a local folder. */
+#define KURIR_POP3_SYNC_LOCAL_FOLDER "POP3 (local)"
+
+gboolean kurir_pop3_sync_keep_local        (KurirStore          *store,
+                                            const char          *account,
+                                            gint64               id,
+                                            GError             **error);
 
 /* For tests: batches of at most @n messages (0: the default). */
 void     kurir_pop3_sync_set_batch_messages (guint n);

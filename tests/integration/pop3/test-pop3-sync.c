@@ -14,6 +14,8 @@
 
 #include "kurir-account.h"
 #include "kurir-pop3-client.h"
+#include "kurir-secret.h"
+#include "pop3-test-helpers.h"
 #include "kurir-store.h"
 #include "kurir-test-util.h"
 
@@ -127,6 +129,50 @@ fill_mailbox (const char *user,
       g_assert_true (g_file_set_contents (path, text, -1, NULL));
       g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
     }
+}
+
+/* Adds @text (LF line ends) as the file @name of the user's new/. */
+static void
+place_text (const char *user,
+            const char *name,
+            const char *text)
+{
+  g_autofree char *maildir = maildir_of (user);
+  g_autofree char *path = g_build_filename (maildir, "new", name, NULL);
+  guint64 uid = 0, gid = 0;
+
+  g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_UID"), 10, 0, G_MAXUINT32, &uid, NULL);
+  g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_GID"), 10, 0, G_MAXUINT32, &gid, NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
+}
+
+/* Adds one message of about @kib KiB (LF line ends) to the user's new/. */
+static void
+place_big_message (const char *user,
+                   guint       n,
+                   guint       kib)
+{
+  g_autofree char *maildir = maildir_of (user);
+  g_autofree char *name = g_strdup_printf ("%u.M%uP2.big", 1710000000 + n, n);
+  g_autofree char *path = g_build_filename (maildir, "new", name, NULL);
+  GString *text = g_string_new (NULL);
+  guint64 uid = 0, gid = 0;
+
+  g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_UID"), 10, 0, G_MAXUINT32, &uid, NULL);
+  g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_GID"), 10, 0, G_MAXUINT32, &gid, NULL);
+  g_string_append_printf (text, "From: Big Sender <big%u@example.org>\n"
+                                "To: %s@localhost\n"
+                                "Subject: big attachment %u\n"
+                                "Message-ID: <big-%u-%s@example.org>\n"
+                                "Date: Sat, 28 Nov 2026 09:%02u:00 +0000\n"
+                                "\n", n, user, n, n, user, n % 60);
+  for (guint line = 0; text->len < kib * 1024; line++)
+    g_string_append_printf (text, "%s%06u line of a big message, number %u\n",
+                            line % 7 == 0 ? "." : "", line, n);
+  g_assert_true (g_file_set_contents (path, text->str, text->len, NULL));
+  g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
+  g_string_free (text, TRUE);
 }
 
 static char *
@@ -249,6 +295,55 @@ assert_store_equals (const char *account,
         g_error ("Stored message %" G_GINT64_FORMAT " is not one of the server's, or a duplicate",
                  kurir_message_get_id (message));
     }
+}
+
+/* The account's INBOX: messages stored as headers only, and how many. */
+static GPtrArray *
+partial_messages (const char *account,
+                  guint      *out_total)
+{
+  g_autoptr(KurirStore) store = open_store ();
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *partial = g_ptr_array_new_with_free_func (g_object_unref);
+
+  messages = kurir_store_list (store, account, KURIR_STORE_INBOX, 0, 10000, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      KurirMessage *message = g_ptr_array_index (messages, i);
+
+      if (kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_PARTIAL)
+        g_ptr_array_add (partial, g_object_ref (message));
+    }
+  *out_total = messages->len;
+  return partial;
+}
+
+/* kurir-cli show --raw: the message's bytes. */
+static char *
+show_raw (gint64   id,
+          char   **out_err)
+{
+  g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  status = kurir_test_run_cli (NULL, &out, &err, "show", "--raw", number, NULL);
+  if (out_err != NULL)
+    *out_err = g_steal_pointer (&err);
+  return status == 0 ? g_steal_pointer (&out) : NULL;
+}
+
+static void
+delete_here (gint64 id)
+{
+  g_autoptr(KurirStore) store = open_store ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (kurir_store_delete (store, id, &error));
+  g_assert_no_error (error);
 }
 
 /* Tests */
@@ -429,6 +524,42 @@ test_wrong_password (void)
   g_assert_cmpint (kurir_store_count (store, "dave", KURIR_STORE_INBOX, &error), ==, 0);
 }
 
+/* No password in the keyring: one clear line, nothing changes. (The
+ * keyring is asked while the connection is made.) */
+static void
+test_no_password (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fill_mailbox ("dave", 3);
+  /* The keyring outlives the other tests' isolated folders. */
+  {
+    g_autoptr(GAsyncResult) cleared = NULL;
+
+    kurir_secret_clear_async ("dave", KURIR_SECRET_ALL_PROTOCOLS, NULL, kurir_test_store_result, &cleared);
+    g_assert_true (kurir_secret_clear_finish (kurir_test_wait (&cleared), &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "account", "add", "dave",
+                                       "--email", "dave@localhost", "--user", "dave",
+                                       "--protocol", "pop3",
+                                       "--host", kurir_test_getenv ("KURIR_TEST_HOST"),
+                                       "--port", kurir_test_getenv ("KURIR_TEST_POP3S_PORT"),
+                                       "--ca-file", kurir_test_getenv ("KURIR_TEST_CA"), NULL), ==, 0);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", "dave", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "No password is stored"));
+  g_assert_nonnull (strstr (err, "--password-stdin"));
+  after = server_messages ("dave");
+  g_assert_cmpuint (g_hash_table_size (after), ==, 3);
+  store = open_store ();
+  g_assert_cmpint (kurir_store_count (store, "dave", KURIR_STORE_INBOX, &error), ==, 0);
+}
+
 static void
 test_smtp_to_pop3 (void)
 {
@@ -482,6 +613,227 @@ test_smtp_to_pop3 (void)
   g_assert_cmpuint (messages->len, ==, 1);
 }
 
+/* Over the size limit: the headers arrive, the body when shown; a second
+ * sync downloads nothing. */
+static void
+test_size_limit (void)
+{
+  g_autofree char *password = password_of ("dave");
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) partial = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  GHashTableIter iter;
+  gpointer value;
+  guint counts[3], total;
+
+  fill_mailbox ("dave", N_MESSAGES);
+  for (guint i = 0; i < 3; i++)
+    place_big_message ("dave", i, 40 + 10 * i);
+  before = server_messages ("dave");
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_hash_table_add (expected, lf_to_crlf (value));
+
+  add_account ("dave", "dave", "KURIR_TEST_POP3S_PORT", "tls", password);
+  set_account ("dave", "--size-limit", "16");
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", "dave", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "dave: 15 downloaded, 0 deleted on the server, 15 kept on the server"));
+  g_assert_nonnull (strstr (out, "3 of them as headers only"));
+
+  partial = partial_messages ("dave", &total);
+  g_assert_cmpuint (total, ==, N_MESSAGES + 3);
+  g_assert_cmpuint (partial->len, ==, 3);
+  for (guint i = 0; i < partial->len; i++)
+    {
+      KurirMessage *message = g_ptr_array_index (partial, i);
+
+      /* Listed like any message, with its size on the server. */
+      g_assert_true (g_str_has_prefix (kurir_message_get_subject (message), "big attachment"));
+      g_assert_cmpint (kurir_message_get_full_size (message), >, 40 * 1024);
+    }
+
+  /* Nothing new: nothing downloaded, the partial ones stay partial. */
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+  g_clear_pointer (&partial, g_ptr_array_unref);
+  partial = partial_messages ("dave", &total);
+  g_assert_cmpuint (partial->len, ==, 3);
+
+  /* Shown: the whole message, byte for byte, and stored complete. */
+  for (guint i = 0; i < partial->len; i++)
+    {
+      KurirMessage *message = g_ptr_array_index (partial, i);
+      g_autofree char *raw = show_raw (kurir_message_get_id (message), NULL);
+
+      g_assert_nonnull (raw);
+      g_assert_cmpuint (strlen (raw), ==, kurir_message_get_full_size (message));
+      g_assert_true (g_hash_table_contains (expected, raw));
+    }
+  assert_store_equals ("dave", before);
+  g_clear_pointer (&partial, g_ptr_array_unref);
+  partial = partial_messages ("dave", &total);
+  g_assert_cmpuint (partial->len, ==, 0);
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+}
+
+/* Deletion policies never delete a message there whose body is not here,
+ * unless it was deleted here and the account deletes what is deleted here. */
+static void
+test_size_limit_deletion (void)
+{
+  g_autofree char *password = password_of ("dave");
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(GPtrArray) partial = NULL;
+  g_autofree char *raw = NULL;
+  g_autofree char *err = NULL;
+  guint counts[3], total;
+
+  fill_mailbox ("dave", N_MESSAGES);
+  for (guint i = 0; i < 4; i++)
+    place_big_message ("dave", i, 30);
+  add_account ("dave", "dave", "KURIR_TEST_POP3S_PORT", "tls", password);
+  set_account ("dave", "--size-limit", "16");
+  set_account ("dave", "--delete-from-server", NULL);
+
+  /* The small ones are deleted there, the big ones (headers here) not. */
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, N_MESSAGES + 4);
+  g_assert_cmpuint (counts[1], ==, N_MESSAGES);
+  g_assert_cmpuint (counts[2], ==, 4);
+  after = server_messages ("dave");
+  g_assert_cmpuint (g_hash_table_size (after), ==, 4);
+  partial = partial_messages ("dave", &total);
+  g_assert_cmpuint (partial->len, ==, 4);
+
+  /* Opened: its body is here now, so the next sync deletes it there. */
+  raw = show_raw (kurir_message_get_id (g_ptr_array_index (partial, 0)), NULL);
+  g_assert_nonnull (raw);
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[1], ==, 1);
+  g_assert_cmpuint (counts[2], ==, 3);
+
+  /* Deleted here unread: delete-after-download keeps it there. */
+  delete_here (kurir_message_get_id (g_ptr_array_index (partial, 1)));
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+  g_assert_cmpuint (counts[1], ==, 0);
+  g_assert_cmpuint (counts[2], ==, 3);
+
+  /* Unless the account deletes there what is deleted here. */
+  set_account ("dave", "--delete-when-deleted-here", "yes");
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+  g_assert_cmpuint (counts[1], ==, 1);
+  g_assert_cmpuint (counts[2], ==, 2);
+  g_clear_pointer (&after, g_hash_table_unref);
+  after = server_messages ("dave");
+  g_assert_cmpuint (g_hash_table_size (after), ==, 2);
+
+  /* Gone from the server meanwhile: a clear error, the headers stay. */
+  fill_mailbox ("dave", 0);
+  g_clear_pointer (&raw, g_free);
+  raw = show_raw (kurir_message_get_id (g_ptr_array_index (partial, 2)), &err);
+  g_assert_null (raw);
+  g_assert_nonnull (strstr (err, "no longer on"));
+  g_clear_pointer (&partial, g_ptr_array_unref);
+  partial = partial_messages ("dave", &total);
+  g_assert_cmpuint (partial->len, ==, 2);
+}
+
+/* Just switched from IMAP: INBOX mail IMAP cached is recognised on the
+ * server (Message-ID; Date, From and size when it is repeated or missing)
+ * and gets the right UIDL; only what is not here is downloaded. */
+static void
+test_switched_from_imap (void)
+{
+  const char *texts[] = {
+    "From: a@example.org\nDate: Fri, 27 Nov 2026 10:00:00 +0000\nMessage-ID: <same@example.org>\n"
+    "Subject: first of two\n\none\n",
+    "From: b@example.org\nDate: Fri, 27 Nov 2026 11:00:00 +0000\nMessage-ID: <same@example.org>\n"
+    "Subject: second of two\n\ntwo, longer\n",
+    "From: c@example.org\nDate: Fri, 27 Nov 2026 12:00:00 +0000\nSubject: no Message-ID\n\nthree\n",
+    "From: c@example.org\nDate: Fri, 27 Nov 2026 12:00:00 +0000\nSubject: no Message-ID\n\nthree!\n",
+    "From: d@example.org\nDate: Fri, 27 Nov 2026 13:00:00 +0000\nMessage-ID: <d@example.org>\n"
+    "Subject: unique\n\nfour\n",
+    "From: e@example.org\nDate: Fri, 27 Nov 2026 14:00:00 +0000\nMessage-ID: <e@example.org>\n"
+    "Subject: not cached\n\nfive\n",
+  };
+  g_autofree char *password = password_of ("dave");
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(KurirPop3Client) client = NULL;
+  g_autoptr(KurirConnection) connection = NULL;
+  g_autoptr(GArray) uids = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  guint counts[3];
+
+  fill_mailbox ("dave", 0);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%u.M%uP3.switch", 1720000000 + i, i);
+      place_text ("dave", name, texts[i]);
+    }
+  add_account ("dave", "dave", "KURIR_TEST_POP3S_PORT", "tls", password);
+
+  /* What IMAP left: all but the last, under IMAP UIDs, INBOX with its
+   * UIDVALIDITY. */
+  store = open_store ();
+  for (guint i = 0; i + 1 < G_N_ELEMENTS (texts); i++)
+    {
+      g_autofree char *text = lf_to_crlf (texts[i]);
+      g_autoptr(GBytes) data = g_bytes_new (text, strlen (text));
+      g_autofree char *uid = g_strdup_printf ("%u", i + 1);
+
+      g_assert_cmpint (kurir_store_add (store, "dave", KURIR_STORE_INBOX, data, uid, 0, 0, &error), >, 0);
+      g_assert_no_error (error);
+    }
+  g_assert_true (kurir_store_set_folder_state (store, "dave", KURIR_STORE_INBOX, 7, 6, 0, &error));
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", "dave", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "dave: 1 downloaded, 0 deleted on the server, 6 kept on the server; "
+                                 "5 were here already"));
+
+  /* Each stored message has the UIDL of the server message it is. */
+  connection = kurir_connection_new (kurir_test_getenv ("KURIR_TEST_HOST"),
+                                     kurir_test_port ("KURIR_TEST_POP3S_PORT"), KURIR_SECURITY_TLS);
+  g_assert_true (kurir_connection_set_ca_file (connection, kurir_test_getenv ("KURIR_TEST_CA"), &error));
+  client = kurir_pop3_client_new (connection);
+  g_assert_true (pop3_connect (client, &error));
+  g_assert_true (pop3_login (client, "dave", password, &error));
+  g_assert_no_error (error);
+  uids = pop3_uidl (client, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uids->len, ==, G_N_ELEMENTS (texts));
+  store = open_store ();
+  for (guint i = 0; i < uids->len; i++)
+    {
+      KurirPop3UidEntry *entry = &g_array_index (uids, KurirPop3UidEntry, i);
+      g_autoptr(GBytes) server = pop3_retr (client, entry->number, &error);
+      g_autoptr(GBytes) here = NULL;
+      gint64 id;
+
+      g_assert_no_error (error);
+      id = kurir_store_lookup_key (store, "dave", KURIR_STORE_INBOX, entry->uid, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (id, >, 0);
+      here = kurir_store_get_raw (store, id, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (server, here));
+    }
+  g_assert_cmpint (kurir_store_count (store, "dave", KURIR_STORE_INBOX, &error), ==, G_N_ELEMENTS (texts));
+  g_clear_object (&store);
+
+  /* From now on a normal POP3 account. */
+  g_assert_cmpint (sync_account ("dave", counts, NULL), ==, 0);
+  g_assert_cmpuint (counts[0], ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -495,7 +847,11 @@ main (int    argc,
   g_test_add_func ("/pop3-sync/delete-after-days", test_delete_after_days);
   g_test_add_func ("/pop3-sync/deleted-here", test_deleted_here);
   g_test_add_func ("/pop3-sync/wrong-password", test_wrong_password);
+  g_test_add_func ("/pop3-sync/no-password", test_no_password);
   g_test_add_func ("/pop3-sync/smtp-to-pop3", test_smtp_to_pop3);
+  g_test_add_func ("/pop3-sync/size-limit", test_size_limit);
+  g_test_add_func ("/pop3-sync/size-limit/deletion", test_size_limit_deletion);
+  g_test_add_func ("/pop3-sync/switched-from-imap", test_switched_from_imap);
 
   return g_test_run ();
 }

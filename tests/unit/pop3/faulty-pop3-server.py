@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A small POP3 server that breaks on purpose, for the sync's fault tests.
 
-usage: faulty-pop3-server.py MAILDIR [--cut POINT] [--no-uidl] [--in-use]
+usage: faulty-pop3-server.py MAILDIR [--cut POINT] [--no-uidl] [--in-use] [--no-top] [--bare]
 
 Serves the files of MAILDIR (sorted by name; each one message, LF or CRLF)
 on 127.0.0.1, one connection after another, and prints its port on the
@@ -59,10 +59,12 @@ def serve(conn, args, cut):
         def valid(n):
             return 1 <= n <= len(messages) and n not in deleted
 
-        if cmd == b'CAPA':
+        if cmd == b'CAPA' and args.bare:
+            send(b'-ERR no CAPA here\r\n')
+        elif cmd == b'CAPA':
             if cut == 'capa':
                 return
-            capa = [b'USER', b'TOP', b'PIPELINING']
+            capa = [b'USER', b'PIPELINING'] + ([] if args.no_top else [b'TOP'])
             if not args.no_uidl:
                 capa.append(b'UIDL')
             send(b'+OK\r\n' + b''.join(c + b'\r\n' for c in capa) + b'.\r\n')
@@ -88,7 +90,7 @@ def serve(conn, args, cut):
             body = b''.join(b'%d %s\r\n' % (i, n.encode()) for i, (n, _) in enumerate(messages, 1)
                             if i not in deleted)
             send(b'+OK\r\n' + body + b'.\r\n')
-        elif cmd == b'TOP' and valid(arg):
+        elif cmd == b'TOP' and valid(arg) and not (args.no_top or args.bare):
             head = messages[arg - 1][1].split(b'\r\n\r\n', 1)[0] + b'\r\n\r\n'
             send(b'+OK\r\n' + stuffed(head))
         elif cmd == b'RETR' and valid(arg):
@@ -125,6 +127,8 @@ def main():
     parser.add_argument('--cut', default='')
     parser.add_argument('--no-uidl', action='store_true')
     parser.add_argument('--in-use', action='store_true')
+    parser.add_argument('--no-top', action='store_true')  # no TOP in CAPA, -ERR to it
+    parser.add_argument('--bare', action='store_true')    # -ERR to CAPA and TOP (RFC 1939 only)
     args = parser.parse_args()
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -335,6 +335,98 @@ test_wrong_password (Fixture       *fixture,
   g_assert_cmpuint (count_files (fixture), ==, N_MESSAGES);
 }
 
+/* A message of about 3 KB beside the small ones. */
+static void
+add_big_message (Fixture *fixture)
+{
+  g_autofree char *path = g_build_filename (fixture->maildir, "msg-big", NULL);
+  GString *lf = g_string_new ("From: big@example.org\nSubject: Besar\n"
+                              "Message-ID: <big@example.org>\n\n");
+  GString *crlf = g_string_new (NULL);
+
+  while (lf->len < 3000)
+    g_string_append (lf, "Baris yang panjang dari pesan yang besar.\n");
+  g_assert_true (g_file_set_contents (path, lf->str, lf->len, NULL));
+  for (const char *p = lf->str; *p; p++)
+    {
+      if (*p == '\n')
+        g_string_append_c (crlf, '\r');
+      g_string_append_c (crlf, *p);
+    }
+  g_hash_table_add (fixture->expected, g_string_free (crlf, FALSE));
+  g_string_free (lf, TRUE);
+}
+
+/* Over the size limit, with TOP: the headers, then the body on demand;
+ * delete-after-download leaves it on the server until then. */
+static void
+test_size_limit (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  KurirPop3SyncStats stats = { 0 };
+  gint64 big = 0;
+
+  add_big_message (fixture);
+  start_server (fixture, NULL, NULL);
+  account = make_account (fixture, TRUE);
+  g_object_set (account, "size-limit-kb", 2, NULL);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (run_sync (account, store, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.downloaded, ==, N_MESSAGES + 1);
+  g_assert_cmpuint (stats.headers_only, ==, 1);
+  g_assert_cmpuint (stats.deleted_on_server, ==, N_MESSAGES);
+  g_assert_cmpuint (count_files (fixture), ==, 1);
+
+  messages = kurir_store_list (store, ACCOUNT, KURIR_STORE_INBOX, 0, 100, &error);
+  for (guint i = 0; i < messages->len; i++)
+    if (kurir_message_get_flags (g_ptr_array_index (messages, i)) & KURIR_MESSAGE_FLAG_PARTIAL)
+      big = kurir_message_get_id (g_ptr_array_index (messages, i));
+  g_assert_cmpint (big, >, 0);
+
+  g_assert_true (kurir_pop3_sync_fetch_body (account, store, "secret", big, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (check_store (fixture, store), ==, N_MESSAGES + 1);
+
+  /* Its body is here now: the next sync deletes it there. */
+  g_assert_true (run_sync (account, store, &stats, &error));
+  g_assert_cmpuint (stats.downloaded, ==, 0);
+  g_assert_cmpuint (stats.deleted_on_server, ==, 1);
+  g_assert_cmpuint (count_files (fixture), ==, 0);
+}
+
+/* A server without TOP (none in CAPA; or no CAPA, and -ERR to TOP): the
+ * size limit cannot apply, every message comes whole. */
+static void
+test_size_limit_without_top (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  KurirPop3SyncStats stats = { 0 };
+
+  add_big_message (fixture);
+  start_server (fixture, data, NULL);
+  account = make_account (fixture, FALSE);
+  g_object_set (account, "size-limit-kb", 2, NULL);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (run_sync (account, store, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.downloaded, ==, N_MESSAGES + 1);
+  g_assert_cmpuint (stats.headers_only, ==, 0);
+  /* check_store fails on a partial message. */
+  g_assert_cmpuint (check_store (fixture, store), ==, N_MESSAGES + 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -355,6 +447,12 @@ main (int    argc,
   g_test_add ("/pop3-sync/store-fails", Fixture, NULL, fixture_set_up, test_store_fails,
               fixture_tear_down);
   g_test_add ("/pop3-sync/no-uidl", Fixture, NULL, fixture_set_up, test_no_uidl, fixture_tear_down);
+  g_test_add ("/pop3-sync/size-limit", Fixture, NULL, fixture_set_up, test_size_limit,
+              fixture_tear_down);
+  g_test_add ("/pop3-sync/size-limit/no-top", Fixture, "--no-top", fixture_set_up,
+              test_size_limit_without_top, fixture_tear_down);
+  g_test_add ("/pop3-sync/size-limit/bare", Fixture, "--bare", fixture_set_up,
+              test_size_limit_without_top, fixture_tear_down);
   g_test_add ("/pop3-sync/in-use", Fixture, NULL, fixture_set_up, test_in_use, fixture_tear_down);
   g_test_add ("/pop3-sync/wrong-password", Fixture, NULL, fixture_set_up, test_wrong_password,
               fixture_tear_down);
