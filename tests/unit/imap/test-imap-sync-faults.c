@@ -4,7 +4,8 @@
  * connection cut after each command in turn. Each broken sync fails with
  * a clear error and stores nothing half; the next one ends equal to the
  * server (same UIDs, flags and bytes), with no message twice and no edit
- * lost. Also the CONDSTORE path without QRESYNC: changed flags come by
+ * lost. Another client's EXISTS and EXPUNGE (or VANISHED) arriving in the
+ * middle of a FETCH answer. Also the CONDSTORE path without QRESYNC: changed flags come by
  * FETCH (CHANGEDSINCE), not by a refresh of every flag.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -333,6 +334,67 @@ test_first_sync_fault (Fixture       *fixture,
   g_assert_cmpuint (stats.added + stats.changed + stats.removed + stats.bodies, ==, 0);
 }
 
+/* In the middle of the answer to the first UID FETCH (the newest 5 of
+ * INBOX, UIDs 8-12) another client adds a message (* 13 EXISTS) and
+ * expunges UID 8, already answered, and UID 10, not yet answered (as
+ * * EXPUNGE, or * VANISHED when QRESYNC is on). The sync succeeds, stores
+ * nothing twice and nothing the server never sent; the next one removes
+ * UID 8, fetches UID 13, and ends equal to the server. */
+static void
+test_exists_expunge_mid_fetch (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  const char *no_qresync[] = { "QRESYNC", NULL };
+  const char * const *ignored = g_str_equal (data, "expunge") ? no_qresync : NULL;
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) keys = NULL;
+  g_autoptr(GHashTable) server = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  KurirImapSyncStats stats = { 0 };
+
+  start_server (fixture, "--fault", "exists-expunge");
+  account = make_account (fixture);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (run_sync (account, store, ignored, &stats, &error));
+  g_assert_no_error (error);
+  server = server_folder (fixture, "INBOX");
+  g_assert_cmpuint (g_hash_table_size (server), ==, N_INBOX - 1);
+  g_assert_true (g_hash_table_contains (server, "13"));
+  g_assert_false (g_hash_table_contains (server, "8"));
+  g_assert_false (g_hash_table_contains (server, "10"));
+  keys = kurir_store_get_folder_keys (store, ACCOUNT, "INBOX", &error);
+  g_assert_no_error (error);
+  listed = kurir_store_list (store, ACCOUNT, "INBOX", 0, 1000, &error);
+  g_assert_no_error (error);
+  /* Nothing twice; UID 10 never came, so it is not here; every other
+   * message up to 12 is (UID 8 came before it was expunged). */
+  g_assert_cmpuint (listed->len, ==, g_hash_table_size (keys));
+  g_assert_false (g_hash_table_contains (keys, "10"));
+  for (guint uid = 1; uid <= N_INBOX; uid++)
+    {
+      g_autofree char *key = g_strdup_printf ("%u", uid);
+
+      g_assert_true (uid == 10 || g_hash_table_contains (keys, key));
+    }
+  check_folder (fixture, store, "Archive", TRUE);
+
+  /* The next sync: UID 8 goes, UID 13 comes, equal to the server. */
+  memset (&stats, 0, sizeof stats);
+  g_assert_true (run_sync (account, store, ignored, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.removed, ==, 1);
+  g_assert_cmpuint (stats.added, ==, 1);
+  check_equal (fixture, store);
+  memset (&stats, 0, sizeof stats);
+  g_assert_true (run_sync (account, store, ignored, &stats, &error));
+  g_assert_cmpuint (stats.added + stats.changed + stats.removed + stats.bodies, ==, 0);
+  check_equal (fixture, store);
+}
+
 /* An edit whose command reached the server, which then cut the connection
  * before answering: the next sync replays it (idempotently) and ends equal
  * to the server, with the edit there and no message twice. */
@@ -491,6 +553,10 @@ main (int    argc,
 
       g_test_add (path, Fixture, edits[i], fixture_set_up, test_edit_cut, fixture_tear_down);
     }
+  g_test_add ("/imap-sync-faults/exists-expunge-mid-fetch/vanished", Fixture, "vanished",
+              fixture_set_up, test_exists_expunge_mid_fetch, fixture_tear_down);
+  g_test_add ("/imap-sync-faults/exists-expunge-mid-fetch/expunge", Fixture, "expunge",
+              fixture_set_up, test_exists_expunge_mid_fetch, fixture_tear_down);
   g_test_add ("/imap-sync-faults/condstore-only", Fixture, NULL, fixture_set_up,
               test_condstore_only, fixture_tear_down);
 
