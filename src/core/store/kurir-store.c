@@ -4257,6 +4257,37 @@ out:
   return ok;
 }
 
+gint64
+kurir_store_count_partial (KurirStore  *self,
+                           const char  *account,
+                           const char  *folder,
+                           GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 count = -1;
+  int rc;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), -1);
+  g_return_val_if_fail (account != NULL && folder != NULL, -1);
+
+  g_rec_mutex_lock (&self->mutex);
+  stmt = prepare (self, "SELECT count(*) FROM messages m JOIN folders f ON f.id = m.folder_id "
+                        "WHERE f.account = ? AND f.name = ? AND m.full_size > 0", error);
+  if (stmt != NULL)
+    {
+      bind_text (stmt, 1, account);
+      bind_text (stmt, 2, folder);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        count = sqlite3_column_int64 (stmt, 0);
+      else
+        set_db_error (self, error, rc, _("read"));
+      sqlite3_reset (stmt);
+    }
+  g_rec_mutex_unlock (&self->mutex);
+  return count;
+}
+
 gboolean
 kurir_store_clear_folder (KurirStore  *self,
                           const char  *account,

@@ -378,6 +378,11 @@ gboolean      kurir_store_clear_folder         (KurirStore        *self,
                                                 const char        *folder,
                                                 guint             *out_removed,
                                                 GError           **error);
+/* How many messages of @folder are partial (-1 on error). */
+gint64        kurir_store_count_partial        (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
+                                                GError           **error);
 
 /* What a backend needs. */
 gboolean      kurir_store_has_backend_key      (KurirStore        *self,

@@ -1203,6 +1203,77 @@ sync_folders (KurirImapSync       *self,
   return TRUE;
 }
 
+/* With QRESYNC, a folder whose UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ
+ * are what the last sync saved has nothing to fetch: new mail moves
+ * UIDNEXT, and a flag change or an expunge raises HIGHESTMODSEQ (RFC 7162,
+ * 3.1 and 3.2.10). One STATUS per folder, all pipelined (one round trip),
+ * tells which folders those are; they are not SELECTed. Not the folder
+ * selected now (STATUS is not for that one), nor one kept offline that
+ * still has bodies to fetch. Returns the names to skip (borrowed from
+ * @names); on any doubt a folder is synced as usual. */
+static GHashTable *
+unchanged_folders (KurirImapSync  *self,
+                   GPtrArray      *names,
+                   GCancellable   *cancellable)
+{
+  const char *account = kurir_account_get_name (self->account);
+  GHashTable *unchanged = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree GAsyncResult **results = NULL;
+  g_autoptr(GPtrArray) local = NULL;
+  g_autoptr(GHashTable) here = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *selected = kurir_imap_client_get_selected (self->client);
+
+  if (!kurir_imap_client_is_enabled (self->client, "QRESYNC") || names->len == 0)
+    return unchanged;
+  local = kurir_store_list_folders (self->store, account, NULL);
+  if (local == NULL)
+    return unchanged;
+  for (guint i = 0; i < local->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (local, i);
+
+      g_hash_table_insert (here, folder->name, folder);
+    }
+
+  results = g_new0 (GAsyncResult *, names->len);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      KurirStoreFolder *known = g_hash_table_lookup (here, name);
+
+      if (known == NULL || known->uidvalidity == 0 || known->highestmodseq == 0 ||
+          g_strcmp0 (selected, name) == 0)
+        continue;
+      kurir_imap_client_status_async (self->client, name, cancellable,
+                                      kurir_sync_store_result, &results[i]);
+    }
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      KurirStoreFolder *known = g_hash_table_lookup (here, name);
+      g_autoptr(KurirImapStatusData) status = NULL;
+      g_autoptr(GAsyncResult) result = NULL;
+      KurirImapStatusItems needed = KURIR_IMAP_STATUS_ITEM_UIDVALIDITY |
+                                    KURIR_IMAP_STATUS_ITEM_UIDNEXT |
+                                    KURIR_IMAP_STATUS_ITEM_HIGHESTMODSEQ;
+
+      if (known == NULL || (known->uidvalidity == 0 || known->highestmodseq == 0 ||
+                            g_strcmp0 (selected, name) == 0))
+        continue;
+      result = wait_for (self, &results[i]);
+      status = kurir_imap_client_status_finish (self->client, result, NULL);
+      if (status == NULL || (status->present & needed) != needed ||
+          status->uidvalidity != known->uidvalidity || status->uidnext != known->uidnext ||
+          status->highestmodseq != (guint64) known->highestmodseq)
+        continue;
+      if (keeps_offline (self, status->messages) &&
+          kurir_store_count_partial (self->store, account, name, NULL) != 0)
+        continue;
+      g_hash_table_add (unchanged, (gpointer) name);
+    }
+  return unchanged;
+}
+
 static gboolean
 run_locked (KurirImapSync       *self,
             KurirImapSyncStats  *stats,
@@ -1211,6 +1282,7 @@ run_locked (KurirImapSync       *self,
 {
   KurirJournalStats journal = { 0 };
   g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GHashTable) unchanged = NULL;
   gboolean ok;
 
   if (!ensure_connected (self, cancellable, error))
@@ -1222,10 +1294,14 @@ run_locked (KurirImapSync       *self,
   if (!ok || !sync_folders (self, &names, stats, cancellable, error))
     return FALSE;
 
+  unchanged = unchanged_folders (self, names, cancellable);
+  stats->unchanged += g_hash_table_size (unchanged);
   for (guint i = 0; i < names->len; i++)
     {
       g_autoptr(GError) local_error = NULL;
 
+      if (g_hash_table_contains (unchanged, g_ptr_array_index (names, i)))
+        continue;
       if (sync_folder (self, g_ptr_array_index (names, i), stats, cancellable, &local_error))
         continue;
       /* Deleted by someone else since the LIST: the next sync drops it. */

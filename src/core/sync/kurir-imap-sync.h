@@ -35,6 +35,7 @@ typedef struct
   guint bodies;          /* partial messages completed */
   guint edits_sent;      /* journalled edits the server applied */
   guint edits_refused;   /* journalled edits the server refused (undone here) */
+  guint unchanged;       /* folders not selected: STATUS said nothing changed (QRESYNC) */
 } KurirImapSyncStats;
 
 /* Summaries are fetched and stored this many at a time (one fsync and

@@ -198,6 +198,8 @@ test_partial_edits (void)
   gint64 id = add_partial (store, "44");
   gint64 other = add_partial (store, "45");
 
+  g_assert_cmpint (kurir_store_count_partial (store, ACCOUNT, "INBOX", &error), ==, 2);
+
   g_assert_true (kurir_store_set_flags (store, id, KURIR_MESSAGE_FLAG_FLAGGED,
                                         KURIR_MESSAGE_FLAG_SEEN, &error));
   g_assert_no_error (error);
@@ -231,6 +233,15 @@ test_partial_edits (void)
   raw = kurir_store_get_raw (store, other, &error);
   g_assert_no_error (error);
   g_assert_true (g_bytes_equal (raw, header));
+  g_assert_cmpint (kurir_store_count_partial (store, ACCOUNT, "Archive", &error), ==, 0);
+  g_assert_cmpint (kurir_store_count_partial (store, ACCOUNT, "INBOX", &error), ==, 1);
+  {
+    g_autoptr(GBytes) full = g_bytes_new_static (full_text, strlen (full_text));
+
+    g_assert_true (kurir_store_complete_message (store, other, full, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (kurir_store_count_partial (store, ACCOUNT, "INBOX", &error), ==, 0);
+  }
   {
     g_autofree char *dir = kurir_store_get_folder_dir (store, ACCOUNT, "Archive");
     g_autofree char *cur = g_build_filename (dir, "cur", NULL);

@@ -18,3 +18,7 @@ CREATE TRIGGER message_headers_delete AFTER DELETE ON messages
 BEGIN
   DELETE FROM message_headers WHERE id = old.id;
 END;
+
+-- Whether a folder kept offline still has bodies to fetch, without
+-- reading its rows (kurir_store_count_partial()).
+CREATE INDEX messages_folder_partial ON messages (folder_id) WHERE full_size > 0;
