@@ -3710,6 +3710,7 @@ kurir_store_complete_batch (KurirStore     *self,
   AccountLock lock = { -1, NULL, FALSE };
   gboolean touched = FALSE;
   gboolean ok = FALSE;
+  gboolean synced = FALSE;
   guint n_old_files = 0;
 
   g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
@@ -3793,8 +3794,15 @@ kurir_store_complete_batch (KurirStore     *self,
         goto out;
       c->written = TRUE;
     }
-  if (items->len > 1 &&
-      !kurir_maildir_syncfs (g_array_index (items, Completion, 0).tmp_file))
+  /* kurir_maildir_syncfs() wants a directory (it used to get the file,
+   * fail, and leave one fdatasync per message). */
+  if (items->len > 1)
+    {
+      g_autofree char *tmp_dir = g_path_get_dirname (g_array_index (items, Completion, 0).tmp_file);
+
+      synced = kurir_maildir_syncfs (tmp_dir);
+    }
+  if (items->len > 1 && !synced)
     for (guint i = 0; i < items->len; i++)
       {
         Completion *c = &g_array_index (items, Completion, i);
