@@ -142,6 +142,8 @@ KurirStore   *kurir_store_open_finish          (GAsyncResult      *result,
                                                 GError           **error);
 
 const char   *kurir_store_get_path             (KurirStore        *self);
+/* Where the message's file is; a partial message whose header is kept in
+ * the index (schema 5) has none there: read it with kurir_store_get_raw(). */
 char         *kurir_store_get_message_path     (KurirStore        *self,
                                                 gint64             id,
                                                 GError           **error);
