@@ -395,6 +395,51 @@ test_exists_expunge_mid_fetch (Fixture       *fixture,
   check_equal (fixture, store);
 }
 
+/* The store cannot write into INBOX (its tmp/ is a file): the first
+ * batch fails on the store's writer thread while the fetch goes on. The
+ * sync stops with the store's error, stores nothing half and saves no
+ * folder state; once tmp/ is back, the next sync ends equal to the
+ * server. */
+static void
+test_store_fails (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(KurirStoreFolder) folder = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *tmp = NULL;
+  KurirImapSyncStats stats = { 0 };
+
+  start_server (fixture, NULL, NULL);
+  account = make_account (fixture);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (kurir_store_create_folder (store, ACCOUNT, "INBOX", NULL, &error));
+  g_assert_no_error (error);
+  dir = kurir_store_get_folder_dir (store, ACCOUNT, "INBOX");
+  tmp = g_build_filename (dir, "tmp", NULL);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+  g_assert_true (g_file_set_contents (tmp, "not a directory", -1, NULL));
+
+  g_assert_false (run_sync (account, store, NULL, &stats, &error));
+  g_assert_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_IO);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_cmpuint (check_folder (fixture, store, "INBOX", FALSE), ==, 0);
+  folder = kurir_store_get_folder (store, ACCOUNT, "INBOX", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (folder->uidnext, ==, 0);
+
+  g_assert_cmpint (g_unlink (tmp), ==, 0);
+  g_assert_cmpint (g_mkdir (tmp, 0700), ==, 0);
+  memset (&stats, 0, sizeof stats);
+  sync_ok (account, store, &stats);
+  check_equal (fixture, store);
+  g_assert_cmpuint (stats.added, ==, N_INBOX + N_ARCHIVE);   /* the first sync stopped at INBOX */
+}
+
 /* An edit whose command reached the server, which then cut the connection
  * before answering: the next sync replays it (idempotently) and ends equal
  * to the server, with the edit there and no message twice. */
@@ -557,6 +602,8 @@ main (int    argc,
               fixture_set_up, test_exists_expunge_mid_fetch, fixture_tear_down);
   g_test_add ("/imap-sync-faults/exists-expunge-mid-fetch/expunge", Fixture, "expunge",
               fixture_set_up, test_exists_expunge_mid_fetch, fixture_tear_down);
+  g_test_add ("/imap-sync-faults/store-fails", Fixture, NULL, fixture_set_up, test_store_fails,
+              fixture_tear_down);
   g_test_add ("/imap-sync-faults/condstore-only", Fixture, NULL, fixture_set_up,
               test_condstore_only, fixture_tear_down);
 
