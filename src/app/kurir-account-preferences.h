@@ -24,8 +24,17 @@ void                     kurir_account_preferences_set_incoming (KurirAccountPre
                                                                  const char              *host,
                                                                  guint16                  port,
                                                                  KurirSecurity            security);
+void                     kurir_account_preferences_set_identity (KurirAccountPreferences *self,
+                                                                 guint                    index,
+                                                                 const char              *name,
+                                                                 const char              *address,
+                                                                 const char              *reply_to,
+                                                                 const char              *signature);
+void                     kurir_account_preferences_remove_identity (KurirAccountPreferences *self,
+                                                                    guint                    index);
 /* As if Save were pressed. */
 void                     kurir_account_preferences_save      (KurirAccountPreferences *self);
+char                    *kurir_account_preferences_dup_storage_text (KurirAccountPreferences *self);
 /* The last error shown, or NULL. */
 const char              *kurir_account_preferences_get_error (KurirAccountPreferences *self);
 

@@ -32,6 +32,19 @@ ensure_window (KurirApplication *self)
   return KURIR_WINDOW (window);
 }
 
+static gboolean
+start_in_background (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;
+  g_autoptr(GSettings) settings = NULL;
+
+  if (schema == NULL || !g_settings_schema_has_key (schema, "start-in-background"))
+    return FALSE;
+  settings = g_settings_new (APP_ID);
+  return g_settings_get_boolean (settings, "start-in-background");
+}
+
 /* Callbacks */
 
 static void
@@ -66,6 +79,58 @@ about_activated_cb (GSimpleAction *action,
                         "translator-credits", _("translator-credits"),
                         NULL);
   gtk_window_present (GTK_WINDOW (about));
+}
+
+/* Help: the Mallard guide in help/C, shown by Yelp as help:kurir. Where
+ * no help browser is installed, say so and offer the guide online. */
+#define HELP_ONLINE_URL PACKAGE_WEBSITE "/tree/main/help/C"
+
+static void
+help_online_response_cb (AdwMessageDialog *dialog,
+                         const char       *response,
+                         gpointer          user_data)
+{
+  if (g_strcmp0 (response, "online") == 0)
+    gtk_show_uri (gtk_window_get_transient_for (GTK_WINDOW (dialog)), HELP_ONLINE_URL,
+                  GDK_CURRENT_TIME);
+}
+
+static void
+help_shown_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GtkWindow *parent = GTK_WINDOW (source);
+  g_autoptr(GError) error = NULL;
+  GtkWidget *dialog;
+
+  if (gtk_show_uri_full_finish (parent, result, &error))
+    return;
+  g_debug ("help:kurir cannot be shown: %s", error->message);
+  dialog = adw_message_dialog_new (parent, _("The Guide Cannot Be Shown"), NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                  _("Kurir’s guide opens in the help browser, Yelp, which is not "
+                                    "installed. Install the “yelp” package, or read the guide online."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "close", _("_Close"),
+                                    "online", _("Read _Online"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "online",
+                                              ADW_RESPONSE_SUGGESTED);
+  g_signal_connect (dialog, "response", G_CALLBACK (help_online_response_cb), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+help_activated_cb (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+
+  if (parent == NULL)
+    parent = GTK_WINDOW (ensure_window (KURIR_APPLICATION (user_data)));
+  gtk_show_uri_full (parent, "help:kurir", GDK_CURRENT_TIME, NULL, help_shown_cb, NULL);
 }
 
 /* The main window reads the accounts again, the new one with them. */
@@ -229,6 +294,7 @@ kurir_application_startup (GApplication *application)
   static const GActionEntry actions[] = {
     { "quit", quit_activated_cb },
     { "about", about_activated_cb },
+    { "help", help_activated_cb },
     { "add-account", add_account_activated_cb },
     { "account-preferences", account_preferences_activated_cb, "s" },
     { "new-message", new_message_activated_cb },
@@ -240,6 +306,7 @@ kurir_application_startup (GApplication *application)
     const char *accels[3];
   } accels[] = {
     { "app.quit", { "<Control>q", NULL } },
+    { "app.help", { "F1", NULL } },
     { "app.new-message", { "<Control>n", NULL } },
     { "window.close", { "<Control>w", NULL } },
     { "win.delete", { "Delete", "KP_Delete", NULL } },
@@ -261,6 +328,12 @@ kurir_application_startup (GApplication *application)
     gtk_application_set_accels_for_action (GTK_APPLICATION (application), accels[i].action,
                                            accels[i].accels);
   gtk_window_set_default_icon_name (APP_ID);
+
+  /* Started as a service (kurir --gapplication-service, as autostart does)
+   * with start-in-background: the window exists but stays hidden, so mail
+   * is checked and notified; activating the app shows it. */
+  if ((g_application_get_flags (application) & G_APPLICATION_IS_SERVICE) && start_in_background ())
+    ensure_window (KURIR_APPLICATION (application));
 }
 
 static void

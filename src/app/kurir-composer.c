@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "kurir-composer.h"
-#include "kurir-journal.h"
+#include "kurir-message-info.h"
 #include "kurir-outbox.h"
 
 struct _KurirComposer
@@ -24,6 +24,8 @@ struct _KurirComposer
 
   KurirStore           *store;
   GPtrArray            *accounts;        /* KurirAccount */
+  GPtrArray            *senders;         /* Sender: the From choices, as in from_dropdown */
+  char                 *signature;       /* the signature now at the end of the body, or NULL */
   KurirMessageBuilder  *builder;
   GCancellable         *cancellable;
   gint64                draft_id;
@@ -62,34 +64,86 @@ static void schedule_autosave (KurirComposer *self);
 
 /* Helpers */
 
-static KurirAccount *
-current_account (KurirComposer *self)
+/* One choice of From: an identity of an account. */
+typedef struct
+{
+  KurirAccount  *account;
+  KurirIdentity *identity;
+} Sender;
+
+static void
+sender_free (gpointer data)
+{
+  Sender *sender = data;
+
+  g_object_unref (sender->account);
+  kurir_identity_free (sender->identity);
+  g_free (sender);
+}
+
+static Sender *
+current_sender (KurirComposer *self)
 {
   guint selected = gtk_drop_down_get_selected (self->from_dropdown);
 
-  if (self->accounts->len == 0)
+  if (self->senders == NULL || self->senders->len == 0)
     return NULL;
-  if (selected >= self->accounts->len)
+  if (selected >= self->senders->len)
     selected = 0;
-  return g_ptr_array_index (self->accounts, selected);
+  return g_ptr_array_index (self->senders, selected);
 }
 
-static void
-select_account_by_name (KurirComposer *self,
-                        const char    *name_or_address)
+static KurirAccount *
+current_account (KurirComposer *self)
 {
-  for (guint i = 0; name_or_address != NULL && i < self->accounts->len; i++)
-    {
-      KurirAccount *account = g_ptr_array_index (self->accounts, i);
+  Sender *sender = current_sender (self);
 
-      if (g_strcmp0 (kurir_account_get_name (account), name_or_address) == 0 ||
-          g_ascii_strcasecmp (kurir_account_get_email (account) != NULL ? kurir_account_get_email (account) : "",
-                              name_or_address) == 0)
+  return sender != NULL ? sender->account : NULL;
+}
+
+/* Selects @address of @account (NULL: any account), or @account's
+ * primary identity when @address is NULL. */
+static gboolean
+select_sender (KurirComposer *self,
+               KurirAccount  *account,
+               const char    *address)
+{
+  for (guint i = 0; self->senders != NULL && i < self->senders->len; i++)
+    {
+      Sender *sender = g_ptr_array_index (self->senders, i);
+
+      if (account != NULL &&
+          g_strcmp0 (kurir_account_get_name (sender->account), kurir_account_get_name (account)) != 0)
+        continue;
+      if (address == NULL || g_ascii_strcasecmp (sender->identity->address, address) == 0)
         {
           gtk_drop_down_set_selected (self->from_dropdown, i);
-          return;
+          return TRUE;
         }
     }
+  return FALSE;
+}
+
+/* The addresses of every identity, @first's first. */
+static GStrv
+own_addresses (KurirComposer *self,
+               Sender        *first)
+{
+  GStrvBuilder *builder = g_strv_builder_new ();
+  GStrv addresses;
+
+  if (first != NULL)
+    g_strv_builder_add (builder, first->identity->address);
+  for (guint i = 0; self->senders != NULL && i < self->senders->len; i++)
+    {
+      Sender *sender = g_ptr_array_index (self->senders, i);
+
+      if (sender != first)
+        g_strv_builder_add (builder, sender->identity->address);
+    }
+  addresses = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return addresses;
 }
 
 static char *
@@ -112,6 +166,61 @@ set_body (KurirComposer *self,
   gtk_text_buffer_set_text (buffer, text != NULL ? text : "", -1);
   gtk_text_buffer_get_start_iter (buffer, &start);
   gtk_text_buffer_place_cursor (buffer, &start);
+}
+
+/* The body with @signature in place of the one there now; only the end
+ * of the buffer is touched, so what was typed (and the cursor) stays. */
+static void
+swap_signature (KurirComposer *self,
+                const char    *signature)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->body_view);
+  g_autofree char *text = body_text (self);
+  g_autofree char *swapped = NULL;
+  GtkTextIter start, end;
+  glong common = 0;
+  const char *p, *q;
+
+  if (g_strcmp0 (self->signature, signature) == 0)
+    return;
+  swapped = kurir_message_builder_swap_signature (text, self->signature, signature);
+  if (strcmp (swapped, text) == 0 && self->signature != NULL && *self->signature != '\0')
+    return;   /* the person edited it: theirs now */
+  g_free (self->signature);
+  self->signature = signature != NULL && *signature != '\0' ? g_strdup (signature) : NULL;
+  /* The characters both share from the start stay in the buffer. */
+  for (p = text, q = swapped; *p != '\0' && g_utf8_get_char (p) == g_utf8_get_char (q);
+       p = g_utf8_next_char (p), q = g_utf8_next_char (q))
+    common++;
+  gtk_text_buffer_get_iter_at_offset (buffer, &start, common);
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_begin_user_action (buffer);
+  gtk_text_buffer_delete (buffer, &start, &end);
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_insert (buffer, &end, swapped + (q - swapped), -1);
+  gtk_text_buffer_end_user_action (buffer);
+}
+
+/* A body just set (new, reply, forward): the sender's signature under it. */
+static void
+add_signature (KurirComposer *self)
+{
+  Sender *sender = current_sender (self);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->body_view);
+  GtkTextIter start;
+
+  g_clear_pointer (&self->signature, g_free);
+  swap_signature (self, sender != NULL ? sender->identity->signature : NULL);
+  gtk_text_buffer_get_start_iter (buffer, &start);
+  gtk_text_buffer_place_cursor (buffer, &start);
+}
+
+static void
+sender_changed_cb (KurirComposer *self)
+{
+  Sender *sender = current_sender (self);
+
+  swap_signature (self, sender != NULL ? sender->identity->signature : NULL);
 }
 
 static void
@@ -173,6 +282,8 @@ refresh_attachments (KurirComposer *self)
 
       gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
       gtk_widget_set_tooltip_text (remove, _("Remove Attachment"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Remove Attachment"), -1);
       gtk_widget_add_css_class (remove, "flat");
       g_object_set_data (G_OBJECT (remove), "index", GUINT_TO_POINTER (i));
       g_signal_connect (remove, "clicked", G_CALLBACK (remove_attachment_idle_cb), self);
@@ -213,7 +324,12 @@ sync_builder (KurirComposer  *self,
                            _("There is no account to send from"));
       return FALSE;
     }
-  kurir_message_builder_set_from (self->builder, NULL, kurir_account_get_email (account));
+  {
+    Sender *sender = current_sender (self);
+
+    kurir_message_builder_set_from (self->builder, sender->identity->name, sender->identity->address);
+    kurir_message_builder_set_reply_to (self->builder, sender->identity->reply_to);
+  }
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
     {
       const char *value = gtk_editable_get_text (GTK_EDITABLE (fields[i].entry));
@@ -241,49 +357,15 @@ sync_builder (KurirComposer  *self,
   return TRUE;
 }
 
-/* The Drafts folder of @account (role "drafts"), made here when none. */
-static char *
-drafts_folder (KurirStore   *store,
-               KurirAccount *account,
-               GError      **error)
-{
-  const char *name = kurir_account_get_name (account);
-  g_autoptr(GPtrArray) folders = kurir_store_list_folders (store, name, error);
-
-  if (folders == NULL)
-    return NULL;
-  for (guint i = 0; i < folders->len; i++)
-    {
-      KurirStoreFolder *folder = g_ptr_array_index (folders, i);
-
-      if (g_strcmp0 (folder->role, "drafts") == 0)
-        return g_strdup (folder->name);
-    }
-  if (!kurir_store_create_folder (store, name, "Drafts", "drafts", error))
-    return NULL;
-  return g_strdup ("Drafts");
-}
-
-/* Drops a draft that is replaced or sent: through the journal for IMAP. */
+/* Drops a draft that is replaced or sent: never to the Trash. */
 static void
 drop_draft (KurirStore   *store,
             KurirAccount *account,
             gint64        id)
 {
   g_autoptr(GError) error = NULL;
-  gboolean ok;
 
-  if (id == 0)
-    return;
-  if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_IMAP)
-    {
-      g_autoptr(KurirJournal) journal = kurir_journal_new (store, kurir_account_get_name (account));
-
-      ok = kurir_journal_delete (journal, id, &error);
-    }
-  else
-    ok = kurir_store_delete_full (store, id, KURIR_STORE_DELETE_FORGET, &error);
-  if (!ok)
+  if (!kurir_outbox_drop_draft (account, store, id, &error))
     g_debug ("The old draft %" G_GINT64_FORMAT " stays: %s", id, error->message);
 }
 
@@ -328,34 +410,20 @@ save_draft_thread (GTask        *task,
 {
   Job *job = task_data;
   g_autoptr(GBytes) bytes = NULL;
-  g_autofree char *folder = NULL;
   GError *error = NULL;
-  const KurirMessageFlags flags = KURIR_MESSAGE_FLAG_SEEN | KURIR_MESSAGE_FLAG_DRAFT;
 
+  /* Each version has a Message-ID of its own, so that the server's copy
+   * of one is never taken for another; the message sent keeps the
+   * composer's. */
+  kurir_message_builder_set_message_id (job->builder, NULL);
   bytes = kurir_message_builder_build_draft (job->builder, &error);
   if (bytes != NULL)
-    folder = drafts_folder (job->store, job->account, &error);
-  if (folder == NULL)
+    job->new_id = kurir_outbox_save_draft (job->account, job->store, bytes, job->old_draft, &error);
+  if (bytes == NULL || job->new_id == 0)
     {
       g_task_return_error (task, error);
       return;
     }
-  if (kurir_account_get_protocol (job->account) == KURIR_PROTOCOL_IMAP)
-    {
-      g_autoptr(KurirJournal) journal = kurir_journal_new (job->store, kurir_account_get_name (job->account));
-
-      job->new_id = kurir_journal_append (journal, folder, bytes, flags, &error);
-    }
-  else
-    job->new_id = kurir_store_add (job->store, kurir_account_get_name (job->account), folder, bytes, NULL,
-                                   flags, 0, &error);
-  if (job->new_id == 0)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  /* The new draft is safe: the old one goes. */
-  drop_draft (job->store, job->account, job->old_draft);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -706,14 +774,95 @@ setup_completion (KurirComposer *self,
   g_object_unref (completion);
 }
 
-/* The senders of recent mail, each once: read in a worker thread. */
+/* "Name <addr>" with the name quoted when it has a character that
+ * RFC 5322 allows only in quotes (the store shows names unquoted). */
+static char *
+quote_name (const char *address)
+{
+  const char *open = strrchr (address, '<');
+  g_autofree char *name = NULL;
+  GString *out;
+
+  if (open == NULL || open == address || !g_str_has_suffix (address, ">"))
+    return g_strdup (address);
+  name = g_strstrip (g_strndup (address, open - address));
+  if (*name == '\0' || name[0] == '"' || strpbrk (name, ",;:\"()<>@[]\\.") == NULL)
+    return g_strdup (address);
+  out = g_string_new ("\"");
+  for (const char *p = name; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_printf (out, "\" %s", open);
+  return g_string_free (out, FALSE);
+}
+
+/* The addresses of a list as the store shows it ("Name, Jr. <a@x>,
+ * b@y"): split at the commas, a piece without an address being part of
+ * the name that follows. */
+static void
+split_addresses (const char *list,
+                 GPtrArray  *out)
+{
+  g_auto(GStrv) pieces = NULL;
+  g_autoptr(GString) pending = g_string_new (NULL);
+
+  if (list == NULL)
+    return;
+  pieces = g_strsplit (list, ",", -1);
+  for (guint i = 0; pieces[i] != NULL; i++)
+    {
+      if (pending->len > 0)
+        g_string_append_c (pending, ',');
+      g_string_append (pending, pieces[i]);
+      if (strchr (pieces[i], '@') == NULL)
+        continue;
+      g_ptr_array_add (out, quote_name (g_strstrip (pending->str)));
+      g_string_truncate (pending, 0);
+    }
+}
+
+static void
+add_seen (GHashTable *seen,
+          GPtrArray  *out,
+          const char *address)
+{
+  g_autofree char *key = g_utf8_casefold (address, -1);
+
+  if (g_hash_table_add (seen, g_steal_pointer (&key)))
+    g_ptr_array_add (out, g_strdup (address));
+}
+
+typedef struct
+{
+  KurirStore *store;
+  GStrv       accounts;
+} AddressesData;
+
+static void
+addresses_data_free (gpointer data)
+{
+  AddressesData *addresses = data;
+
+  g_object_unref (addresses->store);
+  g_strfreev (addresses->accounts);
+  g_free (addresses);
+}
+
+/* The addresses seen in the store, each once: the senders of recent
+ * mail in the inboxes, and the recipients of what the accounts sent.
+ * Read in a worker thread. */
 static void
 addresses_thread (GTask        *task,
                   gpointer      source_object,
                   gpointer      task_data,
                   GCancellable *cancellable)
 {
-  KurirStore *store = task_data;
+  AddressesData *data = task_data;
+  KurirStore *store = data->store;
+  GStrv accounts = data->accounts;
   g_autoptr(GPtrArray) messages = kurir_store_list (store, NULL, NULL, 0, 2000, NULL);
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
@@ -721,13 +870,34 @@ addresses_thread (GTask        *task,
   for (guint i = 0; messages != NULL && i < messages->len; i++)
     {
       const char *from = kurir_message_get_from (g_ptr_array_index (messages, i));
-      g_autofree char *key = NULL;
 
       if (from == NULL || *from == '\0' || strchr (from, '@') == NULL)
         continue;
-      key = g_utf8_casefold (from, -1);
-      if (g_hash_table_add (seen, g_steal_pointer (&key)))
-        g_ptr_array_add (out, g_strdup (from));
+      add_seen (seen, out, from);
+    }
+  for (guint a = 0; accounts != NULL && accounts[a] != NULL; a++)
+    {
+      const char *account = accounts[a];
+      g_autoptr(GPtrArray) folders = kurir_store_list_folders (store, account, NULL);
+
+      for (guint f = 0; folders != NULL && f < folders->len; f++)
+        {
+          KurirStoreFolder *folder = g_ptr_array_index (folders, f);
+          g_autoptr(GPtrArray) sent = NULL;
+
+          if (g_strcmp0 (folder->role, "sent") != 0)
+            continue;
+          sent = kurir_store_list (store, account, folder->name, 0, 1000, NULL);
+          for (guint i = 0; sent != NULL && i < sent->len; i++)
+            {
+              g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func (g_free);
+
+              split_addresses (kurir_message_get_to (g_ptr_array_index (sent, i)), recipients);
+              split_addresses (kurir_message_get_cc (g_ptr_array_index (sent, i)), recipients);
+              for (guint r = 0; r < recipients->len; r++)
+                add_seen (seen, out, g_ptr_array_index (recipients, r));
+            }
+        }
     }
   g_task_return_pointer (task, out, (GDestroyNotify) g_ptr_array_unref);
 }
@@ -751,10 +921,17 @@ static void
 load_addresses (KurirComposer *self)
 {
   g_autoptr(GTask) task = g_task_new (self, self->cancellable, addresses_loaded_cb, NULL);
+  AddressesData *data = g_new0 (AddressesData, 1);
+  GStrvBuilder *names = g_strv_builder_new ();
 
   g_task_set_source_tag (task, load_addresses);
   g_task_set_return_on_cancel (task, TRUE);
-  g_task_set_task_data (task, g_object_ref (self->store), g_object_unref);
+  for (guint i = 0; i < self->accounts->len; i++)
+    g_strv_builder_add (names, kurir_account_get_name (g_ptr_array_index (self->accounts, i)));
+  data->store = g_object_ref (self->store);
+  data->accounts = g_strv_builder_end (names);
+  g_strv_builder_unref (names);
+  g_task_set_task_data (task, data, addresses_data_free);
   g_task_run_in_thread (task, addresses_thread);
 }
 
@@ -807,6 +984,8 @@ kurir_composer_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
   g_clear_pointer (&self->accounts, g_ptr_array_unref);
+  g_clear_pointer (&self->senders, g_ptr_array_unref);
+  g_clear_pointer (&self->signature, g_free);
   g_clear_object (&self->builder);
   g_clear_object (&self->addresses);
 
@@ -902,19 +1081,49 @@ kurir_composer_new (GtkApplication *application,
   self = g_object_new (KURIR_TYPE_COMPOSER, "application", application, NULL);
   self->store = g_object_ref (store);
   self->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  self->senders = g_ptr_array_new_with_free_func (sender_free);
+  /* Accounts that can send (an SMTP server); all of them when none can,
+   * so that drafts can still be written. */
   for (guint i = 0; i < accounts->len; i++)
     {
       KurirAccount *each = g_ptr_array_index (accounts, i);
-      const char *email = kurir_account_get_email (each);
-      g_autofree char *shown = g_strdup_printf ("%s (%s)", email != NULL ? email : "",
-                                                kurir_account_get_name (each));
 
-      g_ptr_array_add (self->accounts, g_object_ref (each));
-      gtk_string_list_append (identities, shown);
+      if (kurir_account_get_smtp_host (each) != NULL && *kurir_account_get_smtp_host (each) != '\0')
+        g_ptr_array_add (self->accounts, g_object_ref (each));
+    }
+  if (self->accounts->len == 0)
+    for (guint i = 0; i < accounts->len; i++)
+      g_ptr_array_add (self->accounts, g_object_ref (g_ptr_array_index (accounts, i)));
+  for (guint i = 0; i < self->accounts->len; i++)
+    {
+      KurirAccount *each = g_ptr_array_index (self->accounts, i);
+      g_autoptr(GPtrArray) each_identities = kurir_account_dup_identities (each);
+
+      for (guint j = 0; j < each_identities->len; j++)
+        {
+          Sender *sender = g_new0 (Sender, 1);
+          g_autofree char *address = NULL;
+          g_autofree char *shown = NULL;
+
+          sender->account = g_object_ref (each);
+          sender->identity = kurir_identity_copy (g_ptr_array_index (each_identities, j));
+          if (sender->identity->address == NULL)
+            {
+              sender_free (sender);
+              continue;
+            }
+          address = kurir_identity_to_string (sender->identity);
+          /* Translators: a sender in the From list: "Name <address> — account" */
+          shown = g_strdup_printf (_("%s — %s"), address, kurir_account_get_name (each));
+          g_ptr_array_add (self->senders, sender);
+          gtk_string_list_append (identities, shown);
+        }
     }
   gtk_drop_down_set_model (self->from_dropdown, G_LIST_MODEL (identities));
   if (account != NULL)
-    select_account_by_name (self, kurir_account_get_name (account));
+    select_sender (self, account, NULL);
+  add_signature (self);
+  g_signal_connect_swapped (self->from_dropdown, "notify::selected", G_CALLBACK (sender_changed_cb), self);
   g_signal_connect_swapped (self->from_dropdown, "notify::selected", G_CALLBACK (changed_cb), self);
   load_addresses (self);
   self->dirty = FALSE;
@@ -926,19 +1135,50 @@ kurir_composer_start_reply (KurirComposer *self,
                             GBytes        *original,
                             gboolean       all)
 {
-  KurirAccount *account;
   g_autoptr(KurirMessageBuilder) reply = NULL;
+  g_auto(GStrv) addresses = NULL;
+  KurirAccount *account;
+  int addressed;
 
   g_return_if_fail (KURIR_IS_COMPOSER (self));
   g_return_if_fail (original != NULL);
 
+  /* From: the identity the original was sent to, those of its own
+   * account (chosen when the composer was made) before the others; else
+   * that account's primary identity. */
   account = current_account (self);
-  reply = kurir_message_builder_new_reply (original, account != NULL ? kurir_account_get_email (account) : NULL,
-                                           all, NULL);
+  if (account != NULL)
+    {
+      g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
+      GStrvBuilder *builder = g_strv_builder_new ();
+
+      for (guint pass = 0; pass < 2; pass++)
+        for (guint i = 0; i < self->senders->len; i++)
+          {
+            Sender *sender = g_ptr_array_index (self->senders, i);
+
+            if ((sender->account == account) != (pass == 0))
+              continue;
+            g_array_append_val (order, i);
+            g_strv_builder_add (builder, sender->identity->address);
+          }
+      addresses = g_strv_builder_end (builder);
+      g_strv_builder_unref (builder);
+      addressed = kurir_message_builder_find_recipient (original, (const char * const *) addresses);
+      if (addressed >= 0)
+        gtk_drop_down_set_selected (self->from_dropdown, g_array_index (order, guint, addressed));
+      else
+        select_sender (self, account, NULL);
+    }
+  g_strfreev (addresses);
+  addresses = own_addresses (self, current_sender (self));
+  reply = kurir_message_builder_new_reply_from (original, (const char * const *) addresses, all, NULL);
   if (reply == NULL)
     return;
   g_set_object (&self->builder, reply);
   fill_from_builder (self);
+  add_signature (self);
+  self->dirty = FALSE;
   gtk_widget_grab_focus (GTK_WIDGET (self->body_view));
 }
 
@@ -957,6 +1197,8 @@ kurir_composer_start_forward (KurirComposer    *self,
     return;
   g_set_object (&self->builder, forward);
   fill_from_builder (self);
+  add_signature (self);
+  self->dirty = FALSE;
   gtk_widget_grab_focus (GTK_WIDGET (self->to_entry));
 }
 
@@ -974,7 +1216,22 @@ kurir_composer_open_draft (KurirComposer *self,
   if (builder == NULL)
     return;
   g_set_object (&self->builder, builder);
-  fill_from_builder (self);
+  {
+    gsize size;
+    const char *data = g_bytes_get_data (draft, &size);
+    g_autoptr(KurirMessageInfo) info = kurir_message_info_new_from_data (data, size);
+    Sender *sender;
+
+    /* The draft's From; its signature is part of the body already. */
+    if (info->from_address != NULL)
+      select_sender (self, NULL, info->from_address);
+    fill_from_builder (self);
+    sender = current_sender (self);
+    g_clear_pointer (&self->signature, g_free);
+    if (sender != NULL && sender->identity->signature != NULL && *sender->identity->signature != '\0')
+      self->signature = g_strdup (sender->identity->signature);
+    self->dirty = FALSE;
+  }
   self->draft_id = id;
 }
 
@@ -1061,6 +1318,7 @@ kurir_composer_fill_mailto (KurirComposer *self,
       g_autofree char *joined = g_strjoinv ("\n", lines);
 
       set_body (self, joined);
+      add_signature (self);
     }
   return TRUE;
 }
@@ -1114,6 +1372,34 @@ kurir_composer_get_attachment_warning (KurirComposer *self)
 
   update_warning (self);
   return gtk_revealer_get_reveal_child (self->warning_revealer);
+}
+
+GListModel *
+kurir_composer_get_senders (KurirComposer *self)
+{
+  g_return_val_if_fail (KURIR_IS_COMPOSER (self), NULL);
+  return gtk_drop_down_get_model (self->from_dropdown);
+}
+
+char *
+kurir_composer_get_from (KurirComposer *self)
+{
+  Sender *sender;
+
+  g_return_val_if_fail (KURIR_IS_COMPOSER (self), NULL);
+
+  sender = current_sender (self);
+  return sender != NULL ? kurir_identity_to_string (sender->identity) : NULL;
+}
+
+gboolean
+kurir_composer_set_from (KurirComposer *self,
+                         const char    *address)
+{
+  g_return_val_if_fail (KURIR_IS_COMPOSER (self), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  return select_sender (self, NULL, address);
 }
 
 gint64

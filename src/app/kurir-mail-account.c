@@ -10,12 +10,15 @@
 
 #include <string.h>
 
+#include "kurir-imap-error.h"
 #include "kurir-imap-sync.h"
 #include "kurir-journal.h"
 #include "kurir-mail-account.h"
 #include "kurir-net-error.h"
 #include "kurir-outbox.h"
+#include "kurir-pop3-client.h"
 #include "kurir-pop3-sync.h"
+#include "kurir-password-dialog.h"
 #include "kurir-secret.h"
 
 /* The IDLE watch is restarted after a failure this many seconds later,
@@ -115,6 +118,12 @@ sync_failed (KurirMailAccount *self,
       set_state (self, KURIR_MAIL_ACCOUNT_IDLE, NULL);
       return;
     }
+  /* A password typed for this session that the server refused: asked
+   * again next time. */
+  if (g_error_matches (error, KURIR_IMAP_ERROR, KURIR_IMAP_ERROR_AUTH_FAILED) ||
+      g_error_matches (error, KURIR_POP3_ERROR, KURIR_POP3_ERROR_AUTH_FAILED))
+    kurir_password_forget (kurir_account_get_name (self->account),
+                           kurir_account_get_protocol (self->account));
   g_message ("Sync of %s failed: %s", kurir_account_get_name (self->account), error->message);
   set_state (self, is_offline_error (error) ? KURIR_MAIL_ACCOUNT_OFFLINE : KURIR_MAIL_ACCOUNT_ERROR,
              error->message);
@@ -194,7 +203,7 @@ password_found_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   char *password;
 
-  password = kurir_secret_lookup_finish (result, &error);
+  password = kurir_password_lookup_finish (result, &error);
   if (error != NULL)
     {
       g_clear_object (&self->cancellable);
@@ -437,7 +446,7 @@ watch_password_cb (GObject      *source,
   char *password;
 
   watch_event_free (user_data);
-  password = kurir_secret_lookup_finish (result, &error);
+  password = kurir_password_lookup_finish (result, &error);
   /* A lookup of a watch stopped since. */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->watch_cancellable == NULL ||
       generation != self->watch_generation || g_cancellable_is_cancelled (self->watch_cancellable))
@@ -488,8 +497,8 @@ start_watch (KurirMailAccount *self)
   lookup->generation = self->watch_generation;
   self->watch_cancellable = g_cancellable_new ();
   self->notify_since = g_get_real_time () / G_USEC_PER_SEC;
-  kurir_secret_lookup_async (kurir_account_get_name (self->account), KURIR_PROTOCOL_IMAP,
-                             self->watch_cancellable, watch_password_cb, lookup);
+  kurir_password_lookup_async (self->account, KURIR_PROTOCOL_IMAP,
+                               self->watch_cancellable, watch_password_cb, lookup);
 }
 
 /* IMAP: edits and their replay */
@@ -677,7 +686,7 @@ replay_password_cb (GObject      *source,
   g_autoptr(KurirMailAccount) self = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GTask) task = NULL;
-  char *password = kurir_secret_lookup_finish (result, &error);
+  char *password = kurir_password_lookup_finish (result, &error);
 
   if (password == NULL)
     {
@@ -712,8 +721,8 @@ schedule_replay (KurirMailAccount *self)
     }
   self->replay_running = TRUE;
   self->replay_again = FALSE;
-  kurir_secret_lookup_async (kurir_account_get_name (self->account), KURIR_PROTOCOL_IMAP,
-                             NULL, replay_password_cb, g_object_ref (self));
+  kurir_password_lookup_async (self->account, KURIR_PROTOCOL_IMAP,
+                               NULL, replay_password_cb, g_object_ref (self));
 }
 
 /* Overrides */
@@ -866,9 +875,8 @@ kurir_mail_account_sync (KurirMailAccount *self)
   self->cancellable = g_cancellable_new ();
   self->started = g_get_real_time () / G_USEC_PER_SEC;
   set_state (self, KURIR_MAIL_ACCOUNT_SYNCING, NULL);
-  kurir_secret_lookup_async (kurir_account_get_name (self->account),
-                             kurir_account_get_protocol (self->account),
-                             self->cancellable, password_found_cb, g_object_ref (self));
+  kurir_password_lookup_async (self->account, kurir_account_get_protocol (self->account),
+                               self->cancellable, password_found_cb, g_object_ref (self));
 }
 
 void

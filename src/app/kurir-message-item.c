@@ -113,3 +113,14 @@ kurir_message_item_set_message (KurirMessageItem *self,
   if (g_set_object (&self->message, message))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE]);
 }
+
+/* Returns: (nullable) (transfer none): the conversation this row stands
+ * for in conversation mode, else NULL */
+const KurirStoreThread *
+kurir_message_item_get_thread (KurirMessageItem *self)
+{
+  g_return_val_if_fail (KURIR_IS_MESSAGE_ITEM (self), NULL);
+  if (self->message == NULL)
+    return NULL;
+  return g_object_get_data (G_OBJECT (self->message), KURIR_MESSAGE_ITEM_THREAD_KEY);
+}

@@ -7,6 +7,10 @@
  * more are dropped from older pages, so scrolling through 100,000 messages
  * never keeps them all in memory.
  *
+ * In conversation mode (kurir_message_list_model_new_threads()) a row is
+ * a thread: the same paging over kurir_store_list_threads_async(), whose
+ * rows SQLite groups, so a page still reads only its own summaries.
+ *
  * A refresh compares the rows loaded from the top with the store's rows
  * now, by message id, and reports insertions and removals where they
  * happened; the rest of the list shifts by the difference in count.
@@ -20,6 +24,7 @@
 #include <string.h>
 
 #include "kurir-message-list-model.h"
+#include "kurir-store-threads.h"
 
 #define REFRESH_PREFIX_MAX 2000  /* loaded rows from the top compared on refresh */
 
@@ -31,6 +36,7 @@ struct _KurirMessageListModel
   char         *account;
   char         *folder;
   char         *query;          /* search mode when set */
+  gboolean      threads;        /* one row per conversation */
   GCancellable *cancellable;
 
   GPtrArray    *items;          /* KurirMessageItem or NULL, one per row */
@@ -126,6 +132,52 @@ ensure_item (KurirMessageListModel *self,
   return item;
 }
 
+/* A page of rows: messages, or in conversation mode each thread's newest
+ * message carrying its KurirStoreThread (kurir_message_item_get_thread()). */
+static void
+list_rows_async (KurirMessageListModel *self,
+                 guint                  offset,
+                 guint                  limit,
+                 GAsyncReadyCallback    callback,
+                 gpointer               user_data)
+{
+  if (self->threads)
+    kurir_store_list_threads_async (self->store, self->account, self->folder, offset, limit,
+                                    self->cancellable, callback, user_data);
+  else
+    kurir_store_list_async (self->store, self->account, self->folder, offset, limit,
+                            self->cancellable, callback, user_data);
+}
+
+static GPtrArray *
+list_rows_finish (KurirMessageListModel  *self,
+                  GAsyncResult           *result,
+                  GError                **error)
+{
+  g_autoptr(GPtrArray) threads = NULL;
+  GPtrArray *messages;
+
+  if (!self->threads)
+    return kurir_store_list_finish (self->store, result, error);
+
+  threads = kurir_store_list_threads_finish (self->store, result, error);
+  if (threads == NULL)
+    return NULL;
+  messages = g_ptr_array_new_full (threads->len, g_object_unref);
+  for (guint i = 0; i < threads->len; i++)
+    {
+      KurirStoreThread *thread = g_ptr_array_index (threads, i);
+      KurirMessage *message = g_object_ref (thread->newest);
+
+      /* The message is this page's own copy: nobody else sees the data. */
+      g_object_set_data_full (G_OBJECT (message), KURIR_MESSAGE_ITEM_THREAD_KEY,
+                              kurir_store_thread_copy (thread),
+                              (GDestroyNotify) kurir_store_thread_free);
+      g_ptr_array_add (messages, message);
+    }
+  return messages;
+}
+
 static void page_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
 static void
@@ -137,9 +189,8 @@ request_page (KurirMessageListModel *self,
     return;
 
   g_hash_table_add (self->pending_pages, GUINT_TO_POINTER (page));
-  kurir_store_list_async (self->store, self->account, self->folder,
-                          page * KURIR_MESSAGE_LIST_PAGE_SIZE, KURIR_MESSAGE_LIST_PAGE_SIZE,
-                          self->cancellable, page_loaded_cb, load_data_new (self, page));
+  list_rows_async (self, page * KURIR_MESSAGE_LIST_PAGE_SIZE, KURIR_MESSAGE_LIST_PAGE_SIZE,
+                   page_loaded_cb, load_data_new (self, page));
 }
 
 /* Asks again for every row a view holds whose message is missing or stale. */
@@ -331,7 +382,7 @@ page_loaded_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   guint start = data->page * KURIR_MESSAGE_LIST_PAGE_SIZE;
 
-  messages = kurir_store_list_finish (KURIR_STORE (source), result, &error);
+  messages = list_rows_finish (self, result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
       data->generation != self->generation)
     {
@@ -368,7 +419,7 @@ refresh_listed_cb (GObject      *source,
   if (self->query != NULL)
     fresh = kurir_store_search_finish (KURIR_STORE (source), result, &error);
   else
-    fresh = kurir_store_list_finish (KURIR_STORE (source), result, &error);
+    fresh = list_rows_finish (self, result, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -398,7 +449,10 @@ refresh_counted_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   guint want;
 
-  data->new_n = kurir_store_count_finish (KURIR_STORE (source), result, &error);
+  if (self->threads)
+    data->new_n = kurir_store_count_threads_finish (KURIR_STORE (source), result, &error);
+  else
+    data->new_n = kurir_store_count_finish (KURIR_STORE (source), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       load_data_free (data);
@@ -417,8 +471,7 @@ refresh_counted_cb (GObject      *source,
   if (data->old_n > 0 && data->new_n > data->old_n)
     want += (guint) MIN (data->new_n - data->old_n, (gint64) REFRESH_PREFIX_MAX);
   want = (guint) MIN ((gint64) want, data->new_n);
-  kurir_store_list_async (self->store, self->account, self->folder, 0, want,
-                          self->cancellable, refresh_listed_cb, data);
+  list_rows_async (self, 0, want, refresh_listed_cb, data);
 }
 
 static void
@@ -455,6 +508,9 @@ start_refresh (KurirMessageListModel *self)
   if (self->query != NULL)
     kurir_store_search_async (self->store, self->query, 0, KURIR_MESSAGE_LIST_SEARCH_MAX,
                               self->cancellable, refresh_listed_cb, data);
+  else if (self->threads)
+    kurir_store_count_threads_async (self->store, self->account, self->folder,
+                                     self->cancellable, refresh_counted_cb, data);
   else
     kurir_store_count_async (self->store, self->account, self->folder,
                              self->cancellable, refresh_counted_cb, data);
@@ -596,6 +652,33 @@ kurir_message_list_model_new (KurirStore *store,
   self->folder = g_strdup (folder);
   start_refresh (self);
   return self;
+}
+
+/* One row per conversation of the folder: the newest message of each,
+ * with its thread's counts (kurir_message_item_get_thread()). */
+KurirMessageListModel *
+kurir_message_list_model_new_threads (KurirStore *store,
+                                      const char *account,
+                                      const char *folder)
+{
+  KurirMessageListModel *self;
+
+  g_return_val_if_fail (KURIR_IS_STORE (store), NULL);
+
+  self = g_object_new (KURIR_TYPE_MESSAGE_LIST_MODEL, NULL);
+  self->store = g_object_ref (store);
+  self->account = g_strdup (account);
+  self->folder = g_strdup (folder);
+  self->threads = TRUE;
+  start_refresh (self);
+  return self;
+}
+
+gboolean
+kurir_message_list_model_get_threads (KurirMessageListModel *self)
+{
+  g_return_val_if_fail (KURIR_IS_MESSAGE_LIST_MODEL (self), FALSE);
+  return self->threads;
 }
 
 KurirMessageListModel *

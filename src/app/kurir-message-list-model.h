@@ -24,6 +24,10 @@ KurirMessageListModel *kurir_message_list_model_new            (KurirStore      
                                                                 const char            *account,
                                                                 const char            *folder);
 /* The store's search over every folder (kurir-store-query.h). */
+KurirMessageListModel *kurir_message_list_model_new_threads    (KurirStore            *store,
+                                                                const char            *account,
+                                                                const char            *folder);
+gboolean               kurir_message_list_model_get_threads    (KurirMessageListModel *self);
 KurirMessageListModel *kurir_message_list_model_new_search     (KurirStore            *store,
                                                                 const char            *query);
 const char            *kurir_message_list_model_get_account    (KurirMessageListModel *self);

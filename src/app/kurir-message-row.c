@@ -24,6 +24,7 @@ struct _KurirMessageRow
   GtkLabel         *sender_label;
   GtkWidget        *attachment_mark;
   GtkWidget        *flag_mark;
+  GtkLabel         *count_label;
   GtkLabel         *date_label;
   GtkLabel         *subject_label;
   GtkLabel         *preview_label;
@@ -32,6 +33,61 @@ struct _KurirMessageRow
 G_DEFINE_FINAL_TYPE (KurirMessageRow, kurir_message_row, GTK_TYPE_WIDGET)
 
 /* Helpers */
+
+#define MAX_SENDERS_SHOWN 3
+
+/* "Ann, Bob, Carol…": the people of a conversation, newest first. */
+static char *
+format_senders (char **senders)
+{
+  g_autoptr(GString) text = NULL;
+  guint shown = 0;
+
+  if (senders == NULL || senders[0] == NULL)
+    return NULL;
+  text = g_string_new (NULL);
+  for (guint i = 0; senders[i] != NULL; i++)
+    {
+      g_autofree char *name = kurir_message_row_format_sender (senders[i]);
+
+      if (name == NULL || *name == '\0')
+        continue;
+      if (shown == MAX_SENDERS_SHOWN)
+        {
+          g_string_append (text, "…");
+          break;
+        }
+      if (shown > 0)
+        /* Translators: between the names of a conversation's people */
+        g_string_append (text, _(", "));
+      g_string_append (text, name);
+      shown++;
+    }
+  return shown > 0 ? g_string_free (g_steal_pointer (&text), FALSE) : NULL;
+}
+
+/* What a screen reader says for the row: its marks, then the labels. */
+static void
+update_accessible_label (KurirMessageRow   *self,
+                         KurirMessageFlags  flags,
+                         gboolean           has_attachments)
+{
+  g_autoptr(GString) label = g_string_new (NULL);
+
+  if (!(flags & KURIR_MESSAGE_FLAG_SEEN))
+    g_string_append_printf (label, "%s, ", _("Unread"));
+  if (flags & KURIR_MESSAGE_FLAG_FLAGGED)
+    g_string_append_printf (label, "%s, ", _("Flagged"));
+  if (has_attachments)
+    g_string_append_printf (label, "%s, ", _("Has attachments"));
+  /* Translators: a message in the list as a screen reader reads it:
+   * sender, subject and date */
+  g_string_append_printf (label, _("%s, %s, %s"),
+                          gtk_label_get_text (self->sender_label),
+                          gtk_label_get_text (self->subject_label),
+                          gtk_label_get_text (self->date_label));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, label->str, -1);
+}
 
 static void
 update (KurirMessageRow *self)
@@ -42,6 +98,7 @@ update (KurirMessageRow *self)
   g_autofree char *date = NULL;
   KurirMessageFlags flags;
   const char *subject;
+  const KurirStoreThread *thread;
 
   if (message == NULL)
     {
@@ -49,10 +106,12 @@ update (KurirMessageRow *self)
       gtk_label_set_text (self->subject_label, "");
       gtk_label_set_text (self->preview_label, "");
       gtk_label_set_text (self->date_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->count_label), FALSE);
       gtk_widget_set_opacity (self->unread_mark, 0);
       gtk_widget_set_visible (self->attachment_mark, FALSE);
       gtk_widget_set_visible (self->flag_mark, FALSE);
       gtk_widget_remove_css_class (GTK_WIDGET (self), "unread");
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL);
       return;
     }
 
@@ -66,9 +125,29 @@ update (KurirMessageRow *self)
   gtk_label_set_text (self->subject_label, subject && *subject ? subject : _("(No subject)"));
   gtk_label_set_text (self->preview_label, kurir_message_get_preview (message));
   gtk_label_set_text (self->date_label, date);
+
+  thread = kurir_message_item_get_thread (self->item);
+  if (thread != NULL)
+    {
+      g_autofree char *count = g_strdup_printf ("%u", thread->n_messages);
+      g_autofree char *senders = format_senders (thread->senders);
+
+      /* A conversation: its people, its size, unread if any message is. */
+      if (senders != NULL)
+        gtk_label_set_text (self->sender_label, senders);
+      gtk_label_set_text (self->count_label, count);
+      gtk_widget_set_visible (GTK_WIDGET (self->count_label), thread->n_messages > 1);
+      flags = thread->n_unread > 0 ? flags & ~KURIR_MESSAGE_FLAG_SEEN : flags | KURIR_MESSAGE_FLAG_SEEN;
+    }
+  else
+    gtk_widget_set_visible (GTK_WIDGET (self->count_label), FALSE);
   gtk_widget_set_opacity (self->unread_mark, (flags & KURIR_MESSAGE_FLAG_SEEN) ? 0 : 1);
   gtk_widget_set_visible (self->attachment_mark, kurir_message_get_n_attachments (message) > 0);
   gtk_widget_set_visible (self->flag_mark, (flags & KURIR_MESSAGE_FLAG_FLAGGED) != 0);
+  /* The unread dot is only faded out: hide it from screen readers too. */
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->unread_mark), GTK_ACCESSIBLE_STATE_HIDDEN,
+                               (flags & KURIR_MESSAGE_FLAG_SEEN) != 0, -1);
+  update_accessible_label (self, flags, kurir_message_get_n_attachments (message) > 0);
   if (flags & KURIR_MESSAGE_FLAG_SEEN)
     gtk_widget_remove_css_class (GTK_WIDGET (self), "unread");
   else
@@ -119,6 +198,7 @@ kurir_message_row_class_init (KurirMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KurirMessageRow, sender_label);
   gtk_widget_class_bind_template_child (widget_class, KurirMessageRow, attachment_mark);
   gtk_widget_class_bind_template_child (widget_class, KurirMessageRow, flag_mark);
+  gtk_widget_class_bind_template_child (widget_class, KurirMessageRow, count_label);
   gtk_widget_class_bind_template_child (widget_class, KurirMessageRow, date_label);
   gtk_widget_class_bind_template_child (widget_class, KurirMessageRow, subject_label);
   gtk_widget_class_bind_template_child (widget_class, KurirMessageRow, preview_label);

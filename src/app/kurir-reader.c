@@ -28,6 +28,12 @@
 #include "kurir-reader.h"
 #include "kurir-remote-senders.h"
 
+/* A message of thousands of parts (a MIME bomb) shows this many of them,
+ * at most this many as HTML (each HTML view costs a web process's work);
+ * View Source shows the rest. */
+#define MAX_SHOWN_PARTS 50
+#define MAX_WEB_VIEWS   8
+
 #define CSP_BLOCKED "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline' data:; font-src data:"
 #define CSP_REMOTE  "default-src 'none'; img-src * data: cid:; style-src * 'unsafe-inline' data:; font-src * data:; media-src *"
 
@@ -195,6 +201,8 @@ make_text_view (KurirReader *self,
   gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 12);
   gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 12);
   gtk_widget_add_css_class (view, "message-text");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Message Text"), -1);
   gtk_text_buffer_set_text (buffer, text, -1);
 
   link_tag = gtk_text_buffer_create_tag (buffer, "link",
@@ -516,7 +524,7 @@ show_parts (KurirReader *self)
   GtkWidget *parts_box;
   GtkWidget *single_web_view = NULL;
   gboolean any_remote = FALSE;
-  guint n_shown = 0;
+  guint n_shown = 0, n_web_views = 0, n_hidden = 0;
 
   clear_body (self);
   if (self->parts == NULL)
@@ -533,13 +541,19 @@ show_parts (KurirReader *self)
 
       if (!show[i])
         continue;
+      if (n_shown >= MAX_SHOWN_PARTS)
+        {
+          n_hidden++;
+          continue;
+        }
       if (n_shown++ > 0)
         gtk_box_append (GTK_BOX (parts_box), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
 
       if (part->kind == KURIR_BODY_PART_HTML && !self->prefer_plain)
         {
 #if HAVE_WEBKIT
-          if (block_filter != NULL || (self->remote_allowed && block_filter_failed))
+          if ((block_filter != NULL || (self->remote_allowed && block_filter_failed)) &&
+              n_web_views++ < MAX_WEB_VIEWS)
             {
               view = make_web_view (self, part->text);
               gtk_widget_set_size_request (view, -1, 480);
@@ -557,6 +571,21 @@ show_parts (KurirReader *self)
           view = make_text_view (self, text ? text : part->text);
         }
       gtk_box_append (GTK_BOX (parts_box), view);
+    }
+
+  if (n_hidden > 0)
+    {
+      g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                            "%u more part is not shown: View Source shows the whole message.",
+                                                            "%u more parts are not shown: View Source shows the whole message.",
+                                                            n_hidden),
+                                               n_hidden);
+      GtkWidget *label = gtk_label_new (text);
+
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_widget_set_margin_top (label, 12);
+      gtk_box_append (GTK_BOX (parts_box), label);
     }
 
   if (n_shown == 0)

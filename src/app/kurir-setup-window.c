@@ -21,6 +21,7 @@
 #include "kurir-setup-window.h"
 #include "kurir-autoconfig-login.h"
 #include "kurir-certificate-dialog.h"
+#include "kurir-net-error.h"
 #include "kurir-secret.h"
 #include "kurir-trust.h"
 
@@ -70,6 +71,7 @@ struct _KurirSetupWindow
   AdwComboRow        *outgoing_security_row;
   AdwEntryRow        *outgoing_user_row;
   GtkCheckButton     *manual_plaintext_check;
+  AdwPasswordEntryRow *manual_password_row;
   GtkButton          *manual_continue_button;
 
   GCancellable       *cancellable;
@@ -161,6 +163,40 @@ account_name (KurirSetupWindow *self)
   return g_steal_pointer (&name);
 }
 
+/* Why a login test failed, in plain words, naming the server; the
+ * server's own words follow. */
+static char *
+login_failure_text (KurirSetupWindow *self,
+                    const GError     *error)
+{
+  const char *host = self->testing_outgoing ? kurir_account_get_smtp_host (self->account)
+                                            : kurir_account_get_host (self->account);
+  guint16 port = self->testing_outgoing ? kurir_account_get_smtp_port (self->account)
+                                        : kurir_account_get_port (self->account);
+  const char *cause;
+  g_autofree char *server = NULL;
+
+  if (kurir_login_error_is_auth_failure (error))
+    cause = _("the user name or the password is wrong");
+  else if (g_error_matches (error, KURIR_NET_ERROR, KURIR_NET_ERROR_CERTIFICATE))
+    cause = _("its certificate is not trusted");
+  else if (g_error_matches (error, KURIR_NET_ERROR, KURIR_NET_ERROR_CONNECT) ||
+           g_error_matches (error, KURIR_NET_ERROR, KURIR_NET_ERROR_TIMEOUT) ||
+           error->domain == G_RESOLVER_ERROR)
+    cause = _("Kurir cannot connect to it");
+  else if (g_error_matches (error, KURIR_NET_ERROR, KURIR_NET_ERROR_STARTTLS_REFUSED))
+    cause = _("it does not offer encryption (STARTTLS)");
+  else
+    cause = _("it refused the login");
+
+  server = g_strdup_printf ("%s:%u", host ? host : "", port);
+  /* Translators: "The incoming server imap.example.org:993 says no: the
+   * password is wrong. (details)" */
+  return g_strdup_printf (self->testing_outgoing ? _("The outgoing server %s did not let Kurir in: %s. (%s)")
+                                                 : _("The incoming server %s did not let Kurir in: %s. (%s)"),
+                          server, cause, error->message);
+}
+
 static void
 show_manual (KurirSetupWindow *self,
              const char       *error_text)
@@ -195,6 +231,7 @@ fill_manual (KurirSetupWindow *self,
   gtk_editable_set_text (GTK_EDITABLE (self->outgoing_user_row),
                          kurir_account_get_smtp_user (account) ? kurir_account_get_smtp_user (account) : "");
   gtk_check_button_set_active (self->manual_plaintext_check, kurir_account_get_allow_plaintext (account));
+  gtk_editable_set_text (GTK_EDITABLE (self->manual_password_row), self->password ? self->password : "");
 }
 
 /* Guesses for the manual page when nothing was found. */
@@ -406,7 +443,9 @@ store_secret (KurirSetupWindow *self)
                             kurir_account_get_protocol (self->account),
                             kurir_account_get_host (self->account),
                             kurir_account_get_user (self->account),
-                            self->password, TRUE, self->cancellable,
+                            self->password,
+                            kurir_account_get_remember_password (self->account),
+                            self->cancellable,
                             secret_stored_cb, g_object_ref (self));
 }
 
@@ -465,6 +504,7 @@ login_tested_cb (GObject      *source,
 {
   g_autoptr(KurirSetupWindow) self = user_data;
   g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
   KurirLoginCertificate *certificate = NULL;
 
   if (kurir_login_test_finish (result, &certificate, &error))
@@ -507,7 +547,8 @@ login_tested_cb (GObject      *source,
     }
 
   fill_manual (self, self->account);
-  show_manual (self, error->message);
+  text = login_failure_text (self, error);
+  show_manual (self, text);
 }
 
 static void
@@ -658,6 +699,12 @@ manual_continue_clicked_cb (KurirSetupWindow *self)
   g_autoptr(KurirAccount) account = NULL;
   g_autofree char *domain = kurir_autoconfig_email_domain (self->address);
 
+  /* The password may be corrected here too. */
+  if (*entry_text (ADW_ENTRY_ROW (self->manual_password_row)) != '\0')
+    {
+      clear_password (self);
+      self->password = g_strdup (entry_text (ADW_ENTRY_ROW (self->manual_password_row)));
+    }
   if (self->password == NULL || *self->password == '\0' || domain == NULL)
     {
       show_page (self, "identity");
@@ -764,6 +811,7 @@ kurir_setup_window_class_init (KurirSetupWindowClass *klass)
   BIND (outgoing_security_row);
   BIND (outgoing_user_row);
   BIND (manual_plaintext_check);
+  BIND (manual_password_row);
   BIND (manual_continue_button);
 #undef BIND
 }

@@ -70,6 +70,15 @@ compare_folders (gconstpointer a,
   return g_utf8_collate (fa->name, fb->name);
 }
 
+static int
+compare_kept (gconstpointer a,
+              gconstpointer b)
+{
+  int by_account = g_strcmp0 ((*(KurirStoreFolder **) a)->account, (*(KurirStoreFolder **) b)->account);
+
+  return by_account != 0 ? by_account : compare_folders (a, b);
+}
+
 static GtkWidget *
 make_count_label (guint unread)
 {
@@ -235,6 +244,70 @@ make_account_header (KurirMailAccount *account)
   g_signal_connect_object (account, "notify::message", G_CALLBACK (account_state_changed_cb), row, 0);
   update_state (row);
   return row;
+}
+
+static gboolean
+has_account (GPtrArray  *accounts,
+             const char *name)
+{
+  for (guint a = 0; a < accounts->len; a++)
+    if (g_strcmp0 (kurir_mail_account_get_name (g_ptr_array_index (accounts, a)), name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static GtkWidget *
+make_kept_header (const char *name)
+{
+  /* Translators: %s is the name of an account that was removed */
+  g_autofree char *title = g_strdup_printf (_("Local mail of %s"), name);
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *label = gtk_label_new (title);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (label, "heading");
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+  gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE);
+  gtk_widget_add_css_class (row, "account-header");
+  g_object_set_data_full (G_OBJECT (row), "kurir-kept-account", g_strdup (name), g_free);
+  return row;
+}
+
+/* Mail kept in the store from removed accounts: readable, under a header
+ * of its own, never in All Inboxes (its INBOX was emptied into
+ * KURIR_SIDEBAR_KEPT_INBOX when the account was removed). */
+static void
+append_kept_mail (KurirSidebar *self,
+                  GPtrArray    *accounts,
+                  GPtrArray    *folders)
+{
+  g_autoptr(GPtrArray) kept = g_ptr_array_new ();
+
+  for (guint i = 0; i < folders->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (folders, i);
+
+      if (!has_account (accounts, folder->account) && g_strcmp0 (folder->role, "outbox") != 0 &&
+          (folder->total > 0 || g_strcmp0 (folder->name, KURIR_STORE_INBOX) != 0))
+        g_ptr_array_add (kept, folder);
+    }
+  g_ptr_array_sort (kept, compare_kept);
+  for (guint i = 0; i < kept->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (kept, i);
+      int special = special_index (folder);
+
+      if (i == 0 || g_strcmp0 (folder->account, ((KurirStoreFolder *) g_ptr_array_index (kept, i - 1))->account) != 0)
+        gtk_list_box_append (self->list, make_kept_header (folder->account));
+      gtk_list_box_append (self->list,
+                           make_folder_row (folder->account, folder->name,
+                                            special >= 0 ? special_folders[special].icon : "folder-symbolic",
+                                            kurir_sidebar_folder_title (folder->name, folder->role),
+                                            folder->unread));
+    }
 }
 
 static gboolean
@@ -443,7 +516,7 @@ kurir_sidebar_set_content (KurirSidebar *self,
   for (guint i = 0; i < folders->len; i++)
     {
       KurirStoreFolder *folder = g_ptr_array_index (folders, i);
-      if (g_strcmp0 (folder->name, KURIR_STORE_INBOX) == 0)
+      if (g_strcmp0 (folder->name, KURIR_STORE_INBOX) == 0 && has_account (accounts, folder->account))
         all_unread += folder->unread;
     }
   all_row = make_folder_row (NULL, NULL, "kurir-all-inboxes-symbolic", _("All Inboxes"), all_unread);
@@ -488,6 +561,8 @@ kurir_sidebar_set_content (KurirSidebar *self,
                                                 folder->unread));
         }
     }
+
+  append_kept_mail (self, accounts, folders);
 
   /* The same folder again, else All Inboxes. */
   selected = NULL;
@@ -558,6 +633,11 @@ kurir_sidebar_describe (KurirSidebar *self)
         {
           g_string_append_printf (text, "# %s\n",
                                   kurir_mail_account_get_name (g_object_get_data (G_OBJECT (child), "kurir-mail-account")));
+          continue;
+        }
+      if (g_object_get_data (G_OBJECT (child), "kurir-kept-account") != NULL)
+        {
+          g_string_append_printf (text, "> %s\n", (char *) g_object_get_data (G_OBJECT (child), "kurir-kept-account"));
           continue;
         }
       {

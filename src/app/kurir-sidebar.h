@@ -11,6 +11,9 @@
 
 G_BEGIN_DECLS
 
+/* Where the INBOX of a removed account goes when its mail is kept. */
+#define KURIR_SIDEBAR_KEPT_INBOX "Kept Inbox"
+
 #define KURIR_TYPE_SIDEBAR (kurir_sidebar_get_type ())
 G_DECLARE_FINAL_TYPE (KurirSidebar, kurir_sidebar, KURIR, SIDEBAR, GtkWidget)
 
@@ -28,7 +31,8 @@ gboolean    kurir_sidebar_select          (KurirSidebar *self,
 /* The folder names of @account (for "Move to"). */
 GStrv       kurir_sidebar_get_folders     (KurirSidebar *self,
                                            const char   *account);
-/* The text of the row of @account's @folder ("Inbox 3"), for tests. */
+/* The sidebar as text, for tests: "# ACCOUNT" headers, "> NAME" for the
+ * kept mail of a removed account, then "Inbox 3" rows. */
 char       *kurir_sidebar_describe        (KurirSidebar *self);
 /* The folder's special use: its role, else what its name says for the
  * usual names ("Sent", "Trash", …), else NULL. */

@@ -24,7 +24,10 @@
 #include "kurir-composer.h"
 #include "kurir-message-window.h"
 #include "kurir-outbox.h"
+#include "kurir-preferences-window.h"
 #include "kurir-secret.h"
+#include "kurir-store-threads.h"
+#include "kurir-thread-view.h"
 #include "kurir-window.h"
 
 struct _KurirWindow
@@ -42,6 +45,7 @@ struct _KurirWindow
   GPtrArray             *folders;          /* KurirStoreFolder */
   gboolean               folders_loading;
   gboolean               folders_again;
+  gboolean               folders_seen;     /* listed once: the accounts' first syncs are known */
 
   char                  *account;          /* the folder shown; both NULL: All Inboxes */
   char                  *folder;
@@ -76,7 +80,11 @@ struct _KurirWindow
   GtkMenuButton         *move_button;
   GtkButton             *flag_button;
   GtkButton             *read_button;
+  KurirThreadView       *thread_view;
   KurirReader           *reader;
+
+  GCancellable          *thread_cancellable;  /* the conversation being read */
+  gboolean               conversations;      /* one row per thread */
 };
 
 G_DEFINE_FINAL_TYPE (KurirWindow, kurir_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -168,6 +176,13 @@ get_selected_messages (KurirWindow *self)
     return messages;
 
   selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  /* One conversation open: the message of it being read. */
+  if (gtk_bitset_get_size (selected) == 1 && gtk_widget_get_visible (GTK_WIDGET (self->thread_view)) &&
+      kurir_thread_view_get_selected (self->thread_view) != NULL)
+    {
+      g_ptr_array_add (messages, g_object_ref (kurir_thread_view_get_selected (self->thread_view)));
+      return messages;
+    }
   for (gboolean ok = gtk_bitset_iter_init_first (&iter, selected, &position); ok;
        ok = gtk_bitset_iter_next (&iter, &position))
     {
@@ -255,8 +270,12 @@ update_actions (KurirWindow *self)
 
   gtk_button_set_icon_name (self->flag_button, flagged ? "starred-symbolic" : "non-starred-symbolic");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->flag_button), flagged ? _("Remove Flag") : _("Flag"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->flag_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  gtk_widget_get_tooltip_text (GTK_WIDGET (self->flag_button)), -1);
   gtk_button_set_icon_name (self->read_button, unread ? "mail-unread-symbolic" : "mail-read-symbolic");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->read_button), unread ? _("Mark as Read") : _("Mark as Unread"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->read_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  gtk_widget_get_tooltip_text (GTK_WIDGET (self->read_button)), -1);
   update_move_menu (self, any ? kurir_message_get_account (g_ptr_array_index (messages, 0)) : NULL);
 }
 
@@ -281,7 +300,10 @@ update_list_page (KurirWindow *self)
   else
     gtk_stack_set_visible_child_name (self->list_stack, "list");
 
-  if (n > 0)
+  if (n > 0 && kurir_message_list_model_get_threads (self->model))
+    /* Translators: the number of conversations in the list */
+    subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u conversation", "%u conversations", n), n);
+  else if (n > 0)
     /* Translators: the number of messages in the list */
     subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u message", "%u messages", n), n);
   adw_window_title_set_subtitle (self->list_title, subtitle);
@@ -403,10 +425,71 @@ set_flags_on_selected (KurirWindow       *self,
 }
 
 static void
+show_message (KurirWindow  *self,
+              KurirMessage *message)
+{
+  kurir_reader_set_message (self->reader, message);
+  show_outbox_status (self, message);
+  if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_SEEN))
+    change_flags (self, message, KURIR_MESSAGE_FLAG_SEEN, 0);
+}
+
+static void
+hide_thread (KurirWindow *self)
+{
+  if (self->thread_cancellable != NULL)
+    {
+      g_cancellable_cancel (self->thread_cancellable);
+      g_clear_object (&self->thread_cancellable);
+    }
+  kurir_thread_view_set_messages (self->thread_view, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->thread_view), FALSE);
+}
+
+static void
+thread_listed_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(KurirWindow) self = user_data;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  guint show = 0;
+
+  messages = kurir_store_get_thread_in_finish (KURIR_STORE (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (messages == NULL)
+    {
+      kurir_window_show_toast (self, error->message);
+      return;
+    }
+  kurir_thread_view_set_messages (self->thread_view, messages);
+  gtk_widget_set_visible (GTK_WIDGET (self->thread_view), messages->len > 0);
+  /* The first unread message, else the newest. */
+  for (show = 0; show < messages->len; show++)
+    if (!(kurir_message_get_flags (g_ptr_array_index (messages, show)) & KURIR_MESSAGE_FLAG_SEEN))
+      break;
+  if (show == messages->len && show > 0)
+    show--;
+  kurir_thread_view_select (self->thread_view, show);
+}
+
+static void
+thread_message_selected_cb (KurirThreadView *view,
+                            KurirMessage    *message,
+                            KurirWindow     *self)
+{
+  show_message (self, message);
+  update_actions (self);
+}
+
+static void
 show_selected_message (KurirWindow *self)
 {
   g_autoptr(GtkBitset) selected = NULL;
   g_autoptr(KurirMessageItem) item = NULL;
+  const KurirStoreThread *thread;
   KurirMessage *message;
 
   if (self->waiting_item != NULL)
@@ -417,12 +500,14 @@ show_selected_message (KurirWindow *self)
 
   if (self->selection == NULL)
     {
+      hide_thread (self);
       kurir_reader_set_message (self->reader, NULL);
       return;
     }
   selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
   if (gtk_bitset_get_size (selected) != 1)
     {
+      hide_thread (self);
       kurir_reader_set_message (self->reader, NULL);
       return;
     }
@@ -441,10 +526,22 @@ show_selected_message (KurirWindow *self)
       return;
     }
 
-  kurir_reader_set_message (self->reader, message);
-  show_outbox_status (self, message);
-  if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_SEEN))
-    change_flags (self, message, KURIR_MESSAGE_FLAG_SEEN, 0);
+  thread = kurir_message_item_get_thread (item);
+  if (thread != NULL && thread->n_messages > 1)
+    {
+      /* A conversation: its messages above the reader, from the store. */
+      g_cancellable_cancel (self->thread_cancellable);
+      g_clear_object (&self->thread_cancellable);
+      self->thread_cancellable = g_cancellable_new ();
+      kurir_store_get_thread_in_async (self->store, thread->thread_id,
+                                       kurir_message_list_model_get_account (self->model),
+                                       kurir_message_list_model_get_folder (self->model),
+                                       self->thread_cancellable, thread_listed_cb,
+                                       g_object_ref (self));
+      return;
+    }
+  hide_thread (self);
+  show_message (self, message);
 }
 
 static void
@@ -507,18 +604,37 @@ change_done_cb (GObject      *source,
     refresh_after_change (self);
 }
 
+typedef struct {
+  KurirWindow      *window;
+  KurirMailAccount *account;
+  gint64            started;
+  gboolean          notify;
+} NotifyData;
+
+static void
+notify_data_free (NotifyData *data)
+{
+  g_object_unref (data->window);
+  g_object_unref (data->account);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NotifyData, notify_data_free)
+
 static void
 notification_listed_cb (GObject      *source,
                         GAsyncResult *result,
                         gpointer      user_data)
 {
-  g_autoptr(KurirWindow) self = user_data;
+  g_autoptr(NotifyData) data = user_data;
+  KurirWindow *self = data->window;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(GNotification) notification = NULL;
   g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
   g_autofree char *id = NULL;
   GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
-  gint64 started;
+  gint64 *after;
+  gint64 newest_id;
   KurirMessage *first;
   const char *account;
 
@@ -526,46 +642,50 @@ notification_listed_cb (GObject      *source,
   if (messages == NULL || app == NULL)
     return;
 
-  started = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (self), "kurir-notify-since"));
+  /* Arrival times have whole seconds, so a message stored in the second
+   * this sync started may have been told of already (or muted): the
+   * highest message id seen per account tells them apart. */
+  after = g_object_get_data (G_OBJECT (data->account), "kurir-notified-id");
+  if (after == NULL)
+    {
+      after = g_new0 (gint64, 1);
+      g_object_set_data_full (G_OBJECT (data->account), "kurir-notified-id", after, g_free);
+    }
+  newest_id = *after;
   for (guint i = 0; i < messages->len; i++)
     {
       KurirMessage *message = g_ptr_array_index (messages, i);
-      if (kurir_message_get_received (message) >= started &&
-          !(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_SEEN))
+
+      if (kurir_message_get_received (message) < data->started ||
+          kurir_message_get_id (message) <= *after)
+        continue;
+      newest_id = MAX (newest_id, kurir_message_get_id (message));
+      if (!(kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_SEEN))
         g_ptr_array_add (fresh, message);
     }
-  if (fresh->len == 0)
+  *after = newest_id;
+  if (fresh->len == 0 || !data->notify)
     return;
 
+  /* One notification per batch: how many, and the newest one's sender
+   * and subject; a click opens that message. */
   first = g_ptr_array_index (fresh, 0);
   account = kurir_message_get_account (first);
-  if (fresh->len == 1)
-    {
-      g_autofree char *sender = kurir_message_row_format_sender (kurir_message_get_from (first));
-      const char *subject = kurir_message_get_subject (first);
+  {
+    g_autofree char *title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new message",
+                                                           "%u new messages", fresh->len), fresh->len);
+    g_autofree char *sender = kurir_message_row_format_sender (kurir_message_get_from (first));
+    const char *subject = kurir_message_get_subject (first);
+    g_autofree char *body = NULL;
 
-      notification = g_notification_new (sender ? sender : _("New message"));
-      g_notification_set_body (notification, subject && *subject ? subject : _("(No subject)"));
-      g_notification_set_default_action_and_target (notification, "app.open-message", "x",
-                                                    kurir_message_get_id (first));
-    }
-  else
-    {
-      g_autofree char *title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new message",
-                                                             "%u new messages", fresh->len), fresh->len);
-      g_autoptr(GString) body = g_string_new (NULL);
-
-      notification = g_notification_new (title);
-      for (guint i = 0; i < fresh->len && i < 3; i++)
-        {
-          KurirMessage *message = g_ptr_array_index (fresh, i);
-          g_autofree char *sender = kurir_message_row_format_sender (kurir_message_get_from (message));
-          g_string_append_printf (body, "%s%s: %s", i ? "\n" : "", sender ? sender : "",
-                                  kurir_message_get_subject (message) ? kurir_message_get_subject (message) : "");
-        }
-      g_notification_set_body (notification, body->str);
-      g_notification_set_default_action_and_target (notification, "app.show-folder", "(ss)", account, KURIR_STORE_INBOX);
-    }
+    /* Translators: a new message in a notification: %s the sender, %s the subject */
+    body = g_strdup_printf (_("%s: %s"), sender && *sender ? sender : _("Unknown sender"),
+                            subject && *subject ? subject : _("(No subject)"));
+    notification = g_notification_new (title);
+    g_notification_set_body (notification, body);
+    g_notification_set_default_action_and_target (notification, "app.open-message", "x",
+                                                  kurir_message_get_id (first));
+  }
   id = g_strdup_printf ("new-mail-%s", account);
   g_application_send_notification (app, id, notification);
 }
@@ -819,7 +939,9 @@ outbox_discard_activated_cb (GSimpleAction *action,
 typedef struct
 {
   KurirWindow *self;
+  KurirStore  *store;
   char        *name;
+  gboolean     keep_mail;
   GError      *secret_error;
 } RemoveData;
 
@@ -827,6 +949,7 @@ static void
 remove_data_free (RemoveData *data)
 {
   g_clear_object (&data->self);
+  g_clear_object (&data->store);
   g_free (data->name);
   g_clear_error (&data->secret_error);
   g_free (data);
@@ -859,6 +982,66 @@ account_file_deleted_cb (GObject      *source,
     text = g_strdup_printf (_("Account “%s” removed"), data->name);
   kurir_window_show_toast (self, text);
   kurir_window_reload_accounts (self);
+  /* Its mail leaves the list shown at once: All Inboxes, or its folder. */
+  if (g_strcmp0 (self->account, data->name) == 0)
+    show_list (self, NULL, NULL, NULL);
+  else if (self->model != NULL)
+    kurir_message_list_model_refresh (self->model);
+  load_folders (self);
+}
+
+/* In a worker thread: the account's journal goes (no server to replay it
+ * on); its mail either goes with its folders, or stays, its INBOX emptied
+ * into KURIR_SIDEBAR_KEPT_INBOX so it leaves All Inboxes and shows under
+ * "Local mail of NAME" in the sidebar. */
+static gboolean
+remove_account_mail (RemoveData  *data,
+                     GError     **error)
+{
+  g_autoptr(GPtrArray) folders = NULL;
+
+  if (data->store == NULL)
+    return TRUE;
+  for (int failed = 0; failed < 2; failed++)
+    {
+      g_autoptr(GPtrArray) entries = kurir_store_journal_list (data->store, data->name, failed, error);
+
+      if (entries == NULL)
+        return FALSE;
+      for (guint i = 0; i < entries->len; i++)
+        if (!kurir_store_journal_remove (data->store,
+                                         ((KurirStoreJournalEntry *) g_ptr_array_index (entries, i))->id, error))
+          return FALSE;
+    }
+
+  folders = kurir_store_list_folders (data->store, data->name, error);
+  if (folders == NULL)
+    return FALSE;
+  if (!data->keep_mail)
+    {
+      for (guint i = 0; i < folders->len; i++)
+        if (!kurir_store_delete_folder (data->store, data->name,
+                                        ((KurirStoreFolder *) g_ptr_array_index (folders, i))->name, error))
+          return FALSE;
+      return TRUE;
+    }
+
+  if (!kurir_store_create_folder (data->store, data->name, KURIR_SIDEBAR_KEPT_INBOX, NULL, error))
+    return FALSE;
+  for (;;)
+    {
+      g_autoptr(GPtrArray) page = kurir_store_list (data->store, data->name, KURIR_STORE_INBOX, 0, 500, error);
+
+      if (page == NULL)
+        return FALSE;
+      if (page->len == 0)
+        break;
+      for (guint i = 0; i < page->len; i++)
+        if (!kurir_store_move (data->store, kurir_message_get_id (g_ptr_array_index (page, i)),
+                               KURIR_SIDEBAR_KEPT_INBOX, error))
+          return FALSE;
+    }
+  return TRUE;
 }
 
 static void
@@ -870,7 +1053,7 @@ account_file_delete_thread (GTask        *task,
   RemoveData *data = task_data;
   g_autoptr(GError) error = NULL;
 
-  if (!kurir_account_delete (data->name, &error))
+  if (!remove_account_mail (data, &error) || !kurir_account_delete (data->name, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -895,7 +1078,8 @@ secrets_cleared_cb (GObject      *source,
 
 static void
 remove_account (KurirWindow *self,
-                const char  *name)
+                const char  *name,
+                gboolean     keep_mail)
 {
   KurirMailAccount *account = find_account (self, name);
   RemoveData *data;
@@ -906,6 +1090,8 @@ remove_account (KurirWindow *self,
   data = g_new0 (RemoveData, 1);
   data->self = g_object_ref (self);
   data->name = g_strdup (name);
+  data->keep_mail = keep_mail;
+  data->store = self->store ? g_object_ref (self->store) : NULL;
   /* The core's keyring call reads the name until it ends: data's copy
    * lives that long. */
   kurir_secret_clear_async (data->name, KURIR_SECRET_ALL_PROTOCOLS, NULL, secrets_cleared_cb, data);
@@ -918,8 +1104,16 @@ remove_response_cb (AdwMessageDialog *dialog,
 {
   const char *name = g_object_get_data (G_OBJECT (dialog), "kurir-account");
 
-  if (g_strcmp0 (response, "remove") == 0)
-    remove_account (self, name);
+  if (g_strcmp0 (response, "remove") == 0 || g_strcmp0 (response, "remove-mail") == 0)
+    remove_account (self, name, g_strcmp0 (response, "remove") == 0);
+}
+
+static void
+preferences_activated_cb (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  gtk_window_present (GTK_WINDOW (kurir_preferences_window_new (GTK_WINDOW (user_data))));
 }
 
 static void
@@ -936,12 +1130,17 @@ remove_account_activated_cb (GSimpleAction *action,
   heading = g_strdup_printf (_("Remove Account “%s”?"), name);
   dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
                                    _("Its settings and its passwords in the keyring are removed. "
-                                     "The mail already downloaded stays on this computer."));
+                                     "Its mail on this computer can stay, readable under "
+                                     "“Local mail” in the sidebar, or be deleted too. "
+                                     "Mail on the server is not touched."));
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"),
-                                    "remove", _("_Remove"),
+                                    "remove-mail", _("Remove and _Delete Mail"),
+                                    "remove", _("_Remove, Keep Mail"),
                                     NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove-mail",
                                               ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
@@ -957,6 +1156,7 @@ account_synced_cb (KurirMailAccount *account,
                    KurirWindow      *self)
 {
   const char *name = kurir_mail_account_get_name (account);
+  NotifyData *data;
   gboolean watching;
 
   refresh_after_change (self);
@@ -965,19 +1165,22 @@ account_synced_cb (KurirMailAccount *account,
       g_object_set_data (G_OBJECT (account), "kurir-quiet-sync", NULL);
       return;
     }
-  if (n_new == 0 || (self->settings && !g_settings_get_boolean (self->settings, "notifications")))
+  if (n_new == 0)
     return;
 
-  /* No notification for what the user is looking at. */
+  /* No notification for what the user is looking at, or when they are
+   * off; the new mail is still listed, to know it is no news later. */
   watching = gtk_window_is_active (GTK_WINDOW (self)) && self->query == NULL &&
              ((self->account == NULL && self->folder == NULL) ||
               (g_strcmp0 (self->account, name) == 0 && g_strcmp0 (self->folder, KURIR_STORE_INBOX) == 0));
-  if (watching)
-    return;
-
-  g_object_set_data (G_OBJECT (self), "kurir-notify-since", GSIZE_TO_POINTER ((gsize) started));
+  data = g_new0 (NotifyData, 1);
+  data->window = g_object_ref (self);
+  data->account = g_object_ref (account);
+  data->started = started;
+  data->notify = !watching &&
+                 (self->settings == NULL || g_settings_get_boolean (self->settings, "notifications"));
   kurir_store_list_async (self->store, name, KURIR_STORE_INBOX, 0, MIN (n_new, 50),
-                          self->cancellable, notification_listed_cb, g_object_ref (self));
+                          self->cancellable, notification_listed_cb, data);
 }
 
 static void
@@ -1004,6 +1207,20 @@ folders_loaded_cb (GObject      *source,
     kurir_window_show_toast (self, error->message);
   else
     {
+      /* An account with nothing in the store yet: its first sync brings
+       * all its mail, which is no news to notify. */
+      if (!self->folders_seen)
+        for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
+          {
+            const char *name = kurir_mail_account_get_name (g_ptr_array_index (self->accounts, i));
+            gboolean known = FALSE;
+
+            for (guint j = 0; j < folders->len && !known; j++)
+              known = g_strcmp0 (((KurirStoreFolder *) g_ptr_array_index (folders, j))->account, name) == 0;
+            if (!known)
+              g_object_set_data (g_ptr_array_index (self->accounts, i), "kurir-quiet-sync", GINT_TO_POINTER (1));
+          }
+      self->folders_seen = TRUE;
       g_clear_pointer (&self->folders, g_ptr_array_unref);
       self->folders = folders;
       kurir_sidebar_set_content (self->sidebar, self->accounts, self->folders);
@@ -1549,6 +1766,32 @@ plain_text_activated_cb (GSimpleAction *action,
 }
 
 static void
+conversations_change_cb (GSimpleAction *action,
+                         GVariant      *value,
+                         gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+  gboolean on = g_variant_get_boolean (value);
+
+  g_simple_action_set_state (action, value);
+  if (self->settings != NULL && g_settings_get_boolean (self->settings, "conversation-view") != on)
+    g_settings_set_boolean (self->settings, "conversation-view", on);
+  if (self->conversations == on)
+    return;
+  self->conversations = on;
+  if (self->model != NULL && self->query == NULL)
+    show_list (self, self->account, self->folder, NULL);
+}
+
+static void
+conversation_setting_cb (KurirWindow *self)
+{
+  g_action_group_change_action_state (G_ACTION_GROUP (self), "conversations",
+                                      g_variant_new_boolean (g_settings_get_boolean (self->settings,
+                                                                                     "conversation-view")));
+}
+
+static void
 view_source_activated_cb (GSimpleAction *action,
                           GVariant      *parameter,
                           gpointer       user_data)
@@ -1725,6 +1968,9 @@ kurir_window_dispose (GObject *object)
   KurirWindow *self = KURIR_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  if (self->thread_cancellable != NULL)
+    g_cancellable_cancel (self->thread_cancellable);
+  g_clear_object (&self->thread_cancellable);
   for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
     kurir_mail_account_cancel (g_ptr_array_index (self->accounts, i));
   g_clear_handle_id (&self->check_source, g_source_remove);
@@ -1792,6 +2038,7 @@ kurir_window_class_init (KurirWindowClass *klass)
 
   g_type_ensure (KURIR_TYPE_SIDEBAR);
   g_type_ensure (KURIR_TYPE_READER);
+  g_type_ensure (KURIR_TYPE_THREAD_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/kurir/Kurir/kurir-window.ui");
   gtk_widget_class_bind_template_child (widget_class, KurirWindow, toast_overlay);
@@ -1811,6 +2058,7 @@ kurir_window_class_init (KurirWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KurirWindow, flag_button);
   gtk_widget_class_bind_template_child (widget_class, KurirWindow, read_button);
   gtk_widget_class_bind_template_child (widget_class, KurirWindow, reader);
+  gtk_widget_class_bind_template_child (widget_class, KurirWindow, thread_view);
 }
 
 static void
@@ -1825,6 +2073,7 @@ kurir_window_init (KurirWindow *self)
     { "move-to", move_to_activated_cb, "s" },
     { "outbox-resend", outbox_resend_activated_cb, "x" },
     { "remove-account", remove_account_activated_cb, "s" },
+    { "preferences", preferences_activated_cb },
     { "outbox-discard", outbox_discard_activated_cb, "x" },
     { "refresh", refresh_activated_cb },
     { "sync-account", sync_account_activated_cb, "s" },
@@ -1839,6 +2088,7 @@ kurir_window_init (KurirWindow *self)
     { "forward", compose_activated_cb },
     { "forward-attachment", compose_activated_cb },
     { "compose", compose_activated_cb, "s" },
+    { "conversations", NULL, NULL, "false", conversations_change_cb },
   };
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchema) schema = NULL;
@@ -1864,6 +2114,7 @@ kurir_window_init (KurirWindow *self)
   g_signal_connect (self->list_view, "activate", G_CALLBACK (list_activated_cb), self);
   g_signal_connect (self->sidebar, "folder-selected", G_CALLBACK (folder_selected_cb), self);
   g_signal_connect (self->sidebar, "messages-dropped", G_CALLBACK (messages_dropped_cb), self);
+  g_signal_connect (self->thread_view, "message-selected", G_CALLBACK (thread_message_selected_cb), self);
   g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
   g_signal_connect_swapped (self->search_bar, "notify::search-mode-enabled", G_CALLBACK (search_mode_cb), self);
   gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
@@ -1883,6 +2134,9 @@ kurir_window_init (KurirWindow *self)
         gtk_window_maximize (GTK_WINDOW (self));
       g_signal_connect_swapped (self->settings, "changed::check-interval-minutes",
                                 G_CALLBACK (check_interval_changed_cb), self);
+      g_signal_connect_swapped (self->settings, "changed::conversation-view",
+                                G_CALLBACK (conversation_setting_cb), self);
+      conversation_setting_cb (self);
     }
   else
     g_warning ("The settings schema %s is not installed; window size will not be kept", APP_ID);
@@ -1927,6 +2181,10 @@ show_list (KurirWindow *self,
   tmp = g_strdup (query);
   g_free (self->query);
   self->query = tmp;
+  /* The arguments may have been these fields, freed just now. */
+  account = self->account;
+  folder = self->folder;
+  query = self->query;
 
   if (self->model != NULL)
     {
@@ -1934,8 +2192,12 @@ show_list (KurirWindow *self,
       g_signal_handlers_disconnect_by_data (self->selection, self);
     }
 
-  model = query ? kurir_message_list_model_new_search (self->store, query)
-                : kurir_message_list_model_new (self->store, account, folder);
+  if (query != NULL)
+    model = kurir_message_list_model_new_search (self->store, query);
+  else if (self->conversations)
+    model = kurir_message_list_model_new_threads (self->store, account, folder);
+  else
+    model = kurir_message_list_model_new (self->store, account, folder);
   g_set_object (&self->model, model);
   g_clear_object (&self->selection);
   self->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (model)));
@@ -1946,6 +2208,7 @@ show_list (KurirWindow *self,
   g_signal_connect_swapped (self->selection, "items-changed", G_CALLBACK (model_changed_cb), self);
   g_signal_connect_swapped (model, "notify::loading", G_CALLBACK (model_loading_cb), self);
 
+  hide_thread (self);
   kurir_reader_set_message (self->reader, NULL);
   update_title (self);
   update_list_page (self);
@@ -2168,4 +2431,11 @@ kurir_window_get_drag_payload (KurirWindow *self,
   if (ids->len == 0)
     return NULL;
   return kurir_sidebar_drag_payload ((const gint64 *) ids->data, ids->len);
+}
+
+KurirThreadView *
+kurir_window_get_thread_view (KurirWindow *self)
+{
+  g_return_val_if_fail (KURIR_IS_WINDOW (self), NULL);
+  return self->thread_view;
 }

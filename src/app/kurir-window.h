@@ -10,6 +10,7 @@
 #include "kurir-reader.h"
 #include "kurir-mail-account.h"
 #include "kurir-sidebar.h"
+#include "kurir-thread-view.h"
 
 G_BEGIN_DECLS
 
@@ -50,5 +51,6 @@ void                   kurir_window_reload_accounts   (KurirWindow *self);
  * messages when it is selected, else its own (NULL: none loaded). */
 char                  *kurir_window_get_drag_payload  (KurirWindow *self,
                                                        guint        position);
+KurirThreadView       *kurir_window_get_thread_view      (KurirWindow    *self);
 
 G_END_DECLS

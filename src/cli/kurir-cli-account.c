@@ -8,10 +8,12 @@
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <gmime/gmime.h>
 #include <string.h>
 
 #include "kurir-account.h"
 #include "kurir-cli.h"
+#include "kurir-mime.h"
 #include "kurir-secret.h"
 
 /* What add and set both take; NULL or -1 means "not given". */
@@ -35,10 +37,49 @@ typedef struct
   char     *delete_when_deleted_here;
   char     *keep_offline;
   gboolean  allow_plaintext;
+  char     *display_name;
+  char     *reply_to;
+  char     *signature_file;
+  char    **identities;
+  int       size_limit;
+  int       check_interval;
+  char     *remember_password;
   gboolean  json;
 } Options;
 
 /* Helpers */
+
+static gboolean
+parse_yes_no (const char  *value,
+              const char  *option,
+              gboolean    *out_yes,
+              GError     **error)
+{
+  if (g_ascii_strcasecmp (value, "yes") == 0)
+    *out_yes = TRUE;
+  else if (g_ascii_strcasecmp (value, "no") == 0)
+    *out_yes = FALSE;
+  else
+    {
+      /* TRANSLATORS: %s is an option such as --remember-password */
+      g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                   _("%s must be yes or no, not “%s”"), option, value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+add_string_member (JsonBuilder *builder,
+                   const char  *name,
+                   const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
 
 static void
 options_clear (Options *options)
@@ -54,6 +95,11 @@ options_clear (Options *options)
   g_free (options->smtp_user);
   g_free (options->delete_when_deleted_here);
   g_free (options->keep_offline);
+  g_free (options->display_name);
+  g_free (options->reply_to);
+  g_free (options->signature_file);
+  g_strfreev (options->identities);
+  g_free (options->remember_password);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -83,6 +129,13 @@ make_context (const char *parameter,
     { "delete-when-deleted-here", 0, 0, G_OPTION_ARG_STRING, &options->delete_when_deleted_here, N_("POP3: delete mail on the server when it is deleted here (default: no)"), "yes|no" },
     { "keep-offline", 0, 0, G_OPTION_ARG_STRING, &options->keep_offline, N_("IMAP: download message bodies too: all folders, none, or auto (default: folders under 10,000 messages)"), "all|none|auto" },
     { "allow-plaintext", 0, 0, G_OPTION_ARG_NONE, &options->allow_plaintext, N_("Allow security “none”: password and mail unencrypted"), NULL },
+    { "display-name", 0, 0, G_OPTION_ARG_STRING, &options->display_name, N_("The name shown with the address on sent mail (\"\": none)"), N_("NAME") },
+    { "reply-to", 0, 0, G_OPTION_ARG_STRING, &options->reply_to, N_("Where replies to sent mail should go (\"\": to the address itself)"), N_("ADDRESS") },
+    { "signature-file", 0, 0, G_OPTION_ARG_FILENAME, &options->signature_file, N_("Add the text of this UTF-8 file under new messages (\"\": no signature)"), N_("FILE") },
+    { "identity", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->identities, N_("A further address to send as, “Name <address>”; repeat for several; \"\" removes them all"), N_("IDENTITY") },
+    { "size-limit", 0, 0, G_OPTION_ARG_INT, &options->size_limit, N_("POP3: download only the headers of messages over this size, the rest when opened (0: no limit)"), N_("KB") },
+    { "check-interval", 0, 0, G_OPTION_ARG_INT, &options->check_interval, N_("Check for new mail every N minutes (0: the app’s setting)"), "N" },
+    { "remember-password", 0, 0, G_OPTION_ARG_STRING, &options->remember_password, N_("Keep the password in the keyring across sessions (yes, the default) or only until logout (no)"), "yes|no" },
     { NULL }
   };
   const GOptionEntry json_entries[] = {
@@ -287,17 +340,101 @@ apply_options (KurirAccount  *account,
 
   if (options->delete_when_deleted_here != NULL)
     {
-      if (g_ascii_strcasecmp (options->delete_when_deleted_here, "yes") == 0)
-        kurir_account_set_delete_when_deleted_here (account, TRUE);
-      else if (g_ascii_strcasecmp (options->delete_when_deleted_here, "no") == 0)
-        kurir_account_set_delete_when_deleted_here (account, FALSE);
-      else
+      gboolean yes;
+
+      if (!parse_yes_no (options->delete_when_deleted_here, "--delete-when-deleted-here", &yes, error))
+        return FALSE;
+      kurir_account_set_delete_when_deleted_here (account, yes);
+    }
+
+  if (options->display_name != NULL)
+    kurir_account_set_display_name (account, options->display_name);
+  if (options->reply_to != NULL)
+    kurir_account_set_reply_to (account, options->reply_to);
+  if (options->signature_file != NULL)
+    {
+      g_autofree char *text = NULL;
+      g_autoptr(GError) local_error = NULL;
+      gsize length = 0;
+
+      if (*options->signature_file == '\0')
+        kurir_account_set_signature (account, NULL);
+      else if (!g_file_get_contents (options->signature_file, &text, &length, &local_error))
         {
           g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
-                       _("--delete-when-deleted-here must be yes or no, not “%s”"),
-                       options->delete_when_deleted_here);
+                       _("Cannot read the signature: %s"), local_error->message);
           return FALSE;
         }
+      else if (length > 64 * 1024 || !g_utf8_validate_len (text, length, NULL))
+        {
+          g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                       _("The signature in %s must be UTF-8 text of at most 64 KB"),
+                       options->signature_file);
+          return FALSE;
+        }
+      else
+        {
+          g_strchomp (text);
+          kurir_account_set_signature (account, text);
+        }
+    }
+  if (options->identities != NULL)
+    {
+      g_autoptr(GPtrArray) identities = kurir_account_dup_identities (account);
+
+      kurir_mime_init ();
+      g_ptr_array_set_size (identities, 1);
+      for (guint i = 0; options->identities[i] != NULL; i++)
+        {
+          g_autoptr(GObject) list_object = NULL;
+          InternetAddressList *list;
+          InternetAddress *address;
+
+          if (*options->identities[i] == '\0')
+            continue;
+          list = internet_address_list_parse (NULL, options->identities[i]);
+          list_object = (GObject *) list;
+          if (list == NULL || internet_address_list_length (list) != 1 ||
+              !INTERNET_ADDRESS_IS_MAILBOX (address = internet_address_list_get_address (list, 0)))
+            {
+              g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                           _("--identity must be one address, like “Name <name@example.org>”, not “%s”"),
+                           options->identities[i]);
+              return FALSE;
+            }
+          g_ptr_array_add (identities,
+                           kurir_identity_new (internet_address_get_name (address),
+                                               internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address))));
+        }
+      kurir_account_set_identities (account, identities);
+    }
+  if (options->size_limit != -1)
+    {
+      if (options->size_limit < 0)
+        {
+          g_set_error_literal (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                               _("--size-limit must be 0 or more kilobytes"));
+          return FALSE;
+        }
+      kurir_account_set_size_limit_kb (account, (guint) options->size_limit);
+    }
+  if (options->check_interval != -1)
+    {
+      if (options->check_interval < 0 || options->check_interval > 10080)
+        {
+          g_set_error_literal (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                               _("--check-interval must be from 0 to 10080 minutes"));
+          return FALSE;
+        }
+      kurir_account_set_check_interval (account, (guint) options->check_interval);
+    }
+  if (options->remember_password != NULL)
+    {
+      gboolean yes;
+
+      if (!parse_yes_no (options->remember_password, "--remember-password", &yes, error))
+        return FALSE;
+      kurir_account_set_remember_password (account, yes);
     }
 
   /* Permission for plaintext lasts only while a server still needs it. */
@@ -320,7 +457,7 @@ store_password (KurirAccount  *account,
                             kurir_account_get_protocol (account),
                             kurir_account_get_host (account),
                             kurir_account_get_user (account),
-                            password, TRUE, NULL,
+                            password, kurir_account_get_remember_password (account), NULL,
                             kurir_cli_store_result, &result);
   return kurir_secret_store_finish (kurir_cli_wait (&result), error);
 }
@@ -423,6 +560,8 @@ account_to_json (KurirAccount *account)
   json_builder_add_int_value (builder, kurir_account_get_delete_after_days (account));
   json_builder_set_member_name (builder, "delete_when_deleted_here");
   json_builder_add_boolean_value (builder, kurir_account_get_delete_when_deleted_here (account));
+  json_builder_set_member_name (builder, "size_limit_kb");
+  json_builder_add_int_value (builder, kurir_account_get_size_limit_kb (account));
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "imap");
@@ -431,6 +570,29 @@ account_to_json (KurirAccount *account)
   json_builder_add_string_value (builder,
                                  kurir_keep_offline_to_string (kurir_account_get_keep_offline (account)));
   json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "check_interval");
+  json_builder_add_int_value (builder, kurir_account_get_check_interval (account));
+  json_builder_set_member_name (builder, "remember_password");
+  json_builder_add_boolean_value (builder, kurir_account_get_remember_password (account));
+  json_builder_set_member_name (builder, "identities");
+  json_builder_begin_array (builder);
+  {
+    g_autoptr(GPtrArray) identities = kurir_account_dup_identities (account);
+
+    for (guint i = 0; i < identities->len; i++)
+      {
+        const KurirIdentity *identity = g_ptr_array_index (identities, i);
+
+        json_builder_begin_object (builder);
+        add_string_member (builder, "name", identity->name);
+        add_string_member (builder, "address", identity->address);
+        add_string_member (builder, "reply_to", identity->reply_to);
+        add_string_member (builder, "signature", identity->signature);
+        json_builder_end_object (builder);
+      }
+  }
+  json_builder_end_array (builder);
 
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
@@ -449,7 +611,7 @@ static int
 account_add (int    argc,
              char **argv)
 {
-  g_auto(Options) options = { .port = -1, .smtp_port = -1, .delete_after_days = -1 };
+  g_auto(Options) options = { .port = -1, .smtp_port = -1, .delete_after_days = -1, .size_limit = -1, .check_interval = -1 };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(KurirAccount) account = NULL;
   g_autoptr(Password) password = NULL;
@@ -513,7 +675,7 @@ static int
 account_set (int    argc,
              char **argv)
 {
-  g_auto(Options) options = { .port = -1, .smtp_port = -1, .delete_after_days = -1 };
+  g_auto(Options) options = { .port = -1, .smtp_port = -1, .delete_after_days = -1, .size_limit = -1, .check_interval = -1 };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(KurirAccount) account = NULL;
   g_autoptr(Password) password = NULL;
@@ -521,6 +683,7 @@ account_set (int    argc,
   g_autofree char *old_host = NULL;
   g_autofree char *old_user = NULL;
   KurirProtocol old_protocol;
+  gboolean old_remember;
   gboolean moved;
   const char *name;
 
@@ -542,13 +705,16 @@ account_set (int    argc,
   old_protocol = kurir_account_get_protocol (account);
   old_host = g_strdup (kurir_account_get_host (account));
   old_user = g_strdup (kurir_account_get_user (account));
+  old_remember = kurir_account_get_remember_password (account);
 
   if (!apply_options (account, &options, &error))
     return kurir_cli_fail (name, error);
 
   moved = old_protocol != kurir_account_get_protocol (account) ||
           g_strcmp0 (old_host, kurir_account_get_host (account)) != 0 ||
-          g_strcmp0 (old_user, kurir_account_get_user (account)) != 0;
+          g_strcmp0 (old_user, kurir_account_get_user (account)) != 0 ||
+          /* into the other keyring collection */
+          old_remember != kurir_account_get_remember_password (account);
 
   if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_LOCAL)
     {
@@ -592,7 +758,7 @@ static int
 account_list (int    argc,
               char **argv)
 {
-  g_auto(Options) options = { .port = -1, .smtp_port = -1, .delete_after_days = -1 };
+  g_auto(Options) options = { .port = -1, .smtp_port = -1, .delete_after_days = -1, .size_limit = -1, .check_interval = -1 };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GPtrArray) accounts = NULL;
   g_autoptr(GError) error = NULL;
@@ -656,7 +822,7 @@ static int
 account_remove (int    argc,
                 char **argv)
 {
-  g_auto(Options) options = { .port = -1, .smtp_port = -1, .delete_after_days = -1 };
+  g_auto(Options) options = { .port = -1, .smtp_port = -1, .delete_after_days = -1, .size_limit = -1, .check_interval = -1 };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   const char *name;

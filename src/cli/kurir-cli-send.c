@@ -4,6 +4,12 @@
  * then sends it: recipients from To, Cc and Bcc; the Bcc field is removed
  * from the copy that is sent and stored. One line of output either way.
  *
+ * The From address must be one of the account's identities (its own
+ * address or one added with `kurir-cli account set NAME --identity`); any
+ * other is refused before anything is queued. There is deliberately no
+ * switch to send as anyone: the submission server would either refuse or
+ * rewrite it, or let the account impersonate others.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define G_LOG_DOMAIN "kurir-cli"
@@ -17,6 +23,7 @@
 
 #include "kurir-cli.h"
 #include "kurir-message-builder.h"
+#include "kurir-message-info.h"
 #include "kurir-outbox.h"
 #include "kurir-store.h"
 
@@ -62,6 +69,42 @@ read_message (const char  *path,
   return g_byte_array_free_to_bytes (g_steal_pointer (&data));
 }
 
+/* The message's From is one of @account's identities. */
+static gboolean
+check_sender (KurirAccount  *account,
+              GBytes        *message,
+              GError       **error)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (message, &size);
+  g_autoptr(KurirMessageInfo) info = kurir_message_info_new_from_data (data, size);
+  g_autoptr(KurirIdentity) identity = NULL;
+  g_autoptr(GPtrArray) identities = NULL;
+  g_autoptr(GString) known = NULL;
+
+  if (info->from_address == NULL)
+    {
+      g_set_error_literal (error, KURIR_MESSAGE_BUILDER_ERROR, KURIR_MESSAGE_BUILDER_ERROR_INVALID,
+                           _("the message has no From address; give it the account's address "
+                             "or one of its identities"));
+      return FALSE;
+    }
+  identity = kurir_account_find_identity (account, info->from_address);
+  if (identity != NULL)
+    return TRUE;
+  identities = kurir_account_dup_identities (account);
+  known = g_string_new (NULL);
+  for (guint i = 0; i < identities->len; i++)
+    g_string_append_printf (known, "%s%s", i > 0 ? ", " : "",
+                            ((KurirIdentity *) g_ptr_array_index (identities, i))->address);
+  g_set_error (error, KURIR_MESSAGE_BUILDER_ERROR, KURIR_MESSAGE_BUILDER_ERROR_INVALID,
+               /* Translators: the From address, the account's addresses, the account */
+               _("the From address %s is not one of this account's identities (%s); add it with "
+                 "`kurir-cli account set %s --identity \"Name <%s>\"` or change the From line"),
+               info->from_address, known->str, kurir_account_get_name (account), info->from_address);
+  return FALSE;
+}
+
 /* Public API */
 
 int
@@ -89,7 +132,8 @@ kurir_cli_send (int    argc,
   g_option_context_set_summary (context,
                                 _("Send a prepared RFC 5322 message (FILE, or - for standard input)\n"
                                   "to its To, Cc and Bcc recipients. It waits in the Outbox\n"
-                                  "until it is sent; `kurir-cli sync` tries again."));
+                                  "until it is sent; `kurir-cli sync` tries again. Its From must\n"
+                                  "be one of the account's identities."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return kurir_cli_usage_error ("%s", error->message);
@@ -113,6 +157,12 @@ kurir_cli_send (int    argc,
   prepared = kurir_message_builder_prepare (raw, at != NULL ? at + 1 : NULL, &recipients, &message_id,
                                             &error);
   if (prepared == NULL)
+    {
+      g_prefix_error (&error, "%s: ", argv[1]);
+      return kurir_cli_fail (account_name, error);
+    }
+
+  if (!check_sender (account, prepared, &error))
     {
       g_prefix_error (&error, "%s: ", argv[1]);
       return kurir_cli_fail (account_name, error);

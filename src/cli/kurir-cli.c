@@ -39,6 +39,7 @@ static const Command commands[] = {
   { "import", kurir_cli_import, N_("Import an mbox file or a Maildir folder") },
   { "export", kurir_cli_export, N_("Export a folder as an mbox file") },
   { "send", kurir_cli_send, N_("Send a prepared message") },
+  { "storage", kurir_cli_storage, N_("Show how much mail the server and this computer hold") },
 };
 
 /* Helpers */
@@ -186,6 +187,9 @@ main (int    argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("kurir-cli");
+  /* Standard output is the commands' data (--json, show); debug messages
+   * (G_MESSAGES_DEBUG) go to standard error. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   if (argc < 2)
     {

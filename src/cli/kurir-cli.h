@@ -41,6 +41,8 @@ int           kurir_cli_export         (int           argc,
                                         char        **argv);
 int           kurir_cli_send           (int           argc,
                                         char        **argv);
+int           kurir_cli_storage        (int           argc,
+                                        char        **argv);
 
 int           kurir_cli_fail           (const char   *account_name,
                                         const GError *error);

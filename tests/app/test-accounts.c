@@ -16,9 +16,11 @@
 #include <string.h>
 
 #include "kurir-account.h"
+#include "kurir-account-preferences.h"
 #include "kurir-application.h"
 #include "kurir-mail-account.h"
 #include "kurir-message-list-model.h"
+#include "kurir-preferences-window.h"
 #include "kurir-reader.h"
 #include "kurir-secret.h"
 #include "kurir-secret.h"
@@ -195,7 +197,7 @@ test_account_menu (void)
 }
 
 /* Cancel keeps it; Remove takes the file and the passwords, keeps the
- * mail, and the same window goes on with the other account. */
+ * mail (moved out of INBOX), and the same window goes on with the other account. */
 static void
 test_remove_account (void)
 {
@@ -270,7 +272,10 @@ test_remove_account (void)
       password = stored_password (gone);
       g_assert_null (password);
     }
-  g_assert_cmpint (kurir_store_count (store, gone, KURIR_STORE_INBOX, &error), ==, 1);
+  /* Kept out of All Inboxes, under "Local mail of" in the sidebar. */
+  g_assert_cmpint (kurir_store_count (store, gone, KURIR_STORE_INBOX, &error), ==, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (kurir_store_count (store, gone, KURIR_SIDEBAR_KEPT_INBOX, &error), ==, 1);
   g_assert_no_error (error);
 
   g_object_remove_weak_pointer (G_OBJECT (window), (gpointer *) &weak);
@@ -302,6 +307,162 @@ test_reload_accounts (void)
   g_assert_no_error (error);
   g_assert_true (kurir_account_delete (later, &error));
   g_assert_no_error (error);
+}
+
+static KurirAccountPreferences *
+preferences_window (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (KURIR_IS_ACCOUNT_PREFERENCES (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+has_signature (const char *name,
+               const char *signature)
+{
+  g_autoptr(KurirAccount) account = kurir_account_load (name, NULL);
+
+  return account != NULL && g_strcmp0 (kurir_account_get_signature (account), signature) == 0;
+}
+
+/* Identities and signatures typed into the preferences reach the account
+ * file, with the check interval, size limit and remember-password; a
+ * removed identity leaves it. */
+static void
+test_preferences_identities (void)
+{
+  g_autofree char *name = g_strdup_printf ("Pos%u", ++serial);
+  g_autoptr(KurirAccount) account = kurir_account_new (name);
+  g_autoptr(KurirAccount) saved = NULL;
+  g_autoptr(GPtrArray) identities = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = kurir_account_get_config_dir ();
+  g_autofree char *path = NULL;
+  g_autofree char *raw = NULL;
+  KurirAccountPreferences *preferences;
+  const KurirIdentity *other;
+
+  kurir_account_set_email (account, "siti@example.co.id");
+  kurir_account_set_protocol (account, KURIR_PROTOCOL_POP3);
+  kurir_account_set_host (account, "127.0.0.1");
+  kurir_account_set_user (account, "siti");
+  kurir_account_set_smtp_host (account, "127.0.0.1");
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "account-preferences",
+                                  g_variant_new_string (name));
+  preferences = preferences_window ();
+  g_assert_nonnull (preferences);
+
+  kurir_account_preferences_set_identity (preferences, 0, "Siti Rahayu", "siti@example.co.id",
+                                          "balasan@example.co.id", "Siti\nKantor Pos Bandung");
+  kurir_account_preferences_set_identity (preferences, 1, "Siti (klub)", "siti@klub.example",
+                                          NULL, "Salam olahraga");
+  kurir_account_preferences_set_identity (preferences, 2, NULL, "lama@example.co.id", NULL, NULL);
+  kurir_account_preferences_remove_identity (preferences, 2);
+  kurir_account_preferences_save (preferences);
+  WAIT_FOR (has_signature (name, "Siti\nKantor Pos Bandung") ||
+            kurir_account_preferences_get_error (preferences));
+  g_assert_null (kurir_account_preferences_get_error (preferences));
+
+  saved = kurir_account_load (name, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kurir_account_get_display_name (saved), ==, "Siti Rahayu");
+  g_assert_cmpstr (kurir_account_get_reply_to (saved), ==, "balasan@example.co.id");
+  identities = kurir_account_dup_identities (saved);
+  g_assert_cmpuint (identities->len, ==, 2);
+  other = g_ptr_array_index (identities, 1);
+  g_assert_cmpstr (other->name, ==, "Siti (klub)");
+  g_assert_cmpstr (other->address, ==, "siti@klub.example");
+  g_assert_cmpstr (other->signature, ==, "Salam olahraga");
+  g_assert_null (other->reply_to);
+  /* Settings of the other page are kept as they were. */
+  g_assert_cmpstr (kurir_account_get_host (saved), ==, "127.0.0.1");
+  g_assert_true (kurir_account_get_remember_password (saved));
+
+  /* It is in the file kurir-cli reads too, not only in this process. */
+  path = g_strdup_printf ("%s/%s.conf", dir, name);
+  g_assert_true (g_file_get_contents (path, &raw, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (raw, "Salam olahraga"));
+  g_assert_null (strstr (raw, "lama@example.co.id"));
+
+  gtk_window_destroy (GTK_WINDOW (preferences));
+  /* The action opened the main window to be the parent. */
+  if (gtk_application_get_active_window (GTK_APPLICATION (app)) != NULL)
+    close_window (KURIR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app))));
+  g_assert_true (kurir_account_delete (name, &error));
+  g_assert_no_error (error);
+}
+
+static KurirPreferencesWindow *
+general_preferences (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (KURIR_IS_PREFERENCES_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+#define CHILD(window, name) \
+  gtk_widget_get_template_child (GTK_WIDGET (window), KURIR_TYPE_PREFERENCES_WINDOW, name)
+
+/* The primary menu opens the general preferences; each row and its key
+ * follow each other both ways. */
+static void
+test_general_preferences (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  KurirWindow *window = open_window ();
+  KurirPreferencesWindow *preferences;
+  g_autofree char *remote = NULL;
+  g_autofree char *entry = NULL;
+  g_autofree char *autostart = g_build_filename (g_get_user_config_dir (), "autostart",
+                                                 APP_ID ".desktop", NULL);
+
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), "preferences"));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "preferences", NULL);
+  preferences = general_preferences ();
+  g_assert_nonnull (preferences);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (preferences)) == GTK_WINDOW (window));
+
+  /* The default: notifications on. */
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (CHILD (preferences, "notifications_switch"))));
+  gtk_switch_set_active (GTK_SWITCH (CHILD (preferences, "notifications_switch")), FALSE);
+  g_assert_false (g_settings_get_boolean (settings, "notifications"));
+
+  /* check-on-startup is off in this test program (see main()). */
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (CHILD (preferences, "check_on_startup_switch"))));
+
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (CHILD (preferences, "check_interval_spin")), 25);
+  g_assert_cmpuint (g_settings_get_uint (settings, "check-interval-minutes"), ==, 25);
+
+  gtk_switch_set_active (GTK_SWITCH (CHILD (preferences, "start_in_background_switch")), TRUE);
+  g_assert_true (g_settings_get_boolean (settings, "start-in-background"));
+  /* An autostart entry that starts the service at login. */
+  WAIT_FOR (g_file_get_contents (autostart, &entry, NULL, NULL));
+  g_assert_nonnull (strstr (entry, "Exec=kurir --gapplication-service\n"));
+  gtk_switch_set_active (GTK_SWITCH (CHILD (preferences, "start_in_background_switch")), FALSE);
+  WAIT_FOR (!g_file_test (autostart, G_FILE_TEST_EXISTS));
+  gtk_switch_set_active (GTK_SWITCH (CHILD (preferences, "start_in_background_switch")), TRUE);
+
+  adw_combo_row_set_selected (ADW_COMBO_ROW (CHILD (preferences, "remote_content_row")), 1);
+  remote = g_settings_get_string (settings, "remote-content");
+  g_assert_cmpstr (remote, ==, "known-senders");
+  g_settings_set_string (settings, "remote-content", "always");
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (CHILD (preferences, "remote_content_row"))), ==, 2);
+
+  gtk_window_destroy (GTK_WINDOW (preferences));
+  close_window (window);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *keys[] = { "notifications", "check-interval-minutes", "start-in-background", "remote-content" };
+
+      g_settings_reset (settings, keys[i]);
+    }
 }
 
 int
@@ -342,6 +503,8 @@ main (int    argc,
   g_test_add_func ("/app/accounts/menu", test_account_menu);
   g_test_add_func ("/app/accounts/remove", test_remove_account);
   g_test_add_func ("/app/accounts/reload", test_reload_accounts);
+  g_test_add_func ("/app/accounts/preferences-identities", test_preferences_identities);
+  g_test_add_func ("/app/accounts/general-preferences", test_general_preferences);
 
   ret = g_test_run ();
   g_settings_reset (settings, "check-on-startup");

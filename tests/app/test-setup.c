@@ -288,12 +288,20 @@ test_preferences_switch (void)
   const char *host = kurir_test_getenv ("KURIR_TEST_HOST");
   KurirAccountPreferences *preferences;
   g_autofree char *secret = NULL;
+  g_autofree char *storage = NULL;
   g_autoptr(KurirAccount) account = NULL;
 
   g_assert_true (saved_as ("Sybil", KURIR_PROTOCOL_IMAP));
   g_action_group_activate_action (G_ACTION_GROUP (app), "account-preferences", g_variant_new_string ("Sybil"));
   preferences = preferences_window ();
   g_assert_nonnull (preferences);
+
+  /* The Storage group: the server's quota (Dovecot's 100 MiB) and what
+   * this computer holds. */
+  WAIT_FOR ((storage = kurir_account_preferences_dup_storage_text (preferences)) != NULL);
+  g_test_message ("%s", storage);
+  g_assert_nonnull (strstr (storage, "of 100.0"));
+  g_assert_nonnull (strstr (storage, "message"));
 
   kurir_account_preferences_set_incoming (preferences, KURIR_PROTOCOL_POP3, host,
                                           kurir_test_port ("KURIR_TEST_POP3S_PORT"), KURIR_SECURITY_TLS);
@@ -322,6 +330,50 @@ test_preferences_switch (void)
   g_assert_cmpstr (secret, ==, password);
 
   gtk_window_destroy (GTK_WINDOW (preferences));
+}
+
+/* A wrong password: the manual page names the server and the cause, and
+ * the password corrected there logs in. */
+static void
+test_wizard_wrong_password (void)
+{
+  const char *password = kurir_test_getenv ("KURIR_TEST_PASSWORD_VICTOR");
+  KurirSetupWindow *setup;
+  GtkWidget *password_row;
+  g_autofree char *secret = NULL;
+  g_autofree char *server = g_strdup_printf ("%s:%u", kurir_test_getenv ("KURIR_TEST_HOST"),
+                                             kurir_test_port ("KURIR_TEST_IMAPS_PORT"));
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "add-account", NULL);
+  setup = setup_window ();
+  g_assert_nonnull (setup);
+  kurir_setup_window_set_ca_file (setup, kurir_test_getenv ("KURIR_TEST_CA"));
+  kurir_setup_window_set_prepare_func (setup, point_probes_at_test_servers, NULL);
+
+  kurir_setup_window_start (setup, "Victor", "victor@example.test", "not-the-password");
+  WAIT_FOR (page_is (setup, "choice"));
+  kurir_setup_window_choose (setup, KURIR_PROTOCOL_IMAP);
+  WAIT_FOR (page_is (setup, "manual"));
+  g_test_message ("%s", kurir_setup_window_get_error (setup));
+  g_assert_nonnull (strstr (kurir_setup_window_get_error (setup), "password is wrong"));
+  g_assert_nonnull (strstr (kurir_setup_window_get_error (setup), server));
+  g_assert_false (kurir_account_exists ("Victor"));
+
+  /* Every field is on the page, the password too. */
+  password_row = (GtkWidget *) gtk_widget_get_template_child (GTK_WIDGET (setup), KURIR_TYPE_SETUP_WINDOW,
+                                                "manual_password_row");
+  g_assert_true (ADW_IS_PASSWORD_ENTRY_ROW (password_row));
+  gtk_editable_set_text (GTK_EDITABLE (password_row), password);
+  g_object_add_weak_pointer (G_OBJECT (setup), (gpointer *) &setup);
+  gtk_widget_activate ((GtkWidget *) gtk_widget_get_template_child (GTK_WIDGET (setup), KURIR_TYPE_SETUP_WINDOW,
+                                                      "manual_continue_button"));
+  WAIT_FOR (setup == NULL || (page_is (setup, "manual") && kurir_setup_window_get_error (setup) &&
+                              strstr (kurir_setup_window_get_error (setup), "wrong") == NULL));
+  if (setup != NULL)
+    g_error ("the assistant failed: %s", kurir_setup_window_get_error (setup));
+  g_assert_true (kurir_account_exists ("Victor"));
+  secret = stored_password ("Victor", KURIR_PROTOCOL_IMAP);
+  g_assert_cmpstr (secret, ==, password);
 }
 
 int
@@ -355,6 +407,13 @@ main (int    argc,
   gtk_init ();
   adw_init ();
 
+  /* No notification server on the test bus (GLib would warn, and this
+   * test does not look at notifications: test-live does). */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+    g_settings_set_boolean (settings, "notifications", FALSE);
+  }
+
   subject = g_strdup_printf ("Selamat datang %" G_GINT64_FORMAT, g_get_real_time ());
   message = g_strdup_printf ("From: Penyambut <penyambut@example.test>\nTo: sybil@example.test\n"
                              "Subject: %s\nDate: Sat, 28 Nov 2026 02:00:00 +0000\n"
@@ -369,6 +428,7 @@ main (int    argc,
   g_test_add_func ("/app/setup/wizard-imap", test_wizard_imap);
   g_test_add_func ("/app/setup/wizard-certificate", test_wizard_certificate);
   g_test_add_func ("/app/setup/preferences-switch", test_preferences_switch);
+  g_test_add_func ("/app/setup/wizard-wrong-password", test_wizard_wrong_password);
 
   ret = g_test_run ();
   g_clear_object (&app);

@@ -68,6 +68,42 @@ assert_nowhere_on_disk (const char *password)
 }
 
 static void
+store (const char *name,
+       const char *password,
+       gboolean    remember)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  kurir_secret_store_async (name, KURIR_PROTOCOL_IMAP, "127.0.0.1", "alice", password,
+                            remember, NULL, kurir_test_store_result, &result);
+  kurir_secret_store_finish (kurir_test_wait (&result), &error);
+  g_assert_no_error (error);
+}
+
+/* The D-Bus object path of the collection that holds the account's item. */
+static char *
+collection_of (const char *name)
+{
+  g_autoptr(GHashTable) attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+  GList *items;
+  const char *path;
+  char *collection;
+
+  g_hash_table_insert (attributes, "account", (gpointer) name);
+  items = secret_service_search_sync (NULL, kurir_secret_get_schema (), attributes,
+                                      SECRET_SEARCH_ALL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_length (items), ==, 1);
+  path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (items->data));
+  g_assert_nonnull (strrchr (path, '/'));
+  collection = g_strndup (path, strrchr (path, '/') - path);
+  g_list_free_full (items, g_object_unref);
+  return collection;
+}
+
+static void
 add_account (Fixture *fixture)
 {
   g_autofree char *out = NULL;
@@ -226,6 +262,56 @@ test_remove_deletes_secrets (Fixture       *fixture,
   g_assert_nonnull (strstr (err, fixture->name));
 }
 
+/* Not remembered: the session collection, which the keyring forgets at
+ * logout; remembered: the default one, which it keeps. */
+static void
+test_remember_chooses_collection (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autofree char *session = NULL;
+  g_autofree char *kept = NULL;
+  g_autofree char *stored = NULL;
+
+  store (fixture->name, fixture->password, FALSE);
+  session = collection_of (fixture->name);
+  g_assert_cmpstr (session, ==, "/org/freedesktop/secrets/collection/session");
+  stored = lookup (fixture->name, KURIR_PROTOCOL_IMAP);
+  g_assert_cmpstr (stored, ==, fixture->password);
+
+  /* Stored again, remembered: it moves, and only one item is left. */
+  store (fixture->name, fixture->password, TRUE);
+  kept = collection_of (fixture->name);
+  g_assert_cmpstr (kept, !=, "/org/freedesktop/secrets/collection/session");
+  assert_nowhere_on_disk (fixture->password);
+}
+
+/* kurir-cli account set --remember-password moves the stored password
+ * between the collections without asking for it again. */
+static void
+test_cli_remember_moves_password (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *stored = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  add_account (fixture);
+  before = collection_of (fixture->name);
+  g_assert_cmpstr (before, !=, "/org/freedesktop/secrets/collection/session");
+
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", fixture->name,
+                               "--remember-password", "no", NULL);
+  if (status != 0)
+    g_error ("kurir-cli account set failed: %s", err);
+  after = collection_of (fixture->name);
+  g_assert_cmpstr (after, ==, "/org/freedesktop/secrets/collection/session");
+  stored = lookup (fixture->name, KURIR_PROTOCOL_IMAP);
+  g_assert_cmpstr (stored, ==, fixture->password);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -239,6 +325,10 @@ main (int    argc,
               fixture_set_up, test_password_follows_protocol_switch, fixture_tear_down);
   g_test_add ("/keyring/set-new-password", Fixture, NULL,
               fixture_set_up, test_set_new_password, fixture_tear_down);
+  g_test_add ("/keyring/remember-chooses-collection", Fixture, NULL,
+              fixture_set_up, test_remember_chooses_collection, fixture_tear_down);
+  g_test_add ("/keyring/cli-remember-moves-password", Fixture, NULL,
+              fixture_set_up, test_cli_remember_moves_password, fixture_tear_down);
   g_test_add ("/keyring/remove-deletes-secrets", Fixture, NULL,
               fixture_set_up, test_remove_deletes_secrets, fixture_tear_down);
 

@@ -144,9 +144,121 @@ test_round_trip (void)
   /* And no key ever holds a password. */
   {
     g_autofree char *contents = NULL;
+    g_auto(GStrv) lines = NULL;
+
     g_assert_true (g_file_get_contents (path, &contents, NULL, &error));
-    g_assert_null (strstr (contents, "password"));
+    lines = g_strsplit (contents, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++)
+      if (!g_str_has_prefix (lines[i], "remember-password="))
+        g_assert_null (strstr (lines[i], "password"));
   }
+}
+
+static void
+test_identities (void)
+{
+  g_autoptr(KurirAccount) account = kurir_account_new ("identities");
+  g_autoptr(KurirAccount) loaded = NULL;
+  g_autoptr(GPtrArray) identities = NULL;
+  g_autoptr(KurirIdentity) found = NULL;
+  g_autoptr(GError) error = NULL;
+  KurirIdentity *extra;
+  char *text;
+
+  g_object_set (account, "email", "siti@example.co.id", "host", "imap.example.co.id",
+                "display-name", "Siti Nurhaliza", "reply-to", "siti.reply@example.co.id",
+                "signature", "Siti\nKantor Jakarta\ttel. 021", "size-limit-kb", 512,
+                "check-interval", 15, "remember-password", FALSE, NULL);
+  identities = kurir_account_dup_identities (account);
+  g_assert_cmpuint (identities->len, ==, 1);
+  extra = kurir_identity_new ("Dr. \"Siti\" N.", "s.nurhaliza@univ.example.ac.id");
+  extra->signature = g_strdup ("-- sent from the lab");
+  g_ptr_array_add (identities, extra);
+  kurir_account_set_identities (account, identities);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+
+  loaded = kurir_account_load ("identities", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kurir_account_get_display_name (loaded), ==, "Siti Nurhaliza");
+  g_assert_cmpstr (kurir_account_get_reply_to (loaded), ==, "siti.reply@example.co.id");
+  g_assert_cmpstr (kurir_account_get_signature (loaded), ==, "Siti\nKantor Jakarta\ttel. 021");
+  g_assert_cmpuint (kurir_account_get_size_limit_kb (loaded), ==, 512);
+  g_assert_cmpuint (kurir_account_get_check_interval (loaded), ==, 15);
+  g_assert_false (kurir_account_get_remember_password (loaded));
+
+  g_clear_pointer (&identities, g_ptr_array_unref);
+  identities = kurir_account_dup_identities (loaded);
+  g_assert_cmpuint (identities->len, ==, 2);
+  g_assert_cmpstr (((KurirIdentity *) identities->pdata[0])->address, ==, "siti@example.co.id");
+  g_assert_cmpstr (((KurirIdentity *) identities->pdata[1])->name, ==, "Dr. \"Siti\" N.");
+  g_assert_cmpstr (((KurirIdentity *) identities->pdata[1])->signature, ==, "-- sent from the lab");
+
+  found = kurir_account_find_identity (loaded, "S.Nurhaliza@UNIV.example.ac.id");
+  g_assert_nonnull (found);
+  text = kurir_identity_to_string (found);
+  g_assert_cmpstr (text, ==, "\"Dr. \\\"Siti\\\" N.\" <s.nurhaliza@univ.example.ac.id>");
+  g_free (text);
+  g_assert_null (kurir_account_find_identity (loaded, "nobody@example.org"));
+  g_clear_pointer (&found, kurir_identity_free);
+  found = kurir_account_find_identity (loaded, "siti@example.co.id");
+  text = kurir_identity_to_string (found);
+  g_assert_cmpstr (text, ==, "Siti Nurhaliza <siti@example.co.id>");
+  g_free (text);
+
+  /* A name or reply-to that would inject a header is refused. */
+  kurir_account_set_display_name (loaded, "Siti\r\nBcc: victim@example.org");
+  g_assert_false (kurir_account_save (loaded, &error));
+  g_assert_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID);
+  g_clear_error (&error);
+  kurir_account_set_display_name (loaded, "Siti");
+  kurir_account_set_reply_to (loaded, "a@example.org, b@example.org");
+  g_assert_false (kurir_account_check (loaded, &error));
+  g_assert_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID);
+  g_clear_error (&error);
+  kurir_account_set_reply_to (loaded, NULL);
+  g_assert_true (kurir_account_check (loaded, &error));
+}
+
+static void
+test_cli_identities (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *signature = g_build_filename (g_get_tmp_dir (), "signature.txt", NULL);
+  int status;
+
+  g_assert_true (g_file_set_contents (signature, "Budi\nPT Contoh\n\n", -1, NULL));
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "add", "ident", "--email", "budi@example.org", "--protocol", "imap",
+                               "--host", "imap.example.org", "--display-name", "Budi Santoso",
+                               "--signature-file", signature, "--identity", "Budi di Kantor <budi@kerja.example>",
+                               "--size-limit", "2048", "--remember-password", "no", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "list", "--json", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "\"Budi Santoso\""));
+  g_assert_nonnull (strstr (out, "\"budi@kerja.example\""));
+  g_assert_nonnull (strstr (out, "\"Budi di Kantor\""));
+  g_assert_nonnull (strstr (out, "\"Budi\\nPT Contoh\""));
+  g_assert_nonnull (strstr (out, "\"size_limit_kb\" : 2048"));
+  g_assert_nonnull (strstr (out, "\"remember_password\" : false"));
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "ident", "--identity", "not an address", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (err, "--identity"));
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "set", "ident", "--identity", "", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = kurir_test_run_cli (NULL, &out, &err, "account", "list", "--json", NULL);
+  g_assert_null (strstr (out, "budi@kerja.example"));
 }
 
 static void
@@ -451,6 +563,8 @@ main (int    argc,
   g_test_add_func ("/account/round-trip", test_round_trip);
   g_test_add_func ("/account/load-all", test_load_all);
   g_test_add_func ("/account/names", test_names);
+  g_test_add_func ("/account/identities", test_identities);
+  g_test_add_func ("/cli/identities", test_cli_identities);
   g_test_add_func ("/account/plaintext-refused", test_plaintext_refused);
   g_test_add_func ("/cli/plaintext-refused", test_cli_plaintext_refused);
   g_test_add_func ("/cli/add-list-set", test_cli_add_list_set);

@@ -27,6 +27,8 @@
 #define GROUP_OUTGOING "Outgoing"
 #define GROUP_POP3     "POP3"
 #define GROUP_IMAP     "IMAP"
+#define GROUP_IDENTITY_PREFIX "Identity "
+#define MAX_IDENTITIES 100
 
 struct _KurirAccount
 {
@@ -51,6 +53,15 @@ struct _KurirAccount
   guint          delete_after_days;
   gboolean       delete_when_deleted_here;
   KurirKeepOffline keep_offline;
+  guint          size_limit_kb;   /* POP3: 0, no limit */
+
+  char          *display_name;    /* the primary identity */
+  char          *reply_to;
+  char          *signature;
+  GPtrArray     *identities;      /* further KurirIdentity */
+
+  guint          check_interval;  /* minutes; 0: the app's default */
+  gboolean       remember_password;
 };
 
 enum {
@@ -71,6 +82,12 @@ enum {
   PROP_LEAVE_ON_SERVER,
   PROP_DELETE_AFTER_DAYS,
   PROP_DELETE_WHEN_DELETED_HERE,
+  PROP_SIZE_LIMIT_KB,
+  PROP_DISPLAY_NAME,
+  PROP_REPLY_TO,
+  PROP_SIGNATURE,
+  PROP_CHECK_INTERVAL,
+  PROP_REMEMBER_PASSWORD,
   N_PROPS
 };
 
@@ -269,6 +286,62 @@ account_from_key_file (const char  *name,
     }
 
   {
+    gint64 limit;
+
+    g_clear_error (&local_error);
+    limit = g_key_file_get_int64 (key_file, GROUP_POP3, "size-limit-kb", &local_error);
+    if (local_error == NULL)
+      {
+        if (limit < 0 || limit > G_MAXINT32)
+          {
+            g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                         "size-limit-kb must be from 0 to %d", G_MAXINT32);
+            return NULL;
+          }
+        self->size_limit_kb = (guint) limit;
+      }
+    g_clear_error (&local_error);
+    limit = g_key_file_get_int64 (key_file, GROUP_ACCOUNT, "check-interval", &local_error);
+    if (local_error == NULL)
+      {
+        if (limit < 0 || limit > 10080)
+          {
+            g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                         "check-interval must be from 0 to 10080 minutes");
+            return NULL;
+          }
+        self->check_interval = (guint) limit;
+      }
+    g_clear_error (&local_error);
+    if (g_key_file_has_key (key_file, GROUP_ACCOUNT, "remember-password", NULL))
+      self->remember_password =
+        g_key_file_get_boolean (key_file, GROUP_ACCOUNT, "remember-password", NULL);
+  }
+
+  self->display_name = key_file_get_nonempty (key_file, GROUP_ACCOUNT, "display-name");
+  self->reply_to = key_file_get_nonempty (key_file, GROUP_ACCOUNT, "reply-to");
+  self->signature = key_file_get_nonempty (key_file, GROUP_ACCOUNT, "signature");
+  {
+    g_auto(GStrv) groups = g_key_file_get_groups (key_file, NULL);
+
+    for (guint i = 0; groups[i] != NULL; i++)
+      {
+        KurirIdentity *identity;
+        g_autofree char *address = NULL;
+        g_autofree char *display = NULL;
+
+        if (!g_str_has_prefix (groups[i], GROUP_IDENTITY_PREFIX))
+          continue;
+        address = key_file_get_nonempty (key_file, groups[i], "address");
+        display = key_file_get_nonempty (key_file, groups[i], "name");
+        identity = kurir_identity_new (display, address);
+        identity->reply_to = key_file_get_nonempty (key_file, groups[i], "reply-to");
+        identity->signature = key_file_get_nonempty (key_file, groups[i], "signature");
+        g_ptr_array_add (self->identities, identity);
+      }
+  }
+
+  {
     g_autofree char *keep = key_file_get_nonempty (key_file, GROUP_IMAP, "keep-offline");
 
     if (keep != NULL && !kurir_keep_offline_from_string (keep, &self->keep_offline))
@@ -370,6 +443,24 @@ kurir_account_get_property (GObject    *object,
     case PROP_DELETE_WHEN_DELETED_HERE:
       g_value_set_boolean (value, self->delete_when_deleted_here);
       break;
+    case PROP_SIZE_LIMIT_KB:
+      g_value_set_uint (value, self->size_limit_kb);
+      break;
+    case PROP_DISPLAY_NAME:
+      g_value_set_string (value, self->display_name);
+      break;
+    case PROP_REPLY_TO:
+      g_value_set_string (value, self->reply_to);
+      break;
+    case PROP_SIGNATURE:
+      g_value_set_string (value, self->signature);
+      break;
+    case PROP_CHECK_INTERVAL:
+      g_value_set_uint (value, self->check_interval);
+      break;
+    case PROP_REMEMBER_PASSWORD:
+      g_value_set_boolean (value, self->remember_password);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -433,6 +524,24 @@ kurir_account_set_property (GObject      *object,
     case PROP_DELETE_WHEN_DELETED_HERE:
       kurir_account_set_delete_when_deleted_here (self, g_value_get_boolean (value));
       break;
+    case PROP_SIZE_LIMIT_KB:
+      kurir_account_set_size_limit_kb (self, g_value_get_uint (value));
+      break;
+    case PROP_DISPLAY_NAME:
+      kurir_account_set_display_name (self, g_value_get_string (value));
+      break;
+    case PROP_REPLY_TO:
+      kurir_account_set_reply_to (self, g_value_get_string (value));
+      break;
+    case PROP_SIGNATURE:
+      kurir_account_set_signature (self, g_value_get_string (value));
+      break;
+    case PROP_CHECK_INTERVAL:
+      kurir_account_set_check_interval (self, g_value_get_uint (value));
+      break;
+    case PROP_REMEMBER_PASSWORD:
+      kurir_account_set_remember_password (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -450,6 +559,10 @@ kurir_account_finalize (GObject *object)
   g_free (self->ca_file);
   g_free (self->smtp_host);
   g_free (self->smtp_user);
+  g_free (self->display_name);
+  g_free (self->reply_to);
+  g_free (self->signature);
+  g_ptr_array_unref (self->identities);
 
   G_OBJECT_CLASS (kurir_account_parent_class)->finalize (object);
 }
@@ -489,6 +602,15 @@ kurir_account_class_init (KurirAccountClass *klass)
     g_param_spec_uint ("delete-after-days", NULL, NULL, 0, 36500, 0, rw);
   properties[PROP_DELETE_WHEN_DELETED_HERE] =
     g_param_spec_boolean ("delete-when-deleted-here", NULL, NULL, FALSE, rw);
+  properties[PROP_SIZE_LIMIT_KB] =
+    g_param_spec_uint ("size-limit-kb", NULL, NULL, 0, G_MAXINT32, 0, rw);
+  properties[PROP_DISPLAY_NAME] = g_param_spec_string ("display-name", NULL, NULL, NULL, rw);
+  properties[PROP_REPLY_TO] = g_param_spec_string ("reply-to", NULL, NULL, NULL, rw);
+  properties[PROP_SIGNATURE] = g_param_spec_string ("signature", NULL, NULL, NULL, rw);
+  properties[PROP_CHECK_INTERVAL] =
+    g_param_spec_uint ("check-interval", NULL, NULL, 0, 10080, 0, rw);
+  properties[PROP_REMEMBER_PASSWORD] =
+    g_param_spec_boolean ("remember-password", NULL, NULL, TRUE, rw);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -500,6 +622,8 @@ kurir_account_init (KurirAccount *self)
   self->security = KURIR_SECURITY_TLS;
   self->smtp_security = KURIR_SECURITY_TLS;
   self->leave_on_server = TRUE;
+  self->remember_password = TRUE;
+  self->identities = g_ptr_array_new_with_free_func ((GDestroyNotify) kurir_identity_free);
 }
 
 /* Public API */
@@ -899,6 +1023,208 @@ kurir_account_set_delete_when_deleted_here (KurirAccount *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DELETE_WHEN_DELETED_HERE]);
 }
 
+guint
+kurir_account_get_size_limit_kb (KurirAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), 0);
+  return self->size_limit_kb;
+}
+
+/**
+ * kurir_account_set_size_limit_kb:
+ * @limit_kb: 0 for no limit
+ *
+ * POP3: messages over @limit_kb kilobytes are downloaded as their headers
+ * only, and their body when the person opens them.
+ */
+void
+kurir_account_set_size_limit_kb (KurirAccount *self,
+                                 guint         limit_kb)
+{
+  g_return_if_fail (KURIR_IS_ACCOUNT (self));
+
+  limit_kb = MIN (limit_kb, (guint) G_MAXINT32);
+  if (self->size_limit_kb == limit_kb)
+    return;
+  self->size_limit_kb = limit_kb;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIZE_LIMIT_KB]);
+}
+
+guint
+kurir_account_get_check_interval (KurirAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), 0);
+  return self->check_interval;
+}
+
+/**
+ * kurir_account_set_check_interval:
+ * @minutes: 0 for the app's default (the GSettings key), at most a week
+ */
+void
+kurir_account_set_check_interval (KurirAccount *self,
+                                  guint         minutes)
+{
+  g_return_if_fail (KURIR_IS_ACCOUNT (self));
+
+  minutes = MIN (minutes, 10080u);
+  if (self->check_interval == minutes)
+    return;
+  self->check_interval = minutes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECK_INTERVAL]);
+}
+
+gboolean
+kurir_account_get_remember_password (KurirAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), TRUE);
+  return self->remember_password;
+}
+
+/**
+ * kurir_account_set_remember_password:
+ *
+ * TRUE (the default): the password lives in the keyring's default
+ * collection and survives a restart; FALSE: in the session collection,
+ * gone when the person logs out.
+ */
+void
+kurir_account_set_remember_password (KurirAccount *self,
+                                     gboolean      remember)
+{
+  g_return_if_fail (KURIR_IS_ACCOUNT (self));
+
+  remember = !!remember;
+  if (self->remember_password == remember)
+    return;
+  self->remember_password = remember;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REMEMBER_PASSWORD]);
+}
+
+const char *
+kurir_account_get_display_name (KurirAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), NULL);
+  return self->display_name;
+}
+
+void
+kurir_account_set_display_name (KurirAccount *self,
+                                const char   *display_name)
+{
+  g_return_if_fail (KURIR_IS_ACCOUNT (self));
+  set_string (self, &self->display_name, display_name, PROP_DISPLAY_NAME);
+}
+
+const char *
+kurir_account_get_reply_to (KurirAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), NULL);
+  return self->reply_to;
+}
+
+void
+kurir_account_set_reply_to (KurirAccount *self,
+                            const char   *reply_to)
+{
+  g_return_if_fail (KURIR_IS_ACCOUNT (self));
+  set_string (self, &self->reply_to, reply_to, PROP_REPLY_TO);
+}
+
+const char *
+kurir_account_get_signature (KurirAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), NULL);
+  return self->signature;
+}
+
+void
+kurir_account_set_signature (KurirAccount *self,
+                             const char   *signature)
+{
+  g_return_if_fail (KURIR_IS_ACCOUNT (self));
+  set_string (self, &self->signature, signature, PROP_SIGNATURE);
+}
+
+/**
+ * kurir_account_dup_identities:
+ *
+ * Returns: (transfer full) (element-type KurirIdentity): the identities
+ * this account sends as, the primary one (the account's address, display
+ * name, reply-to and signature) first.
+ */
+GPtrArray *
+kurir_account_dup_identities (KurirAccount *self)
+{
+  GPtrArray *identities;
+  KurirIdentity *primary;
+
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), NULL);
+
+  identities = g_ptr_array_new_with_free_func ((GDestroyNotify) kurir_identity_free);
+  primary = kurir_identity_new (self->display_name, self->email);
+  primary->reply_to = g_strdup (self->reply_to);
+  primary->signature = g_strdup (self->signature);
+  g_ptr_array_add (identities, primary);
+  for (guint i = 0; i < self->identities->len; i++)
+    g_ptr_array_add (identities, kurir_identity_copy (g_ptr_array_index (self->identities, i)));
+  return identities;
+}
+
+/**
+ * kurir_account_set_identities:
+ * @identities: (element-type KurirIdentity): the primary identity first
+ *
+ * The first identity sets the account's address, display name, reply-to
+ * and signature; the others replace the further identities. Checked by
+ * kurir_account_check() and kurir_account_save().
+ */
+void
+kurir_account_set_identities (KurirAccount *self,
+                              GPtrArray    *identities)
+{
+  const KurirIdentity *primary;
+
+  g_return_if_fail (KURIR_IS_ACCOUNT (self));
+  g_return_if_fail (identities != NULL && identities->len > 0);
+
+  primary = g_ptr_array_index (identities, 0);
+  kurir_account_set_email (self, primary->address);
+  kurir_account_set_display_name (self, primary->name);
+  kurir_account_set_reply_to (self, primary->reply_to);
+  kurir_account_set_signature (self, primary->signature);
+  g_ptr_array_set_size (self->identities, 0);
+  for (guint i = 1; i < identities->len; i++)
+    g_ptr_array_add (self->identities, kurir_identity_copy (g_ptr_array_index (identities, i)));
+}
+
+/**
+ * kurir_account_find_identity:
+ *
+ * Returns: (transfer full) (nullable): the identity whose address is
+ * @address (compared without case), or %NULL.
+ */
+KurirIdentity *
+kurir_account_find_identity (KurirAccount *self,
+                             const char   *address)
+{
+  g_autoptr(GPtrArray) identities = NULL;
+
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (self), NULL);
+
+  if (address == NULL)
+    return NULL;
+  identities = kurir_account_dup_identities (self);
+  for (guint i = 0; i < identities->len; i++)
+    {
+      KurirIdentity *identity = g_ptr_array_index (identities, i);
+
+      if (g_ascii_strcasecmp (identity->address, address) == 0)
+        return kurir_identity_copy (identity);
+    }
+  return NULL;
+}
+
 /**
  * kurir_account_new_connection:
  * @protocol: the account's incoming protocol, or %KURIR_PROTOCOL_SMTP
@@ -985,6 +1311,20 @@ kurir_account_check (KurirAccount  *self,
                    self->security == KURIR_SECURITY_NONE ? self->host : self->smtp_host);
       return FALSE;
     }
+
+  {
+    g_autoptr(GPtrArray) identities = kurir_account_dup_identities (self);
+
+    if (identities->len > MAX_IDENTITIES)
+      {
+        g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
+                     "An account has at most %d identities", MAX_IDENTITIES);
+        return FALSE;
+      }
+    for (guint i = 0; i < identities->len; i++)
+      if (!kurir_identity_check (g_ptr_array_index (identities, i), error))
+        return FALSE;
+  }
 
   return TRUE;
 }
@@ -1192,6 +1532,29 @@ kurir_account_save (KurirAccount  *self,
                           self->delete_when_deleted_here);
   g_key_file_set_string (key_file, GROUP_IMAP, "keep-offline",
                          kurir_keep_offline_to_string (self->keep_offline));
+  g_key_file_set_uint64 (key_file, GROUP_POP3, "size-limit-kb", self->size_limit_kb);
+  g_key_file_set_uint64 (key_file, GROUP_ACCOUNT, "check-interval", self->check_interval);
+  g_key_file_set_boolean (key_file, GROUP_ACCOUNT, "remember-password", self->remember_password);
+  key_file_set_or_remove (key_file, GROUP_ACCOUNT, "display-name", self->display_name);
+  key_file_set_or_remove (key_file, GROUP_ACCOUNT, "reply-to", self->reply_to);
+  key_file_set_or_remove (key_file, GROUP_ACCOUNT, "signature", self->signature);
+  {
+    g_auto(GStrv) groups = g_key_file_get_groups (key_file, NULL);
+
+    for (guint i = 0; groups[i] != NULL; i++)
+      if (g_str_has_prefix (groups[i], GROUP_IDENTITY_PREFIX))
+        g_key_file_remove_group (key_file, groups[i], NULL);
+  }
+  for (guint i = 0; i < self->identities->len; i++)
+    {
+      const KurirIdentity *identity = g_ptr_array_index (self->identities, i);
+      g_autofree char *group = g_strdup_printf (GROUP_IDENTITY_PREFIX "%u", i + 1);
+
+      g_key_file_set_string (key_file, group, "address", identity->address);
+      key_file_set_or_remove (key_file, group, "name", identity->name);
+      key_file_set_or_remove (key_file, group, "reply-to", identity->reply_to);
+      key_file_set_or_remove (key_file, group, "signature", identity->signature);
+    }
 
   data = g_key_file_to_data (key_file, &length, NULL);
   if (!g_file_set_contents_full (path, data, length,

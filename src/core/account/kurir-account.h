@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "net/kurir-connection.h"
+#include "account/kurir-identity.h"
 
 G_BEGIN_DECLS
 
@@ -106,6 +107,29 @@ gboolean       kurir_account_get_delete_when_deleted_here (KurirAccount *self);
 void           kurir_account_set_delete_when_deleted_here (KurirAccount *self,
                                                            gboolean      enable);
 
+guint          kurir_account_get_size_limit_kb       (KurirAccount  *self);
+void           kurir_account_set_size_limit_kb       (KurirAccount  *self,
+                                                      guint          limit_kb);
+guint          kurir_account_get_check_interval      (KurirAccount  *self);
+void           kurir_account_set_check_interval      (KurirAccount  *self,
+                                                      guint          minutes);
+gboolean       kurir_account_get_remember_password   (KurirAccount  *self);
+void           kurir_account_set_remember_password   (KurirAccount  *self,
+                                                      gboolean       remember);
+const char    *kurir_account_get_display_name        (KurirAccount  *self);
+void           kurir_account_set_display_name        (KurirAccount  *self,
+                                                      const char    *display_name);
+const char    *kurir_account_get_reply_to            (KurirAccount  *self);
+void           kurir_account_set_reply_to            (KurirAccount  *self,
+                                                      const char    *reply_to);
+const char    *kurir_account_get_signature           (KurirAccount  *self);
+void           kurir_account_set_signature           (KurirAccount  *self,
+                                                      const char    *signature);
+GPtrArray     *kurir_account_dup_identities          (KurirAccount  *self);
+void           kurir_account_set_identities          (KurirAccount  *self,
+                                                      GPtrArray     *identities);
+KurirIdentity *kurir_account_find_identity           (KurirAccount  *self,
+                                                      const char    *address);
 KurirConnection *kurir_account_new_connection     (KurirAccount  *self,
                                                    KurirProtocol  protocol,
                                                    GError       **error);

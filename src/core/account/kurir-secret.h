@@ -39,6 +39,7 @@ void      kurir_secret_clear_async     (const char          *account_name,
 gboolean  kurir_secret_clear_finish    (GAsyncResult        *result,
                                         GError             **error);
 void      kurir_secret_free            (char                *password);
+void      kurir_secret_set_timeout     (guint                milliseconds);
 
 /* For kurir_secret_clear_async(): every secret of the account */
 #define KURIR_SECRET_ALL_PROTOCOLS (-1)

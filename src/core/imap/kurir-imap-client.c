@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "kurir-checkpoint.h"
 #include "kurir-imap-client.h"
 #include "kurir-imap-command.h"
 #include "kurir-imap-error.h"
@@ -530,6 +531,8 @@ write_cb (GObject      *source,
       return;
     }
 
+  if (self->writing != NULL && self->writing->next_chunk >= self->writing->chunks->len)
+    kurir_checkpoint_with ("imap-sent", self->writing->name);
   if (self->writing != NULL && !self->writing->waiting_continuation &&
       self->writing->next_chunk >= self->writing->chunks->len)
     self->writing = NULL;
@@ -634,6 +637,8 @@ complete_command (KurirImapClient   *self,
                   KurirImapResponse *tagged)
 {
   remove_in_flight (self, cmd);
+  if (self->writing == cmd && cmd->next_chunk >= cmd->chunks->len)   /* answered before write_cb */
+    kurir_checkpoint_with ("imap-sent", cmd->name);
   if (self->writing == cmd)
     {
       /* Refused before the rest of it (a literal) was sent. */
@@ -671,7 +676,15 @@ handle_status_code (KurirImapClient   *self,
     return;
 
   if (g_str_equal (code, "ALERT"))
-    g_signal_emit (self, signals[SIGNAL_ALERT], 0, kurir_imap_response_get_text (response));
+    {
+      /* Before STARTTLS anyone on the path could have written it: not
+       * something to show as the server's words. */
+      if (kurir_connection_get_security (self->connection) == KURIR_SECURITY_STARTTLS &&
+          !kurir_connection_is_encrypted (self->connection))
+        g_debug ("%s:%u: [ALERT] before TLS ignored", host (self), port (self));
+      else
+        g_signal_emit (self, signals[SIGNAL_ALERT], 0, kurir_imap_response_get_text (response));
+    }
   else if (g_str_equal (code, "CAPABILITY"))
     {
       g_auto(GStrv) caps = kurir_imap_response_dup_capabilities (response);
@@ -3495,4 +3508,243 @@ kurir_imap_client_idle_stop (KurirImapClient *self)
       idle_complete (self, NULL);
     }
   /* else a NOOP is in flight: poll_done ends it via idle_cycle */
+}
+
+/* QUOTA (RFC 9208): GETQUOTAROOT of one mailbox, with the untagged
+ * QUOTAROOT naming its roots and one QUOTA per root with its resources. */
+
+#define MAX_QUOTA_ROOTS 64
+
+typedef struct
+{
+  char      *mailbox;
+  GPtrArray *roots;     /* KurirImapQuota, in the order QUOTAROOT named them */
+  gboolean   named;     /* QUOTAROOT came */
+  GError    *broken;    /* the first unreadable QUOTA/QUOTAROOT */
+} QuotaData;
+
+void
+kurir_imap_quota_free (KurirImapQuota *quota)
+{
+  if (quota == NULL)
+    return;
+  g_free (quota->root);
+  g_free (quota);
+}
+
+static void
+quota_data_free (QuotaData *data)
+{
+  g_free (data->mailbox);
+  g_ptr_array_unref (data->roots);
+  g_clear_error (&data->broken);
+  g_free (data);
+}
+
+static KurirImapQuota *
+quota_root (QuotaData  *data,
+            const char *root,
+            gboolean    add)
+{
+  KurirImapQuota *quota;
+
+  for (guint i = 0; i < data->roots->len; i++)
+    {
+      quota = g_ptr_array_index (data->roots, i);
+      if (g_str_equal (quota->root, root))
+        return quota;
+    }
+  if (!add || data->roots->len >= MAX_QUOTA_ROOTS)
+    return NULL;
+  quota = g_new0 (KurirImapQuota, 1);
+  quota->root = g_strdup (root);
+  quota->storage_used = quota->storage_limit = -1;
+  quota->messages_used = quota->messages_limit = -1;
+  g_ptr_array_add (data->roots, quota);
+  return quota;
+}
+
+/* "* QUOTA root (NAME usage limit ...)": FALSE when it does not read so. */
+static gboolean
+parse_quota (QuotaData            *data,
+             const KurirImapValue *values)
+{
+  const KurirImapValue *list;
+  const char *root;
+  KurirImapQuota *quota;
+  guint n;
+
+  if (kurir_imap_value_get_n_children (values) != 2)
+    return FALSE;
+  root = kurir_imap_value_get_string (kurir_imap_value_get_child (values, 0));
+  list = kurir_imap_value_get_child (values, 1);
+  if (root == NULL || kurir_imap_value_get_kind (list) != KURIR_IMAP_VALUE_LIST)
+    return FALSE;
+  n = kurir_imap_value_get_n_children (list);
+  if (n % 3 != 0)
+    return FALSE;
+
+  /* A root QUOTAROOT did not name (another mailbox's, or unsolicited)
+   * is still the server's word on it: kept when there is room. */
+  quota = quota_root (data, root, TRUE);
+  for (guint i = 0; i < n; i += 3)
+    {
+      const KurirImapValue *name = kurir_imap_value_get_child (list, i);
+      guint64 usage, limit;
+
+      if (kurir_imap_value_get_kind (name) != KURIR_IMAP_VALUE_ATOM ||
+          !kurir_imap_value_get_number (kurir_imap_value_get_child (list, i + 1), &usage) ||
+          !kurir_imap_value_get_number (kurir_imap_value_get_child (list, i + 2), &limit) ||
+          usage > G_MAXINT64 || limit > G_MAXINT64)
+        return FALSE;
+      if (quota == NULL)
+        continue;
+      /* STORAGE is in units of 1024 octets (RFC 9208 section 5.1). */
+      if (kurir_imap_value_is_atom (name, "STORAGE"))
+        {
+          quota->storage_used = (gint64) usage;
+          quota->storage_limit = (gint64) limit;
+        }
+      else if (kurir_imap_value_is_atom (name, "MESSAGE"))
+        {
+          quota->messages_used = (gint64) usage;
+          quota->messages_limit = (gint64) limit;
+        }
+    }
+  return TRUE;
+}
+
+/* "* QUOTAROOT mailbox root...": FALSE when it does not read so. */
+static gboolean
+parse_quotaroot (QuotaData            *data,
+                 const KurirImapValue *values)
+{
+  guint n = kurir_imap_value_get_n_children (values);
+
+  if (n < 1 || kurir_imap_value_get_string (kurir_imap_value_get_child (values, 0)) == NULL)
+    return FALSE;
+  for (guint i = 1; i < n; i++)
+    {
+      const char *root = kurir_imap_value_get_string (kurir_imap_value_get_child (values, i));
+
+      if (root == NULL)
+        return FALSE;
+      quota_root (data, root, TRUE);
+    }
+  data->named = TRUE;
+  return TRUE;
+}
+
+static gboolean
+quota_untagged (KurirImapClient   *self,
+                Command           *cmd,
+                KurirImapResponse *response)
+{
+  QuotaData *data = g_task_get_task_data (cmd->task);
+  const char *name = kurir_imap_response_get_name (response);
+  const KurirImapValue *values = kurir_imap_response_get_data (response);
+  gboolean read;
+
+  if (g_strcmp0 (name, "QUOTA") == 0)
+    read = values != NULL && parse_quota (data, values);
+  else if (g_strcmp0 (name, "QUOTAROOT") == 0)
+    read = values != NULL && parse_quotaroot (data, values);
+  else
+    return FALSE;
+
+  if (!read && data->broken == NULL)
+    {
+      g_autofree char *text = values ? kurir_imap_value_to_string (values) : g_strdup ("");
+
+      data->broken = g_error_new (KURIR_IMAP_ERROR, KURIR_IMAP_ERROR_PROTOCOL,
+                                  "%s:%u sent a %s response that does not read as RFC 9208 says: %.200s",
+                                  host (self), port (self), name, text);
+    }
+  return TRUE;
+}
+
+static void
+quota_done (KurirImapClient   *self,
+            Command           *cmd,
+            KurirImapResponse *tagged,
+            const GError      *error)
+{
+  QuotaData *data = g_task_get_task_data (cmd->task);
+  GError *refused;
+
+  if (error != NULL)
+    {
+      g_task_return_error (cmd->task, g_error_copy (error));
+      return;
+    }
+  refused = tagged_error (self, cmd, tagged);
+  if (refused != NULL)
+    {
+      g_task_return_error (cmd->task, refused);
+      return;
+    }
+  if (data->broken != NULL)
+    {
+      g_task_return_error (cmd->task, g_steal_pointer (&data->broken));
+      return;
+    }
+  g_task_return_pointer (cmd->task, g_ptr_array_ref (data->roots),
+                         (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * kurir_imap_client_get_quota_root_async:
+ * @mailbox: "INBOX" for the account's main quota
+ *
+ * GETQUOTAROOT (RFC 9208). Fails with KURIR_IMAP_ERROR_NOT_SUPPORTED when
+ * the server does not advertise QUOTA.
+ */
+void
+kurir_imap_client_get_quota_root_async (KurirImapClient     *self,
+                                        const char          *mailbox,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  KurirImapCommand *builder;
+  QuotaData *data;
+
+  g_return_if_fail (KURIR_IS_IMAP_CLIENT (self));
+  g_return_if_fail (mailbox != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kurir_imap_client_get_quota_root_async);
+  data = g_new0 (QuotaData, 1);
+  data->mailbox = g_strdup (mailbox);
+  data->roots = g_ptr_array_new_with_free_func ((GDestroyNotify) kurir_imap_quota_free);
+  g_task_set_task_data (task, data, (GDestroyNotify) quota_data_free);
+
+  if (!has_cap (self, "QUOTA"))
+    {
+      g_task_return_new_error (task, KURIR_IMAP_ERROR, KURIR_IMAP_ERROR_NOT_SUPPORTED,
+                               "%s:%u does not report quotas (no QUOTA capability)",
+                               host (self), port (self));
+      return;
+    }
+
+  builder = new_command (self, "GETQUOTAROOT");
+  kurir_imap_command_add_mailbox (builder, mailbox);
+  enqueue (self, builder, "GETQUOTAROOT", 0, quota_untagged, NULL, quota_done, task);
+}
+
+/**
+ * kurir_imap_client_get_quota_root_finish:
+ *
+ * Returns: (transfer container) (element-type KurirImapQuota): the quota
+ *   roots of the mailbox with what each holds and allows; empty when the
+ *   mailbox has no quota
+ */
+GPtrArray *
+kurir_imap_client_get_quota_root_finish (KurirImapClient  *self,
+                                         GAsyncResult     *result,
+                                         GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -366,4 +366,27 @@ gboolean             kurir_imap_client_idle_finish             (KurirImapClient 
                                                                 GError              **error);
 void                 kurir_imap_client_idle_stop               (KurirImapClient      *self);
 
+/* QUOTA (RFC 9208): one quota root and what it holds and allows; -1 where
+ * the server did not report the resource. */
+typedef struct {
+  char    *root;
+  gint64   storage_used;     /* STORAGE, in KiB (units of 1024 octets) */
+  gint64   storage_limit;
+  gint64   messages_used;    /* MESSAGE */
+  gint64   messages_limit;
+} KurirImapQuota;
+
+void                 kurir_imap_quota_free                     (KurirImapQuota       *quota);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KurirImapQuota, kurir_imap_quota_free)
+
+/* GETQUOTAROOT mailbox: KurirImapQuota per root, possibly none. */
+void                 kurir_imap_client_get_quota_root_async    (KurirImapClient      *self,
+                                                                const char           *mailbox,
+                                                                GCancellable         *cancellable,
+                                                                GAsyncReadyCallback   callback,
+                                                                gpointer              user_data);
+GPtrArray           *kurir_imap_client_get_quota_root_finish   (KurirImapClient      *self,
+                                                                GAsyncResult         *result,
+                                                                GError              **error);
+
 G_END_DECLS

@@ -910,12 +910,17 @@ GDateTime *
 kurir_imap_response_dup_fetch_internaldate (const KurirImapResponse *self)
 {
   const KurirImapValue *value;
+  const char *text;
 
   g_return_val_if_fail (self != NULL, NULL);
   value = lookup_value (self, "INTERNALDATE");
   if (!is_stringish (value))
     return NULL;
-  return kurir_imap_parse_date_time (kurir_imap_value_get_string (value));
+  /* NULL for a literal holding a NUL byte: no date either. */
+  text = kurir_imap_value_get_string (value);
+  if (text == NULL)
+    return NULL;
+  return kurir_imap_parse_date_time (text);
 }
 
 GBytes *

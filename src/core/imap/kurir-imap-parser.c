@@ -387,7 +387,6 @@ read_list (Cursor   *c,
            guint     depth,
            gboolean  in_code)
 {
-  g_autoptr(GPtrArray) children = NULL;
   KurirImapValue *list;
 
   if (depth >= c->parser->max_depth)

@@ -567,6 +567,10 @@ kurir_message_builder_init (KurirMessageBuilder *self)
   for (guint k = 0; k < G_N_ELEMENTS (self->recipients); k++)
     self->recipients[k] = g_ptr_array_new_with_free_func (g_object_unref);
   self->attachments = g_ptr_array_new_with_free_func (attachment_free);
+  /* UTF-8 text goes as 8bit (flowed lines are short); the submission
+   * re-encodes it for a server without 8BITMIME
+   * (kurir_message_builder_to_7bit()). */
+  self->allow_8bit = TRUE;
 }
 
 /* Public API */
@@ -620,11 +624,41 @@ add_mailboxes_except (KurirMessageBuilder *self,
     }
 }
 
+static gboolean
+is_own (const char * const *own,
+        const char         *address)
+{
+  for (guint i = 0; own != NULL && own[i] != NULL; i++)
+    if (g_ascii_strcasecmp (own[i], address) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+remove_own (GPtrArray          *list,
+            const char * const *own)
+{
+  for (guint i = list->len; i > 0; i--)
+    if (is_own (own, internet_address_mailbox_get_addr (g_ptr_array_index (list, i - 1))))
+      g_ptr_array_remove_index (list, i - 1);
+}
+
 KurirMessageBuilder *
 kurir_message_builder_new_reply (GBytes      *original,
                                  const char  *from_address,
                                  gboolean     all,
                                  GError     **error)
+{
+  const char *own[] = { from_address, NULL };
+
+  return kurir_message_builder_new_reply_from (original, own, all, error);
+}
+
+KurirMessageBuilder *
+kurir_message_builder_new_reply_from (GBytes              *original,
+                                      const char * const  *own_addresses,
+                                      gboolean             all,
+                                      GError             **error)
 {
   g_autoptr(KurirMessageBuilder) self = kurir_message_builder_new ();
   g_autoptr(KurirMimeParsed) parsed = NULL;
@@ -649,18 +683,21 @@ kurir_message_builder_new_reply (GBytes      *original,
   if (self->recipients[KURIR_RECIPIENT_TO]->len == 0)
     add_mailboxes_except (self, KURIR_RECIPIENT_TO, from, NULL);
   /* A reply to one's own message goes to its recipients. */
-  if (self->recipients[KURIR_RECIPIENT_TO]->len == 1 && from_address != NULL &&
-      list_has (self->recipients[KURIR_RECIPIENT_TO], from_address))
+  if (self->recipients[KURIR_RECIPIENT_TO]->len == 1 &&
+      is_own (own_addresses,
+              internet_address_mailbox_get_addr (g_ptr_array_index (self->recipients[KURIR_RECIPIENT_TO], 0))))
     {
       g_ptr_array_set_size (self->recipients[KURIR_RECIPIENT_TO], 0);
       add_mailboxes_except (self, KURIR_RECIPIENT_TO, g_mime_message_get_to (parsed->message), NULL);
     }
   if (all)
     {
-      add_mailboxes_except (self, KURIR_RECIPIENT_CC, g_mime_message_get_to (parsed->message),
-                            from_address);
-      add_mailboxes_except (self, KURIR_RECIPIENT_CC, g_mime_message_get_cc (parsed->message),
-                            from_address);
+      add_mailboxes_except (self, KURIR_RECIPIENT_CC, g_mime_message_get_to (parsed->message), NULL);
+      add_mailboxes_except (self, KURIR_RECIPIENT_CC, g_mime_message_get_cc (parsed->message), NULL);
+      /* None of the sender's own addresses (any identity) in Reply All. */
+      remove_own (self->recipients[KURIR_RECIPIENT_CC], own_addresses);
+      if (self->recipients[KURIR_RECIPIENT_TO]->len > 1)
+        remove_own (self->recipients[KURIR_RECIPIENT_TO], own_addresses);
     }
 
   self->subject = kurir_message_builder_reply_subject (info->subject);
@@ -1517,4 +1554,205 @@ kurir_message_builder_prepare (GBytes      *message,
       *out_recipients = (char **) g_ptr_array_steal (recipients, NULL);
     }
   return g_string_free_to_bytes (out);
+}
+
+static gboolean
+list_names (InternetAddressList *list,
+            const char          *address)
+{
+  g_autoptr(GPtrArray) mailboxes = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (list == NULL)
+    return FALSE;
+  collect_mailboxes (list, mailboxes, 0, NULL);
+  return list_has (mailboxes, address);
+}
+
+int
+kurir_message_builder_find_recipient (GBytes             *original,
+                                      const char * const *addresses)
+{
+  static const char *const delivery_headers[] = { "Delivered-To", "X-Original-To", "Envelope-To" };
+  g_autoptr(KurirMimeParsed) parsed = NULL;
+  GMimeHeaderList *headers;
+  const char *data;
+  gsize size;
+
+  g_return_val_if_fail (original != NULL, -1);
+
+  if (addresses == NULL)
+    return -1;
+  data = g_bytes_get_data (original, &size);
+  parsed = kurir_mime_parse (data, size);
+  /* To and Cc first: what the sender meant; then what the delivery says
+   * (a Bcc, a list, a forward). */
+  for (guint i = 0; addresses[i] != NULL; i++)
+    if (list_names (g_mime_message_get_to (parsed->message), addresses[i]) ||
+        list_names (g_mime_message_get_cc (parsed->message), addresses[i]))
+      return i;
+  headers = g_mime_object_get_header_list (GMIME_OBJECT (parsed->message));
+  for (int h = 0; headers != NULL && h < g_mime_header_list_get_count (headers); h++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, h);
+      const char *name = g_mime_header_get_name (header);
+      const char *value = g_mime_header_get_value (header);
+
+      for (guint d = 0; d < G_N_ELEMENTS (delivery_headers); d++)
+        {
+          g_autoptr(InternetAddressList) list = NULL;
+
+          if (g_ascii_strcasecmp (name, delivery_headers[d]) != 0 || value == NULL)
+            continue;
+          list = internet_address_list_parse (kurir_mime_get_parser_options (), value);
+          for (guint i = 0; list != NULL && addresses[i] != NULL; i++)
+            if (list_names (list, addresses[i]))
+              return i;
+        }
+    }
+  return -1;
+}
+
+/* Where the signature block "-- \n@signature" starts in @text, when it is
+ * the last thing in it (trailing white space aside); -1 if not there. */
+static gssize
+find_signature (const char *text,
+                const char *signature)
+{
+  g_autofree char *block = g_strconcat (KURIR_MESSAGE_BUILDER_SIGNATURE_SEPARATOR, signature, NULL);
+  gsize block_len = strlen (block);
+  gsize end = strlen (text);
+
+  while (end > 0 && g_ascii_isspace (text[end - 1]))
+    end--;
+  while (block_len > 0 && g_ascii_isspace (block[block_len - 1]))
+    block_len--;
+  if (end < block_len || strncmp (text + end - block_len, block, block_len) != 0)
+    return -1;
+  if (end - block_len > 0 && text[end - block_len - 1] != '\n')
+    return -1;
+  return end - block_len;
+}
+
+char *
+kurir_message_builder_swap_signature (const char *text,
+                                      const char *old_signature,
+                                      const char *new_signature)
+{
+  GString *out;
+
+  if (text == NULL)
+    text = "";
+  out = g_string_new (text);
+  if (old_signature != NULL && *old_signature != '\0')
+    {
+      gssize start = find_signature (text, old_signature);
+
+      /* Edited by the person: theirs now, left alone. */
+      if (start < 0)
+        return g_string_free (out, FALSE);
+      g_string_truncate (out, start);
+    }
+  if (new_signature != NULL && *new_signature != '\0')
+    {
+      g_autofree char *clean = g_strdup (new_signature);
+
+      g_strchomp (clean);
+      if (out->len == 0)
+        g_string_append (out, "\n\n");
+      else if (out->str[out->len - 1] != '\n')
+        g_string_append_c (out, '\n');
+      g_string_append (out, KURIR_MESSAGE_BUILDER_SIGNATURE_SEPARATOR);
+      g_string_append (out, clean);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Whether the body (after the header) has a byte over 127. */
+static gboolean
+body_is_8bit (const char *data,
+              gsize       size)
+{
+  const char *end = g_strstr_len (data, size, "\n\r\n");
+  const char *end_lf = g_strstr_len (data, size, "\n\n");
+  const char *body;
+
+  if (end == NULL || (end_lf != NULL && end_lf < end))
+    end = end_lf;
+  if (end == NULL)
+    return FALSE;
+  for (body = end; body < data + size; body++)
+    if ((guchar) *body >= 0x80)
+      return TRUE;
+  return FALSE;
+}
+
+/* Each 8bit or binary part of @object gets an encoding for 7-bit
+ * transport: quoted-printable for text (readable, and format=flowed
+ * survives it), base64 for the rest; multiparts and message/rfc822
+ * parts are walked into. */
+static void
+reencode_7bit (GMimeObject *object,
+               guint        depth)
+{
+  if (object == NULL || depth > KURIR_MIME_MAX_DEPTH)
+    return;
+  if (GMIME_IS_MESSAGE (object))
+    reencode_7bit (g_mime_message_get_mime_part (GMIME_MESSAGE (object)), depth + 1);
+  else if (GMIME_IS_MESSAGE_PART (object))
+    reencode_7bit (GMIME_OBJECT (g_mime_message_part_get_message (GMIME_MESSAGE_PART (object))), depth + 1);
+  else if (GMIME_IS_MULTIPART (object))
+    {
+      for (int i = 0; i < g_mime_multipart_get_count (GMIME_MULTIPART (object)); i++)
+        reencode_7bit (g_mime_multipart_get_part (GMIME_MULTIPART (object), i), depth + 1);
+    }
+  else if (GMIME_IS_PART (object))
+    {
+      GMimePart *part = GMIME_PART (object);
+      GMimeContentEncoding encoding = g_mime_part_get_content_encoding (part);
+      GMimeContentType *type = g_mime_object_get_content_type (object);
+
+      if (encoding != GMIME_CONTENT_ENCODING_8BIT && encoding != GMIME_CONTENT_ENCODING_BINARY &&
+          encoding != GMIME_CONTENT_ENCODING_DEFAULT)
+        return;
+      if (encoding == GMIME_CONTENT_ENCODING_DEFAULT &&
+          g_mime_part_get_best_content_encoding (part, GMIME_ENCODING_CONSTRAINT_7BIT) ==
+          GMIME_CONTENT_ENCODING_7BIT)
+        return;
+      g_mime_part_set_content_encoding (part, type != NULL && g_mime_content_type_is_type (type, "text", "*")
+                                              ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+                                              : GMIME_CONTENT_ENCODING_BASE64);
+    }
+}
+
+GBytes *
+kurir_message_builder_to_7bit (GBytes  *message,
+                               GError **error)
+{
+  g_autoptr(KurirMimeParsed) parsed = NULL;
+  g_autoptr(GMimeStream) stream = NULL;
+  GMimeFormatOptions *options;
+  GByteArray *array;
+  const char *data;
+  gsize size;
+
+  g_return_val_if_fail (message != NULL, NULL);
+
+  data = g_bytes_get_data (message, &size);
+  if (!body_is_8bit (data, size))
+    return g_bytes_ref (message);
+  parsed = kurir_mime_parse (data, size);
+  if (parsed == NULL || parsed->message == NULL)
+    {
+      g_set_error_literal (error, KURIR_MESSAGE_BUILDER_ERROR, KURIR_MESSAGE_BUILDER_ERROR_INVALID,
+                           _("The message could not be read to encode it for a 7-bit server"));
+      return NULL;
+    }
+  reencode_7bit (GMIME_OBJECT (parsed->message), 0);
+  stream = g_mime_stream_mem_new ();
+  options = g_mime_format_options_new ();
+  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
+  g_mime_object_write_to_stream (GMIME_OBJECT (parsed->message), options, stream);
+  g_mime_format_options_free (options);
+  array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+  return g_bytes_new (array->data, array->len);
 }

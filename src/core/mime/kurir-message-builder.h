@@ -56,6 +56,19 @@ KurirMessageBuilder *kurir_message_builder_new_reply      (GBytes               
                                                            const char           *from_address,
                                                            gboolean              all,
                                                            GError              **error);
+/* The same, for a person with several addresses (identities):
+ * @own_addresses (NULL-terminated; the From address first) are never
+ * recipients of Reply All, and a reply to a message one sent goes to its
+ * recipients. */
+KurirMessageBuilder *kurir_message_builder_new_reply_from (GBytes              *original,
+                                                           const char * const  *own_addresses,
+                                                           gboolean             all,
+                                                           GError             **error);
+/* Which of @addresses (NULL-terminated) @original was sent to: To and Cc
+ * first, then Delivered-To, X-Original-To and Envelope-To.
+ * Returns: its index, or -1. */
+int                  kurir_message_builder_find_recipient (GBytes              *original,
+                                                           const char * const  *addresses);
 /* A forward of @original: "Fwd: …"; inline (the headers and text in the
  * body) or as a message/rfc822 attachment. */
 KurirMessageBuilder *kurir_message_builder_new_forward    (GBytes               *original,
@@ -107,8 +120,8 @@ void          kurir_message_builder_set_date             (KurirMessageBuilder  *
 void          kurir_message_builder_set_message_id       (KurirMessageBuilder  *self,
                                                           const char           *message_id);
 const char   *kurir_message_builder_get_message_id       (KurirMessageBuilder  *self);
-/* The server has 8BITMIME: a non-ASCII body goes as 8bit, not
- * quoted-printable. */
+/* Whether a non-ASCII text body with short lines goes as 8bit (the
+ * default) rather than quoted-printable. */
 void          kurir_message_builder_set_8bit             (KurirMessageBuilder  *self,
                                                           gboolean              allowed);
 /* @content_type NULL: guessed from the name and bytes. */
@@ -165,6 +178,25 @@ char         *kurir_message_builder_flow                 (const char           *
 /* The text of a format=flowed body (RFC 3676) as typed: soft line
  * breaks joined, space-stuffing removed. */
 char         *kurir_message_builder_unflow               (const char           *text);
+
+/* The line that starts a signature (RFC 3676 4.3). */
+#define KURIR_MESSAGE_BUILDER_SIGNATURE_SEPARATOR "-- \n"
+
+/* @text with the signature block "-- \n@old_signature" at its end replaced
+ * by "-- \n@new_signature" (removed when @new_signature is NULL or empty;
+ * added at the end when @old_signature is NULL or empty, after a blank
+ * line in an empty text). A block the person edited is theirs: @text
+ * comes back unchanged. Everything above the block is kept as it is. */
+char         *kurir_message_builder_swap_signature       (const char           *text,
+                                                          const char           *old_signature,
+                                                          const char           *new_signature);
+
+/* @message for a server without 8BITMIME: its 8bit and binary parts
+ * re-encoded (quoted-printable for text, base64 otherwise), at any depth;
+ * the same bytes when its body is 7-bit already. Header bytes are not
+ * touched (8-bit headers need SMTPUTF8, RFC 6532). */
+GBytes       *kurir_message_builder_to_7bit              (GBytes               *message,
+                                                          GError              **error);
 
 /* A prepared message for submission: its envelope recipients (To, Cc,
  * Bcc, Resent-* ignored) and a copy without Bcc fields, with a

@@ -822,7 +822,9 @@ parse_capabilities (KurirPop3Client *self,
   g_hash_table_remove_all (self->capabilities);
   g_clear_pointer (&self->sasl_mechanisms, g_strfreev);
 
-  text = g_strndup ((const char *) reply->body->data, reply->body->len);
+  /* An empty list ("+OK" then "."): the array holds no data at all. */
+  text = reply->body->len > 0 ? g_strndup ((const char *) reply->body->data, reply->body->len)
+                              : g_strdup ("");
   lines = g_strsplit (text, "\r\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
@@ -1582,7 +1584,8 @@ parse_scan_lines (KurirPop3Client  *self,
                   GArray           *array,
                   GError          **error)
 {
-  const char *p = (const char *) reply->body->data;
+  /* An empty listing holds no data at all (NULL). */
+  const char *p = reply->body->len > 0 ? (const char *) reply->body->data : "";
   const char *end = p + reply->body->len;
   guint64 last = 0;
 
@@ -2715,6 +2718,8 @@ kurir_pop3_header_uid (GBytes *headers)
   g_return_val_if_fail (headers != NULL, NULL);
 
   p = g_bytes_get_data (headers, &length);
+  if (p == NULL)
+    p = "";  /* empty headers */
   end = p + length;
   while (p < end)
     {

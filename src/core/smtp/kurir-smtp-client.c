@@ -43,6 +43,7 @@
 
 #include <string.h>
 
+#include "kurir-checkpoint.h"
 #include "kurir-net-error.h"
 #include "kurir-net-util.h"
 #include "kurir-sasl.h"
@@ -1753,6 +1754,7 @@ send_dot_written_cb (GObject      *source,
       op_return_error (task, error);
       return;
     }
+  kurir_checkpoint ("smtp-dot-sent");
   command_async (self, NULL, 0, "the message", KURIR_WRITE_NONE,
                  g_task_get_cancellable (task), send_final_cb, task);
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kurir-checkpoint.h"
 #include "kurir-imap-error.h"
 #include "kurir-imap-sync.h"
 #include "kurir-imap-sync-private.h"
@@ -265,6 +266,8 @@ store_writer_thread (gpointer user_data)
 
       ok = kurir_store_add_prepared_batch (queue->store, queue->account, queue->folder,
                                            handoff->prepared, &handoff->ids, &error);
+      if (ok)
+        kurir_checkpoint ("imap-batch-stored");
 
       g_mutex_lock (&queue->lock);
       if (!ok)
@@ -530,6 +533,7 @@ bodies_flush (Bodies  *bodies,
   if (!kurir_store_complete_batch (bodies->self->store, (const gint64 *) bodies->ids->data,
                                    (GBytes * const *) bodies->data->pdata, bodies->ids->len, error))
     return FALSE;
+  kurir_checkpoint ("imap-bodies-stored");
   for (guint i = 0; i < bodies->states->len; i++)
     ((KurirStoreKeyState *) g_ptr_array_index (bodies->states, i))->flags &= ~KURIR_MESSAGE_FLAG_PARTIAL;
   bodies->stats->bodies += bodies->ids->len;
@@ -1061,6 +1065,7 @@ sync_folder (KurirImapSync       *self,
   else
     ok = kurir_store_set_folder_state (self->store, account, folder, mailbox->uidvalidity,
                                        mailbox->uidnext, new_modseq, error);
+  kurir_checkpoint ("imap-state-recorded");
 out:
   batch_clear (&batch);
   return ok;

@@ -12,7 +12,8 @@
  *           looked for by its Message-ID in the destination. The new UID
  *           ([COPYUID]) becomes the key of the local copy and of later
  *           entries for the same message.
- *   delete  a move to the Trash, or \Deleted + UID EXPUNGE of that UID.
+ *   delete  a move to the Trash, or \Deleted + UID EXPUNGE of that UID
+ *           (only \Deleted without UIDPLUS).
  *   create  CREATE; [ALREADYEXISTS] counts as done.
  *   append  APPEND, unless a message with the same Message-ID is in the
  *           folder already (appended before a crash); [APPENDUID] or the
@@ -32,6 +33,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "kurir-checkpoint.h"
 #include "kurir-imap-error.h"
 #include "kurir-imap-sync-private.h"
 #include "kurir-journal.h"
@@ -390,6 +392,10 @@ replay_expunge (Replay                 *replay,
   modified = kurir_imap_client_store_finish (replay->client, wait_for (replay, &stored), error);
   if (modified == NULL)
     return FALSE;
+  /* Without UIDPLUS an EXPUNGE would take other \Deleted messages too:
+   * this one stays \Deleted (hidden here) for the server to clean up. */
+  if (!kurir_imap_client_has_capability (replay->client, "UIDPLUS"))
+    return TRUE;
   kurir_imap_client_expunge_async (replay->client, &uid, 1, replay->cancellable,
                                    kurir_sync_store_result, &expunged);
   return kurir_imap_client_expunge_finish (replay->client, wait_for (replay, &expunged), error);
@@ -570,10 +576,11 @@ kurir_journal_set_flags (KurirJournal       *self,
   return TRUE;
 }
 
-gboolean
-kurir_journal_delete (KurirJournal  *self,
-                      gint64         id,
-                      GError       **error)
+static gboolean
+delete_message (KurirJournal  *self,
+                gint64         id,
+                gboolean       to_trash,
+                GError       **error)
 {
   g_autoptr(KurirMessage) message = NULL;
   g_autofree char *trash = NULL;
@@ -581,12 +588,10 @@ kurir_journal_delete (KurirJournal  *self,
   gint64 entry_id;
   gboolean ok;
 
-  g_return_val_if_fail (KURIR_IS_JOURNAL (self), FALSE);
-
   message = get_own_message (self, id, error);
   if (message == NULL)
     return FALSE;
-  trash = find_trash (self);
+  trash = to_trash ? find_trash (self) : NULL;
   if (trash != NULL && strcmp (trash, kurir_message_get_folder (message)) == 0)
     g_clear_pointer (&trash, g_free);
 
@@ -602,6 +607,26 @@ kurir_journal_delete (KurirJournal  *self,
   if (!ok)
     kurir_store_journal_remove (self->store, entry_id, NULL);
   return ok;
+}
+
+gboolean
+kurir_journal_delete (KurirJournal  *self,
+                      gint64         id,
+                      GError       **error)
+{
+  g_return_val_if_fail (KURIR_IS_JOURNAL (self), FALSE);
+
+  return delete_message (self, id, TRUE, error);
+}
+
+gboolean
+kurir_journal_expunge (KurirJournal  *self,
+                       gint64         id,
+                       GError       **error)
+{
+  g_return_val_if_fail (KURIR_IS_JOURNAL (self), FALSE);
+
+  return delete_message (self, id, FALSE, error);
 }
 
 gboolean
@@ -777,6 +802,7 @@ kurir_journal_replay (KurirJournal       *self,
 
       if (done)
         {
+          kurir_checkpoint ("journal-step-done");
           if (!kurir_store_journal_remove (self->store, entry->id, &local_error))
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
@@ -784,6 +810,7 @@ kurir_journal_replay (KurirJournal       *self,
               break;
             }
           stats.sent++;
+          kurir_checkpoint ("journal-removed");
           continue;
         }
 

@@ -55,6 +55,11 @@ gboolean      kurir_journal_set_flags      (KurirJournal       *self,
 gboolean      kurir_journal_delete         (KurirJournal       *self,
                                             gint64              id,
                                             GError            **error);
+/* Like kurir_journal_delete() but never to the Trash (a draft that was
+ * replaced or sent): \Deleted and UID EXPUNGE of that UID on the server. */
+gboolean      kurir_journal_expunge        (KurirJournal       *self,
+                                            gint64              id,
+                                            GError            **error);
 gboolean      kurir_journal_move           (KurirJournal       *self,
                                             gint64              id,
                                             const char         *folder,

@@ -17,9 +17,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "kurir-checkpoint.h"
 #include "kurir-imap-sync.h"
 #include "kurir-journal.h"
 #include "kurir-message-builder.h"
+#include "kurir-message-info.h"
 #include "kurir-net-error.h"
 #include "kurir-outbox.h"
 #include "kurir-sync-private.h"
@@ -638,6 +640,32 @@ replay_journal (KurirOutbox  *self,
   kurir_imap_sync_close (sync);
 }
 
+/* The envelope sender: the message's From when it is one of the
+ * account's identities, else the account's address. */
+static char *
+envelope_sender (KurirOutbox *self,
+                 GBytes      *raw)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (raw, &size);
+  g_autoptr(KurirMessageInfo) info = kurir_message_info_new_from_data (data, size);
+  g_autoptr(KurirIdentity) identity = kurir_account_find_identity (self->account, info->from_address);
+
+  return g_strdup (identity != NULL ? identity->address : kurir_account_get_email (self->account));
+}
+
+/* What goes over the wire: the message as built, or re-encoded for a
+ * server without 8BITMIME (the copy in Sent stays as built). */
+static GBytes *
+wire_message (KurirSmtpClient  *client,
+              GBytes           *raw,
+              GError          **error)
+{
+  if (kurir_smtp_client_has_extension (client, "8BITMIME"))
+    return g_bytes_ref (raw);
+  return kurir_message_builder_to_7bit (raw, error);
+}
+
 static gboolean
 flush_locked (KurirOutbox       *self,
               gint64             only_id,
@@ -652,7 +680,6 @@ flush_locked (KurirOutbox       *self,
   g_autoptr(GError) first_error = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   gboolean appended = FALSE;
-  const char *from = kurir_account_get_email (self->account);
 
   if (items == NULL)
     return FALSE;
@@ -707,6 +734,8 @@ flush_locked (KurirOutbox       *self,
       KurirOutboxItem *item = g_ptr_array_index (due, i);
       g_autoptr(GBytes) raw = NULL;
       g_autoptr(GBytes) prepared = NULL;
+      g_autoptr(GBytes) wire = NULL;
+      g_autofree char *from = NULL;
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(KurirSmtpSendResult) sent = NULL;
       g_autoptr(GError) local_error = NULL;
@@ -764,15 +793,25 @@ flush_locked (KurirOutbox       *self,
 
       /* Durably "sending" before the first byte: a crash from here on
        * makes it uncertain, never a silent second delivery. */
+      kurir_checkpoint ("outbox-stored");
       if (!set_state (self, item->message_id, KURIR_OUTBOX_STATE_SENDING, NULL, FALSE, &local_error))
         {
           if (first_error == NULL)
             g_propagate_error (&first_error, g_steal_pointer (&local_error));
           break;
         }
-      kurir_smtp_client_send_async (client, from, recipients, raw, KURIR_SMTP_SEND_NONE, cancellable,
+      from = envelope_sender (self, raw);
+      wire = wire_message (client, raw, &local_error);
+      if (wire == NULL)
+        {
+          set_state (self, item->message_id, KURIR_OUTBOX_STATE_FAILED, local_error->message, FALSE, NULL);
+          stats->failed++;
+          continue;
+        }
+      kurir_smtp_client_send_async (client, from, recipients, wire, KURIR_SMTP_SEND_NONE, cancellable,
                                     kurir_sync_store_result, &result);
       sent = kurir_smtp_client_send_finish (client, wait_for (self, &result), &local_error);
+      kurir_checkpoint ("outbox-replied");
       if (sent != NULL)
         {
           StateChange change = { KURIR_OUTBOX_STATE_SENT, NULL, FALSE, FALSE };
@@ -824,6 +863,7 @@ flush_locked (KurirOutbox       *self,
               stats->sent++;
               g_warning ("Could not file a sent message: %s", file_error->message);
             }
+          kurir_checkpoint ("outbox-filed");
           continue;
         }
 
@@ -1182,4 +1222,82 @@ kurir_outbox_flush_finish (GAsyncResult      *result,
   if (out_stats != NULL)
     *out_stats = flush->stats;
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* The Drafts folder of @account (role "drafts"), made here when none. */
+static char *
+drafts_folder (KurirStore   *store,
+               KurirAccount *account,
+               GError      **error)
+{
+  const char *name = kurir_account_get_name (account);
+  g_autoptr(GPtrArray) folders = kurir_store_list_folders (store, name, error);
+
+  if (folders == NULL)
+    return NULL;
+  for (guint i = 0; i < folders->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (folders, i);
+
+      if (g_strcmp0 (folder->role, "drafts") == 0)
+        return g_strdup (folder->name);
+    }
+  if (!kurir_store_create_folder (store, name, "Drafts", "drafts", error))
+    return NULL;
+  return g_strdup ("Drafts");
+}
+
+gint64
+kurir_outbox_save_draft (KurirAccount  *account,
+                         KurirStore    *store,
+                         GBytes        *draft,
+                         gint64         replaces,
+                         GError       **error)
+{
+  const KurirMessageFlags flags = KURIR_MESSAGE_FLAG_SEEN | KURIR_MESSAGE_FLAG_DRAFT;
+  g_autofree char *folder = NULL;
+  g_autoptr(GError) drop_error = NULL;
+  gint64 id;
+
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (account), 0);
+  g_return_val_if_fail (KURIR_IS_STORE (store), 0);
+  g_return_val_if_fail (draft != NULL, 0);
+
+  folder = drafts_folder (store, account, error);
+  if (folder == NULL)
+    return 0;
+  if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_IMAP)
+    {
+      g_autoptr(KurirJournal) journal = kurir_journal_new (store, kurir_account_get_name (account));
+
+      id = kurir_journal_append (journal, folder, draft, flags, error);
+    }
+  else
+    id = kurir_store_add (store, kurir_account_get_name (account), folder, draft, NULL, flags, 0, error);
+  if (id == 0)
+    return 0;
+  /* The new version is safe: the old one goes. */
+  if (replaces != 0 && !kurir_outbox_drop_draft (account, store, replaces, &drop_error))
+    g_debug ("The old draft %" G_GINT64_FORMAT " stays: %s", replaces, drop_error->message);
+  return id;
+}
+
+gboolean
+kurir_outbox_drop_draft (KurirAccount  *account,
+                         KurirStore    *store,
+                         gint64         id,
+                         GError       **error)
+{
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (account), FALSE);
+  g_return_val_if_fail (KURIR_IS_STORE (store), FALSE);
+
+  if (id == 0)
+    return TRUE;
+  if (kurir_account_get_protocol (account) == KURIR_PROTOCOL_IMAP)
+    {
+      g_autoptr(KurirJournal) journal = kurir_journal_new (store, kurir_account_get_name (account));
+
+      return kurir_journal_expunge (journal, id, error);
+    }
+  return kurir_store_delete_full (store, id, KURIR_STORE_DELETE_FORGET, error);
 }

@@ -136,4 +136,25 @@ gboolean     kurir_outbox_flush_finish  (GAsyncResult        *result,
                                          KurirOutboxStats    *out_stats,
                                          GError             **error);
 
+/* Drafts, blocking (disk): call them from a worker thread.
+ *
+ * kurir_outbox_save_draft() stores @draft (built by
+ * kurir_message_builder_build_draft(), with a Message-ID of its own for
+ * each version: an APPEND cut by a crash is found again by it) in the
+ * account's Drafts folder: on the server through the journal (APPEND with
+ * \Draft \Seen) for IMAP, locally for POP3. Only then the version it
+ * @replaces (0: none) goes, never to the Trash: for IMAP \Deleted and
+ * UID EXPUNGE of that UID. Returns: the new draft's id, or 0.
+ * kurir_outbox_drop_draft() drops a draft that was sent or thrown away,
+ * the same way. */
+gint64       kurir_outbox_save_draft    (KurirAccount        *account,
+                                         KurirStore          *store,
+                                         GBytes              *draft,
+                                         gint64               replaces,
+                                         GError             **error);
+gboolean     kurir_outbox_drop_draft    (KurirAccount        *account,
+                                         KurirStore          *store,
+                                         gint64               id,
+                                         GError             **error);
+
 G_END_DECLS

@@ -18,6 +18,7 @@
 
 #include <string.h>
 
+#include "kurir-checkpoint.h"
 #include "kurir-pop3-client.h"
 #include "kurir-pop3-sync.h"
 #include "kurir-sync-private.h"
@@ -195,9 +196,11 @@ writer_thread (gpointer user_data)
       g_mutex_lock (&sync->lock);
       if (ok)
         {
+          kurir_checkpoint ("pop3-stored");
           /* Stored: from here on these UIDLs are known. */
           for (guint i = 0; i < batch->keys->len; i++)
             g_hash_table_add (sync->stored, g_ptr_array_index (batch->keys, i));
+          kurir_checkpoint ("pop3-uidl-recorded");
           sync->n_stored += batch->keys->len;
         }
       else if (sync->write_error == NULL)
@@ -320,6 +323,7 @@ message_cb (guint     number,
   const char *uid = g_hash_table_lookup (sync->number_to_uid, GUINT_TO_POINTER (number));
 
   g_assert (uid != NULL);
+  kurir_checkpoint ("pop3-downloaded");
   g_ptr_array_add (batch->data, g_bytes_ref (message));
   g_ptr_array_add (batch->keys, (gpointer) uid);
   batch->bytes += g_bytes_get_size (message);
@@ -497,11 +501,14 @@ run_sync (Sync               *sync,
                                       sync->cancellable, kurir_sync_store_result, &deleted);
       if (!kurir_pop3_client_delete_finish (sync->client, wait_for (sync, &deleted), error))
         return FALSE;
+      kurir_checkpoint ("pop3-dele");
     }
 
+  kurir_checkpoint ("pop3-quit");
   kurir_pop3_client_quit_async (sync->client, sync->cancellable, kurir_sync_store_result, &quit);
   if (!kurir_pop3_client_quit_finish (sync->client, wait_for (sync, &quit), error))
     return FALSE;
+  kurir_checkpoint ("pop3-quit-done");
 
   stats->deleted_on_server = to_delete->len;
   stats->kept_on_server = uids->len - to_delete->len;

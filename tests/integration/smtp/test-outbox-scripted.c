@@ -331,6 +331,95 @@ test_partial (Fixture       *fixture,
   g_assert_cmpint (kurir_store_count (fixture->store, name, "Sent", NULL), ==, 1);
 }
 
+
+/* An 8bit UTF-8 message from a further identity of the account. */
+#define EIGHT_BIT_MESSAGE \
+  "From: Dewi <dewi@localhost>\r\n" \
+  "To: peggy@localhost\r\n" \
+  "Subject: 8bit\r\n" \
+  "Message-ID: <eight-%s@localhost>\r\n" \
+  "Date: Sat, 28 Nov 2026 10:00:00 +0000\r\n" \
+  "MIME-Version: 1.0\r\n" \
+  "Content-Type: text/plain; charset=utf-8; format=flowed\r\n" \
+  "Content-Transfer-Encoding: 8bit\r\n" \
+  "\r\n" \
+  "Gr\xc3\xbc\xc3\x9f" "e aus Jakarta\r\n"
+
+/* With 8BITMIME in EHLO the bytes go as built, with BODY=8BITMIME; without
+ * it they are re-encoded as quoted-printable before DATA and MAIL has no
+ * BODY=. Either way the copy in Sent is the message as built, and the
+ * envelope sender is the identity in From, not the account's address. */
+static void
+test_8bitmime (Fixture       *fixture,
+               gconstpointer  data)
+{
+  gboolean offered = GPOINTER_TO_INT (data);
+  const KurirScriptStep steps[] = {
+    { NULL, GREETING },
+    { "EHLO ", offered ? EHLO : "250-scripted.example\r\n250 SIZE 100000\r\n" },
+    { offered ? "MAIL FROM:<dewi@localhost> SIZE=" : "MAIL FROM:<dewi@localhost> SIZE=", "250 OK\r\n" },
+    { "RCPT TO:<peggy@localhost>", "250 OK\r\n" },
+    { "DATA", "354 go\r\n" },
+    { "", "" }, { "", "" }, { "", "" }, { "", "" }, { "", "" }, { "", "" }, { "", "" }, { "", "" },
+    { "", "" }, { "", "" },
+    { ".\r", "250 2.0.0 queued\r\n" },
+    { "QUIT", "221 bye\r\n" },
+    { NULL, NULL },
+  };
+  const char *name = kurir_account_get_name (fixture->account);
+  g_autofree char *raw = g_strdup_printf (EIGHT_BIT_MESSAGE, offered ? "on" : "off");
+  g_autoptr(GBytes) message = g_bytes_new (raw, strlen (raw));
+  g_autoptr(GPtrArray) identities = kurir_account_dup_identities (fixture->account);
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GBytes) sent_raw = NULL;
+  g_autoptr(GError) error = NULL;
+  KurirScriptedServer *server;
+  KurirOutboxStats stats;
+  const char *received, *mail, *body;
+
+  g_ptr_array_add (identities, kurir_identity_new ("Dewi", "dewi@localhost"));
+  kurir_account_set_identities (fixture->account, identities);
+  g_assert_true (kurir_outbox_discard (fixture->outbox, fixture->id, &error));
+  fixture->id = kurir_outbox_queue (fixture->outbox, message, NULL, &error);
+  g_assert_no_error (error);
+
+  server = start (fixture, steps);
+  g_assert_true (kurir_outbox_flush (fixture->outbox, 0, FALSE, &stats, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.sent, ==, 1);
+  kurir_scripted_server_join (server);
+  received = kurir_scripted_server_get_received (server);
+  g_test_message ("%s", received);
+  mail = strstr (received, "MAIL FROM:");
+  body = strstr (received, "\r\n\r\nGr");
+  g_assert_nonnull (mail);
+  g_assert_nonnull (body);
+  if (offered)
+    {
+      g_assert_nonnull (strstr (mail, " BODY=8BITMIME\r\n"));
+      g_assert_true (g_str_has_prefix (body, "\r\n\r\nGr\xc3\xbc\xc3\x9f" "e aus Jakarta\r\n.\r\n"));
+      g_assert_nonnull (strstr (received, "Content-Transfer-Encoding: 8bit\r\n"));
+    }
+  else
+    {
+      g_assert_null (strstr (received, "BODY="));
+      for (const char *p = received; *p != '\0'; p++)
+        g_assert_cmpuint ((guchar) *p, <, 0x80);
+      g_assert_true (g_str_has_prefix (body, "\r\n\r\nGr=C3=BC=C3=9Fe aus Jakarta\r\n.\r\n"));
+      g_assert_nonnull (strstr (received, "Content-Transfer-Encoding: quoted-printable\r\n"));
+      g_assert_nonnull (strstr (received, "\r\nSubject: 8bit\r\n"));
+    }
+  kurir_scripted_server_stop (server);
+
+  /* Sent keeps the bytes as built. */
+  sent = kurir_store_list (fixture->store, name, "Sent", 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sent->len, ==, 1);
+  sent_raw = kurir_store_get_raw (fixture->store, kurir_message_get_id (g_ptr_array_index (sent, 0)), &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (sent_raw, NULL), g_bytes_get_size (sent_raw), raw, strlen (raw));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -345,6 +434,10 @@ main (int    argc,
               fixture_tear_down);
   g_test_add ("/outbox-scripted/partial", Fixture, NULL, fixture_set_up, test_partial,
               fixture_tear_down);
+  g_test_add ("/outbox-scripted/8bitmime-offered", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
+              test_8bitmime, fixture_tear_down);
+  g_test_add ("/outbox-scripted/8bitmime-missing", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
+              test_8bitmime, fixture_tear_down);
   g_test_add ("/outbox-scripted/crash-while-sending", Fixture, NULL, fixture_set_up,
               test_crash_while_sending, fixture_tear_down);
 

@@ -453,6 +453,271 @@ test_permanent (void)
   g_assert_cmpint (kurir_store_count (store, name, KURIR_OUTBOX_FOLDER, NULL), ==, 0);
 }
 
+
+/* Identities end to end: the display name (non-ASCII, RFC 2047 on the
+ * wire) and Reply-To of the primary identity as peggy's mailbox receives
+ * them through the real SMTP server (the bytes her POP3 server serves);
+ * `kurir-cli send` sends as a further identity (envelope sender too) and
+ * refuses a From that is none of the account's identities. */
+static void
+test_identities (void)
+{
+  g_autofree char *name = add_account ("pop3", 0);
+  g_autofree char *marker = new_marker ();
+  g_autofree char *subject = g_strdup_printf ("Identitas %s", marker);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *peggy = NULL;
+  g_autofree char *headers = NULL;
+  g_autoptr(KurirStore) store = open_store ();
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirOutbox) outbox = NULL;
+  g_autoptr(KurirMessageBuilder) builder = kurir_message_builder_new ();
+  g_autoptr(KurirIdentity) primary = NULL;
+  g_autoptr(KurirMessageInfo) info = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) recipients = NULL;
+  KurirOutboxStats stats;
+
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "account", "set", name,
+                                       "--display-name", "Alice Ärger",
+                                       "--reply-to", "alice.replies@localhost",
+                                       "--identity", "Dewi Lestari <dewi@localhost>", NULL), ==, 0);
+  account = kurir_account_load (name, &error);
+  g_assert_no_error (error);
+  primary = kurir_account_find_identity (account, "alice@localhost");
+  g_assert_nonnull (primary);
+
+  /* As the composer builds it from the primary identity. */
+  kurir_message_builder_set_from (builder, primary->name, primary->address);
+  kurir_message_builder_set_reply_to (builder, primary->reply_to);
+  g_assert_true (kurir_message_builder_add_recipients (builder, KURIR_RECIPIENT_TO, "peggy@localhost", NULL));
+  kurir_message_builder_set_subject (builder, subject);
+  kurir_message_builder_set_body (builder, "Salam dari Alice. Grüße — sampai jumpa.\n");
+  bytes = kurir_message_builder_build (builder, &error);
+  g_assert_no_error (error);
+  recipients = kurir_message_builder_get_recipients (builder);
+  outbox = kurir_outbox_new (account, store);
+  g_assert_cmpint (kurir_outbox_queue (outbox, bytes, (const char * const *) recipients, &error), >, 0);
+  g_assert_true (kurir_outbox_flush (outbox, 0, TRUE, &stats, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.sent, ==, 1);
+
+  peggy = take_delivered ("peggy", NULL, marker);
+  headers = header_block (peggy);
+  g_test_message ("%s", headers);
+  g_assert_nonnull (strstr (headers, "\nFrom: Alice =?UTF-8?"));
+  g_assert_nonnull (strstr (headers, "<alice@localhost>"));
+  g_assert_nonnull (strstr (headers, "\nReply-To: alice.replies@localhost"));
+  g_assert_true (g_str_has_prefix (headers, "Return-Path: <alice@localhost>"));
+  info = kurir_message_info_new_from_data (peggy, strlen (peggy));
+  g_assert_cmpstr (info->from, ==, "Alice Ärger <alice@localhost>");
+  /* The real server offers 8BITMIME: the UTF-8 text went as built. */
+  g_assert_nonnull (strstr (peggy, "Content-Transfer-Encoding: 8bit\n"));
+  g_assert_nonnull (strstr (peggy, "\n\nSalam dari Alice. Grüße — sampai jumpa.\n"));
+  {
+    const char *spool = kurir_test_getenv ("KURIR_TEST_SMTP_SPOOL");
+    g_autoptr(GDir) dir = g_dir_open (spool, 0, NULL);
+    const char *entry;
+    gboolean found = FALSE;
+
+    g_assert_nonnull (dir);
+    while ((entry = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (spool, entry, NULL);
+        g_autofree char *eml = NULL;
+        g_autofree char *json = NULL;
+        g_autofree char *json_path = NULL;
+        g_autofree char *stem = NULL;
+
+        if (!g_str_has_suffix (entry, ".eml") || !g_file_get_contents (path, &eml, NULL, NULL) ||
+            strstr (eml, subject) == NULL)
+          continue;
+        stem = g_strndup (path, strlen (path) - strlen (".eml"));
+        json_path = g_strconcat (stem, ".json", NULL);
+        g_assert_true (g_file_get_contents (json_path, &json, NULL, NULL));
+        g_assert_nonnull (strstr (json, "BODY=8BITMIME"));
+        g_assert_null (strstr (json, "SMTPUTF8"));
+        found = TRUE;
+      }
+    g_assert_true (found);
+  }
+
+  /* kurir-cli send as the further identity. */
+  {
+    g_autofree char *path = g_build_filename (g_get_user_cache_dir (), "identity.eml", NULL);
+    g_autofree char *raw = g_strdup_printf ("From: Dewi Lestari <dewi@localhost>\n"
+                                            "To: peggy@localhost\n"
+                                            "Subject: dewi %s\n"
+                                            "\n"
+                                            "dari Dewi\n", marker);
+    g_autofree char *dewi = NULL;
+    g_autofree char *dewi_headers = NULL;
+
+    g_assert_cmpint (g_mkdir_with_parents (g_get_user_cache_dir (), 0700), ==, 0);
+    g_assert_true (g_file_set_contents (path, raw, -1, NULL));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "send", "--account", name, path, NULL), ==, 0);
+    dewi = take_delivered ("peggy", NULL, marker);
+    dewi_headers = header_block (dewi);
+    g_assert_true (g_str_has_prefix (dewi_headers, "Return-Path: <dewi@localhost>"));
+    g_assert_nonnull (strstr (dewi_headers, "\nFrom: Dewi Lestari <dewi@localhost>"));
+  }
+
+  /* Not an identity: refused, nothing queued, nothing delivered. */
+  {
+    g_autofree char *path = g_build_filename (g_get_user_cache_dir (), "stranger.eml", NULL);
+    g_autofree char *raw = g_strdup_printf ("From: Mallory <mallory@localhost>\n"
+                                            "To: peggy@localhost\n"
+                                            "Subject: mallory %s\n"
+                                            "\n"
+                                            "x\n", marker);
+    g_autofree char *peggy_root = user_env ("KURIR_TEST_MAILDIR_", "peggy");
+    g_autoptr(GPtrArray) copies = NULL;
+
+    g_assert_true (g_file_set_contents (path, raw, -1, NULL));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "send", "--account", name, path, NULL), !=, 0);
+    g_test_message ("%s", err);
+    g_assert_nonnull (strstr (err, "mallory@localhost is not one of this account's identities"));
+    g_assert_nonnull (strstr (err, "alice@localhost, dewi@localhost"));
+    g_assert_cmpint (kurir_store_count (store, name, KURIR_OUTBOX_FOLDER, NULL), ==, 0);
+    copies = find_copies (peggy_root, marker);
+    g_assert_cmpuint (copies->len, ==, 0);
+  }
+}
+
+
+/* How many copies of @marker @user's @subfolder holds on the server. */
+static guint
+count_on_server (const char *user,
+                 const char *subfolder,
+                 const char *marker)
+{
+  g_autofree char *root = user_env ("KURIR_TEST_MAILDIR_", user);
+  g_autofree char *maildir = g_build_filename (root, subfolder, NULL);
+  g_autoptr(GPtrArray) copies = find_copies (maildir, marker);
+
+  return copies->len;
+}
+
+/* How many messages of the local @folder have @marker in their subject. */
+static guint
+count_here (KurirStore *store,
+            const char *account,
+            const char *folder,
+            const char *marker)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = kurir_store_list (store, account, folder, 0, 1000, &error);
+  guint n = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < messages->len; i++)
+    n += strstr (kurir_message_get_subject (g_ptr_array_index (messages, i)), marker) != NULL;
+  return n;
+}
+
+/* Drafts of an IMAP account, as the composer saves them: each new version
+ * is appended to the server's Drafts and the old one expunged there, never
+ * moved to the Trash; after sending, Drafts is empty of it and the Trash
+ * untouched. Counted in alice's mailboxes on the server (Dovecot's
+ * Maildir: a \Deleted copy not expunged would count too). */
+static void
+test_imap_drafts (void)
+{
+  g_autofree char *name = add_account ("imap", 0);
+  g_autofree char *marker = new_marker ();
+  g_autofree char *subject = g_strdup_printf ("Konsep %s", marker);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirOutbox) outbox = NULL;
+  g_autoptr(KurirMessageBuilder) builder = kurir_message_builder_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_auto(GStrv) recipients = NULL;
+  g_autofree char *peggy = NULL;
+  KurirOutboxStats stats;
+  gint64 draft = 0;
+  guint trash_before;
+
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", name, NULL), ==, 0);
+  store = open_store ();
+  account = kurir_account_load (name, &error);
+  g_assert_no_error (error);
+  trash_before = count_on_server ("alice", ".Trash", marker);
+  g_assert_cmpuint (trash_before, ==, 0);
+
+  kurir_message_builder_set_from (builder, NULL, "alice@localhost");
+  g_assert_true (kurir_message_builder_add_recipients (builder, KURIR_RECIPIENT_TO, "peggy@localhost", NULL));
+  kurir_message_builder_set_subject (builder, subject);
+  for (guint version = 1; version <= 3; version++)
+    {
+      g_autofree char *body = g_strdup_printf ("version %u\n", version);
+      g_autoptr(GBytes) bytes = NULL;
+
+      kurir_message_builder_set_body (builder, body);
+      {
+        /* As the composer does: a copy, with a Message-ID of its own. */
+        g_autoptr(KurirMessageBuilder) copy = kurir_message_builder_copy (builder);
+
+        kurir_message_builder_set_message_id (copy, NULL);
+        bytes = kurir_message_builder_build_draft (copy, &error);
+        g_assert_no_error (error);
+      }
+      draft = kurir_outbox_save_draft (account, store, bytes, draft, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (draft, >, 0);
+      /* One draft here at any time, before and after the replay. */
+      g_assert_cmpuint (count_here (store, name, "Drafts", marker), ==, 1);
+      /* Version 2 is saved offline: its replay comes with version 3's. */
+      if (version == 2)
+        continue;
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", name, NULL), ==, 0);
+      g_assert_cmpuint (count_on_server ("alice", ".Drafts", marker), ==, 1);
+      g_assert_cmpuint (count_here (store, name, "Drafts", marker), ==, 1);
+    }
+  g_assert_cmpuint (count_on_server ("alice", ".Trash", marker), ==, 0);
+  {
+    g_autofree char *root = user_env ("KURIR_TEST_MAILDIR_", "alice");
+    g_autofree char *drafts = g_build_filename (root, ".Drafts", NULL);
+    g_autoptr(GPtrArray) copies = find_copies (drafts, marker);
+    g_autofree char *contents = NULL;
+
+    g_assert_true (g_file_get_contents (g_ptr_array_index (copies, 0), &contents, NULL, NULL));
+    g_assert_nonnull (strstr (contents, "version 3"));
+  }
+
+  /* Sent: the draft goes, by expunge; the Trash stays as it was. */
+  message = kurir_message_builder_build (builder, &error);
+  g_assert_no_error (error);
+  recipients = kurir_message_builder_get_recipients (builder);
+  outbox = kurir_outbox_new (account, store);
+  g_assert_cmpint (kurir_outbox_queue (outbox, message, (const char * const *) recipients, &error), >, 0);
+  g_assert_true (kurir_outbox_drop_draft (account, store, draft, &error));
+  g_assert_no_error (error);
+  g_assert_true (kurir_outbox_flush (outbox, 0, FALSE, &stats, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.sent, ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (kurir_test_run_cli (NULL, &out, &err, "sync", name, NULL), ==, 0);
+  g_assert_cmpuint (count_on_server ("alice", ".Drafts", marker), ==, 0);
+  g_assert_cmpuint (count_on_server ("alice", ".Trash", marker), ==, 0);
+  g_assert_cmpuint (count_on_server ("alice", ".Sent", marker), ==, 1);
+  g_assert_cmpuint (count_here (store, name, "Drafts", marker), ==, 0);
+  peggy = take_delivered ("peggy", NULL, marker);
+  g_assert_nonnull (strstr (peggy, "version 3"));
+  g_free (take_delivered ("alice", ".Sent", marker));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -465,6 +730,8 @@ main (int    argc,
   g_test_add_func ("/outbox/pop3-cli-send", test_pop3_cli_send);
   g_test_add_func ("/outbox/offline-then-once", test_offline_then_once);
   g_test_add_func ("/outbox/permanent", test_permanent);
+  g_test_add_func ("/outbox/identities", test_identities);
+  g_test_add_func ("/outbox/imap-drafts", test_imap_drafts);
 
   return g_test_run ();
 }

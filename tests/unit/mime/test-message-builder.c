@@ -384,6 +384,8 @@ test_encodings (void)
   g_autofree char *seven = NULL;
 
   kurir_message_builder_set_body (builder, "Grüße\n");
+  /* Quoted-printable only when asked for; 8bit is the default. */
+  kurir_message_builder_set_8bit (builder, FALSE);
   qp = build_string (builder);
   g_assert_nonnull (strstr (qp, "Content-Transfer-Encoding: quoted-printable"));
   g_assert_nonnull (strstr (qp, "format=flowed"));
@@ -487,6 +489,197 @@ test_prepare (void)
   }
 }
 
+
+static void
+test_identity (void)
+{
+  g_autoptr(KurirMessageBuilder) builder = simple_builder ();
+  g_autofree char *message = NULL;
+  g_autofree char *headers = NULL;
+  g_autoptr(KurirMessageInfo) info = NULL;
+
+  kurir_message_builder_set_from (builder, "Dewi Lestari-Ärger", "dewi@example.org");
+  kurir_message_builder_set_reply_to (builder, "replies@example.org");
+  kurir_message_builder_set_body (builder, "Halo\n");
+  message = build_string (builder);
+  headers = headers_of (message);
+  /* The name RFC 2047 encoded, never raw 8-bit in the header. */
+  g_assert_nonnull (strstr (headers, "\nFrom: Dewi =?UTF-8?q?Lestari-=C3=84rger?= <dewi@example.org>\n"));
+  g_assert_nonnull (strstr (headers, "\nReply-To: replies@example.org\n"));
+  for (const char *p = headers; *p != '\0'; p++)
+    g_assert_cmpuint ((guchar) *p, <, 0x80);
+  info = kurir_message_info_new_from_data (message, strlen (message));
+  g_assert_cmpstr (info->from_address, ==, "dewi@example.org");
+  g_assert_nonnull (strstr (info->from, "Dewi Lestari-Ärger"));
+
+  /* An ASCII name stays readable; no Reply-To without one. */
+  {
+    g_autoptr(KurirMessageBuilder) plain = simple_builder ();
+    g_autofree char *text = NULL;
+    g_autofree char *fields = NULL;
+
+    kurir_message_builder_set_from (plain, "Dewi L", "dewi@example.org");
+    text = build_string (plain);
+    fields = headers_of (text);
+    g_assert_nonnull (strstr (fields, "\nFrom: Dewi L <dewi@example.org>\n"));
+    g_assert_null (strstr (fields, "Reply-To"));
+  }
+}
+
+static void
+test_signature (void)
+{
+  g_autofree char *added = NULL;
+  g_autofree char *typed = NULL;
+  g_autofree char *swapped = NULL;
+  g_autofree char *removed = NULL;
+  g_autofree char *edited = NULL;
+  g_autofree char *kept = NULL;
+  g_autofree char *reply_body = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr(GBytes) bytes = g_bytes_new_static (original, sizeof original - 1);
+  g_autoptr(KurirMessageBuilder) reply = NULL;
+  const char *quote_at, *sig_at;
+
+  /* A new message: a line to write on, then the signature. */
+  added = kurir_message_builder_swap_signature ("", NULL, "Alice\nExample Org\n");
+  g_assert_cmpstr (added, ==, "\n\n-- \nAlice\nExample Org");
+
+  /* What was typed above stays exactly; the block is swapped. */
+  typed = g_strconcat ("Dear Bob,\n\nsee you\n", added + 2, NULL);
+  swapped = kurir_message_builder_swap_signature (typed, "Alice\nExample Org\n", "A. (work)");
+  g_assert_cmpstr (swapped, ==, "Dear Bob,\n\nsee you\n-- \nA. (work)");
+  removed = kurir_message_builder_swap_signature (swapped, "A. (work)", NULL);
+  g_assert_cmpstr (removed, ==, "Dear Bob,\n\nsee you\n");
+
+  /* A signature the person edited is theirs: nothing changes. */
+  edited = kurir_message_builder_swap_signature ("Hi\n-- \nA. (home)", "A. (work)", "Other");
+  g_assert_cmpstr (edited, ==, "Hi\n-- \nA. (home)");
+  /* "-- " in the middle of a line is no separator. */
+  kept = kurir_message_builder_swap_signature ("x-- \nA. (work)", "A. (work)", NULL);
+  g_assert_cmpstr (kept, ==, "x-- \nA. (work)");
+
+  /* In a reply, below the quote; it survives format=flowed as "-- ". */
+  reply = kurir_message_builder_new_reply (bytes, "alice@example.org", FALSE, NULL);
+  reply_body = kurir_message_builder_swap_signature (kurir_message_builder_get_body (reply), NULL, "Alice");
+  quote_at = strstr (reply_body, "> Last line\n");
+  sig_at = strstr (reply_body, "\n-- \nAlice");
+  g_assert_nonnull (quote_at);
+  g_assert_nonnull (sig_at);
+  g_assert_true (sig_at > quote_at);
+  g_assert_true (g_str_has_suffix (reply_body, "\n-- \nAlice"));
+  kurir_message_builder_set_from (reply, NULL, "alice@example.org");
+  kurir_message_builder_set_body (reply, reply_body);
+  message = build_string (reply);
+  g_assert_nonnull (strstr (message, "\r\n-- \r\nAlice"));
+}
+
+static void
+test_reply_identities (void)
+{
+  static const char delivered[] =
+    "Delivered-To: alias@example.net\r\n"
+    "From: Bob <bob@example.com>\r\n"
+    "To: list@lists.example.com\r\n"
+    "Subject: hi\r\n"
+    "Message-ID: <d1@example.com>\r\n"
+    "\r\n"
+    "body\r\n";
+  g_autoptr(GBytes) bytes = g_bytes_new_static (original, sizeof original - 1);
+  g_autoptr(GBytes) list_mail = g_bytes_new_static (delivered, sizeof delivered - 1);
+  const char *own[] = { "other@example.org", "dan@example.com", "alias@example.net",
+                        "alice@example.org", NULL };
+  const char *none[] = { "nobody@example.org", NULL };
+  g_autoptr(KurirMessageBuilder) reply_all = NULL;
+  g_autofree char *to = NULL;
+  g_autofree char *cc = NULL;
+
+  /* To and Cc before Delivered-To; the first identity named wins. */
+  g_assert_cmpint (kurir_message_builder_find_recipient (bytes, own), ==, 1);
+  g_assert_cmpint (kurir_message_builder_find_recipient (list_mail, own), ==, 2);
+  g_assert_cmpint (kurir_message_builder_find_recipient (bytes, none), ==, -1);
+
+  /* Reply All leaves out every address of the sender, not only From. */
+  {
+    const char *mine[] = { "alice@example.org", "dan@example.com", NULL };
+
+    reply_all = kurir_message_builder_new_reply_from (bytes, mine, TRUE, NULL);
+  }
+  to = kurir_message_builder_format_recipients (reply_all, KURIR_RECIPIENT_TO);
+  cc = kurir_message_builder_format_recipients (reply_all, KURIR_RECIPIENT_CC);
+  g_assert_cmpstr (to, ==, "Bob Builder <bob@example.com>");
+  g_assert_cmpstr (cc, ==, "carol@example.com");
+}
+
+/* Counts the bytes over 127 in the body of @data. */
+static gsize
+body_high_bytes (GBytes *message)
+{
+  gsize size, n = 0;
+  const char *data = g_bytes_get_data (message, &size);
+  const char *body = g_strstr_len (data, size, "\r\n\r\n");
+
+  g_assert_nonnull (body);
+  for (const char *p = body; p < data + size; p++)
+    n += (guchar) *p >= 0x80;
+  return n;
+}
+
+static void
+test_to_7bit (void)
+{
+  g_autoptr(KurirMessageBuilder) builder = simple_builder ();
+  g_autoptr(GBytes) eight = NULL;
+  g_autoptr(GBytes) seven = NULL;
+  g_autoptr(GBytes) again = NULL;
+  g_autoptr(GBytes) attachment = g_bytes_new_static ("Grüße aus Jakarta\n", 19);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KurirMessageParts) parts = NULL;
+  g_autofree char *text = NULL;
+  const char *data;
+  gsize size;
+
+  kurir_message_builder_set_body (builder, "Grüße, Dewi — sampai jumpa\n");
+  kurir_message_builder_add_attachment (builder, "catatan.txt", "text/plain", attachment);
+  eight = kurir_message_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (body_high_bytes (eight), >, 0);
+  data = g_bytes_get_data (eight, &size);
+  g_assert_nonnull (g_strstr_len (data, size, "Content-Transfer-Encoding: 8bit"));
+
+  seven = kurir_message_builder_to_7bit (eight, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (body_high_bytes (seven), ==, 0);
+  data = g_bytes_get_data (seven, &size);
+  g_assert_null (g_strstr_len (data, size, "Content-Transfer-Encoding: 8bit"));
+  g_assert_nonnull (g_strstr_len (data, size, "Content-Transfer-Encoding: quoted-printable"));
+  /* Every line ends in CRLF, none is a bare LF or CR. */
+  for (gsize i = 0; i < size; i++)
+    if (data[i] == '\n')
+      g_assert_true (i > 0 && data[i - 1] == '\r');
+    else if (data[i] == '\r')
+      g_assert_true (i + 1 < size && data[i + 1] == '\n');
+  /* The same text when decoded; the header as it was. */
+  text = kurir_mime_get_text (data, size);
+  g_assert_nonnull (strstr (text, "Grüße, Dewi — sampai jumpa"));
+  g_assert_nonnull (g_strstr_len (data, size, "format=flowed"));
+  parts = kurir_message_parts_new_from_data (data, size);
+  g_assert_cmpuint (parts->attachments->len, ==, 1);
+  {
+    g_autofree char *eight_text = g_strndup (g_bytes_get_data (eight, NULL), g_bytes_get_size (eight));
+    g_autofree char *seven_text = g_strndup (data, size);
+    g_autofree char *eight_headers = headers_of (eight_text);
+    g_autofree char *seven_headers = headers_of (seven_text);
+
+    g_assert_cmpstr (seven_headers, ==, eight_headers);
+  }
+
+  /* A 7-bit message comes back as it is, the very same bytes. */
+  again = kurir_message_builder_to_7bit (seven, &error);
+  g_assert_no_error (error);
+  g_assert_true (again == seven);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -507,6 +700,10 @@ main (int    argc,
   g_test_add_func ("/message-builder/draft-round-trip", test_draft_round_trip);
   g_test_add_func ("/message-builder/attachments", test_attachments);
   g_test_add_func ("/message-builder/prepare", test_prepare);
+  g_test_add_func ("/message-builder/identity", test_identity);
+  g_test_add_func ("/message-builder/signature", test_signature);
+  g_test_add_func ("/message-builder/reply-identities", test_reply_identities);
+  g_test_add_func ("/message-builder/to-7bit", test_to_7bit);
 
   return g_test_run ();
 }

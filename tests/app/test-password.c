@@ -1,0 +1,265 @@
+/* test-password.c: no keyring on the bus; the app asks for the password,
+ * says why, uses it for this session, and writes it nowhere
+ *
+ * The test runs on a private D-Bus bus of its own (GTestDBus) where no
+ * Secret Service exists, against the test Dovecot (user walt).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <adwaita.h>
+#include <string.h>
+
+#include "kurir-account.h"
+#include "kurir-application.h"
+#include "kurir-message-item.h"
+#include "kurir-message-list-model.h"
+#include "kurir-password-dialog.h"
+#include "kurir-sidebar.h"
+#include "kurir-store.h"
+#include "kurir-test-util.h"
+#include "kurir-window.h"
+
+#define WAIT_SECONDS 60
+
+#include "kurir-app-test.h"
+
+
+static KurirApplication *app;
+static char *home;
+static char *subject;
+
+/* Helpers */
+
+static void
+deliver_to_walt (const char *text)
+{
+  g_auto(GStrv) doveadm = g_strsplit (kurir_test_getenv ("KURIR_TEST_DOVEADM"), " ", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_strv_builder_addv (builder, (const char **) doveadm);
+  g_strv_builder_add_many (builder, "save", "-u", "walt", NULL);
+  argv = g_strv_builder_end (builder);
+  process = g_subprocess_newv ((const char * const *) argv, G_SUBPROCESS_FLAGS_STDIN_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, text, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+}
+
+static KurirPasswordDialog *
+password_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (KURIR_IS_PASSWORD_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return KURIR_PASSWORD_DIALOG (window);
+    }
+  return NULL;
+}
+
+static KurirWindow *
+main_window (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (KURIR_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+shows_subject (KurirWindow *window,
+               const char  *wanted)
+{
+  KurirMessageListModel *model = kurir_window_get_message_model (window);
+
+  if (model == NULL || kurir_window_get_busy (window))
+    return FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)) && i < KURIR_MESSAGE_LIST_PAGE_SIZE; i++)
+    {
+      g_autoptr(KurirMessageItem) item = g_list_model_get_item (G_LIST_MODEL (model), i);
+      KurirMessage *message = item ? kurir_message_item_get_message (item) : NULL;
+
+      if (message != NULL && g_strcmp0 (kurir_message_get_subject (message), wanted) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Tests */
+
+static void
+test_prompt_when_no_keyring (void)
+{
+  const char *password = kurir_test_getenv ("KURIR_TEST_PASSWORD_WALT");
+  g_autoptr(KurirAccount) account = kurir_account_new ("Walt");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  KurirPasswordDialog *dialog;
+  KurirWindow *window;
+  char *again;
+
+  kurir_account_set_email (account, "walt@localhost");
+  kurir_account_set_protocol (account, KURIR_PROTOCOL_IMAP);
+  kurir_account_set_host (account, kurir_test_getenv ("KURIR_TEST_HOST"));
+  kurir_account_set_port (account, kurir_test_port ("KURIR_TEST_IMAPS_PORT"));
+  kurir_account_set_security (account, KURIR_SECURITY_TLS);
+  kurir_account_set_user (account, "walt");
+  kurir_account_set_ca_file (account, kurir_test_getenv ("KURIR_TEST_CA"));
+  kurir_account_set_smtp_host (account, kurir_test_getenv ("KURIR_TEST_HOST"));
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+
+  /* The first sync needs the password: the keyring is not there, so the
+   * app asks, and says so. */
+  g_application_activate (G_APPLICATION (app));
+  WAIT_FOR ((dialog = password_dialog ()) != NULL);
+  g_test_message ("%s", adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)));
+  g_assert_nonnull (strstr (kurir_password_dialog_get_reason (dialog), "keyring"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "walt"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
+                            kurir_test_getenv ("KURIR_TEST_HOST")));
+
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  kurir_password_dialog_submit (dialog, password);
+  WAIT_FOR (dialog == NULL);
+
+  /* The mail comes with it. */
+  WAIT_FOR ((window = main_window ()) != NULL && kurir_window_find_account (window, "Walt") != NULL);
+  WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "Walt", KURIR_STORE_INBOX));
+  WAIT_FOR (shows_subject (window, subject));
+
+  /* Later lookups in this session take it from memory, without asking. */
+  kurir_password_lookup_async (account, KURIR_PROTOCOL_IMAP, NULL, kurir_test_store_result, &result);
+  again = kurir_password_lookup_finish (kurir_test_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, ==, password);
+  g_free (again);
+  g_assert_null (password_dialog ());
+
+  /* Nowhere on disk. */
+  if (kurir_test_tree_contains (home, password, &path))
+    g_error ("The password was written to %s", path);
+}
+
+/* Declined: a clear error, and no second dialog this session. */
+static void
+test_declined (void)
+{
+  g_autoptr(KurirAccount) account = kurir_account_new ("Nobody");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  KurirPasswordDialog *dialog;
+  char *password;
+
+  kurir_account_set_email (account, "nobody@localhost");
+  kurir_account_set_protocol (account, KURIR_PROTOCOL_POP3);
+  kurir_account_set_host (account, "127.0.0.1");
+  kurir_account_set_user (account, "nobody");
+
+  kurir_password_lookup_async (account, KURIR_PROTOCOL_POP3, NULL, kurir_test_store_result, &result);
+  WAIT_FOR ((dialog = password_dialog ()) != NULL);
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  WAIT_FOR (dialog == NULL);
+  password = kurir_password_lookup_finish (kurir_test_wait (&result), &error);
+  g_assert_null (password);
+  g_assert_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_KEYRING);
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  kurir_password_lookup_async (account, KURIR_PROTOCOL_POP3, NULL, kurir_test_store_result, &result);
+  password = kurir_password_lookup_finish (kurir_test_wait (&result), &error);
+  g_assert_null (password);
+  g_assert_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_KEYRING);
+  g_assert_null (password_dialog ());
+}
+
+static void
+test_skipped (void)
+{
+  g_test_skip ("needs the test servers (tests/servers/with-servers)");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  GTestDBus *bus;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *display = NULL;
+  int ret;
+
+  home = g_dir_make_tmp ("kurir-app-password-XXXXXX", NULL);
+  g_assert_nonnull (home);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
+      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
+      g_setenv (vars[i], dir, TRUE);
+    }
+
+  g_test_init (&argc, &argv, NULL);
+
+  if (g_getenv ("KURIR_TEST_PASSWORD_WALT") == NULL)
+    {
+      g_test_add_func ("/app/password/skipped", test_skipped);
+      return g_test_run ();
+    }
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
+
+  /* A bus of our own, with no keyring on it; set up before anything
+   * connects to the session bus. */
+  display = g_strdup (g_getenv ("DISPLAY"));
+  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (bus);
+  /* (GTestDBus unsets it, against X11 autolaunch) */
+  if (display != NULL)
+    g_setenv ("DISPLAY", display, TRUE);
+
+  gtk_init ();
+  adw_init ();
+
+  settings = g_settings_new (APP_ID);
+  g_settings_set_boolean (settings, "notifications", FALSE);
+
+  subject = g_strdup_printf ("Kata sandi %" G_GINT64_FORMAT, g_get_real_time ());
+  message = g_strdup_printf ("From: Penguji <penguji@example.test>\nTo: walt@example.test\n"
+                             "Subject: %s\nDate: Sat, 28 Nov 2026 02:00:00 +0000\n"
+                             "Message-ID: <%s@password.test>\n\nTanpa keyring.\n",
+                             subject, subject + 11);
+  deliver_to_walt (message);
+
+  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/app/password/prompt-when-no-keyring", test_prompt_when_no_keyring);
+  g_test_add_func ("/app/password/declined", test_declined);
+
+  ret = g_test_run ();
+  g_settings_reset (settings, "notifications");
+  g_clear_object (&app);
+  g_free (subject);
+  kurir_app_test_remove_tree (home);
+  g_free (home);
+  /* Only the daemon is stopped: GTK and libsecret keep the session bus
+   * connection until exit, and g_test_dbus_down() would wait 30 s for
+   * it to go (the object is left to the exit). */
+  g_test_dbus_stop (bus);
+  return ret;
+}
