@@ -13,6 +13,11 @@
  * a file are dropped. So a crash leaves a message absent or complete and
  * indexed once, and a backend sees its key and does not fetch it again.
  *
+ * Partial messages (an IMAP summary: the header only) have no file: their
+ * header is a row of message_headers (sql/version-005.sql), committed with
+ * the message's row; completing one writes its file as above and drops
+ * that row in the transaction that updates the message's.
+ *
  * Full-text rows are contentless and keyed by messages.id, which is never
  * reused; rows of deleted messages stay until a full reindex and never
  * match, because searches join with messages.
@@ -48,7 +53,7 @@
 #define LOCK_NAME        ".kurir-lock"
 #define MARKER_NAME      ".kurir-writing"
 #define DAMAGED_SUFFIX   ".damaged"
-#define SCHEMA_VERSION   4
+#define SCHEMA_VERSION   5
 #define BUSY_TIMEOUT_MS  10000
 #define LOCK_POLL_MS     10
 #define MAX_NAME_LENGTH  1000
@@ -83,6 +88,7 @@ typedef struct
   char              *tmp_path;
   char              *cur_path;
   gint64             full_size;   /* a partial message's size on the server, else 0 */
+  gboolean           in_index;    /* partial, its header kept in message_headers: no file */
 } Pending;
 
 /* An account's write lock. */
@@ -754,6 +760,20 @@ insert_row (KurirStore   *self,
     return 0;
   id = sqlite3_last_insert_rowid (self->db);
 
+  if (pending->in_index)
+    {
+      gsize length;
+      const char *bytes = g_bytes_get_data (pending->data, &length);
+
+      stmt = prepare (self, "INSERT INTO message_headers (id, header) VALUES (?, ?)", error);
+      if (stmt == NULL)
+        return 0;
+      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_blob64 (stmt, 2, bytes ? bytes : "", length, SQLITE_STATIC);
+      if (!step_done (self, stmt, error))
+        return 0;
+    }
+
   if (!insert_fts (self, id, info, names, error))
     return 0;
   return id;
@@ -789,12 +809,16 @@ store_pending (KurirStore  *self,
   g_autofree char *tmp_dir = NULL;
   g_autofree char *cur_dir = NULL;
   gboolean in_inbox = strcmp (folder, KURIR_STORE_INBOX) == 0;
-  gboolean single = n_items == 1;
+  gboolean single;
+  guint n_files = 0;
   gint64 folder_id;
   guint written = 0;
 
   if (n_items == 0)
     return TRUE;
+  for (guint i = 0; i < n_items; i++)
+    n_files += items[i].full_size == 0;
+  single = n_files == 1;
 
   if (!account_lock_acquire (self, account, TRUE, &lock, error))
     return FALSE;
@@ -822,6 +846,12 @@ store_pending (KurirStore  *self,
           p->uniq = partial;
         }
       p->filename = kurir_maildir_filename (p->uniq, p->flags);
+      if (p->full_size > 0)
+        {
+          /* Its header goes into the index with its row: no file. */
+          p->in_index = TRUE;
+          continue;
+        }
       p->tmp_path = g_build_filename (tmp_dir, p->uniq, NULL);
       if (!kurir_maildir_write_file (p->tmp_path, bytes ? bytes : "", length, single, error))
         {
@@ -831,10 +861,14 @@ store_pending (KurirStore  *self,
     }
 
   /* 2. Flushed: one syncfs() for a batch, else each file. */
-  if (!single && !kurir_maildir_syncfs (tmp_dir))
+  if (n_files > 1 && !kurir_maildir_syncfs (tmp_dir))
     for (guint i = 0; i < n_items; i++)
       {
-        int fd = open (items[i].tmp_path, O_RDONLY | O_CLOEXEC);
+        int fd;
+
+        if (items[i].tmp_path == NULL)
+          continue;
+        fd = open (items[i].tmp_path, O_RDONLY | O_CLOEXEC);
 
         if (fd < 0 || fdatasync (fd) != 0)
           {
@@ -852,8 +886,11 @@ store_pending (KurirStore  *self,
   for (written = 0; written < n_items; written++)
     {
       Pending *p = &items[written];
-      g_autofree char *target = g_build_filename (cur_dir, p->filename, NULL);
+      g_autofree char *target = NULL;
 
+      if (p->in_index)
+        continue;
+      target = g_build_filename (cur_dir, p->filename, NULL);
       if (g_rename (p->tmp_path, target) != 0)
         {
           kurir_maildir_set_io_error (error, errno, _("move into place"), target);
@@ -862,7 +899,7 @@ store_pending (KurirStore  *self,
       g_clear_pointer (&p->tmp_path, g_free);
       p->cur_path = g_steal_pointer (&target);
     }
-  if (!kurir_maildir_fsync_dir (cur_dir, error))
+  if (n_files > 0 && !kurir_maildir_fsync_dir (cur_dir, error))
     goto failed;
 
   /* 4. Only now the index. */
@@ -888,7 +925,7 @@ store_pending (KurirStore  *self,
 
 failed:
   remove_files (items, n_items);
-  if (cur_dir != NULL)
+  if (cur_dir != NULL && n_files > 0)
     kurir_maildir_fsync_dir (cur_dir, NULL);
   if (out_ids)
     g_array_set_size (out_ids, 0);
@@ -919,6 +956,7 @@ typedef struct
   char   *filename;
   gboolean seen;
   gboolean stale;   /* its file was replaced (a partial message completed) */
+  gboolean in_index;   /* partial, its header in the index: no file to find */
 } Row;
 
 static void
@@ -942,6 +980,9 @@ reconcile_account (KurirStore  *self,
   g_autofree char *root = account_dir (self, account);
   g_autoptr(GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                       (GDestroyNotify) row_free);
+  /* Stem → uniq of the partial messages without a file. */
+  g_autoptr(GHashTable) index_stems = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                             g_free, g_free);
   g_autoptr(GDir) folders = NULL;
   sqlite3_stmt *stmt;
   const char *dir_name;
@@ -952,19 +993,24 @@ reconcile_account (KurirStore  *self,
   if (folders == NULL)
     return TRUE;
 
-  stmt = prepare (self, "SELECT m.uniq, m.id, m.folder_id, m.filename FROM messages m "
-                        "JOIN folders f ON f.id = m.folder_id WHERE f.account = ?", error);
+  stmt = prepare (self, "SELECT m.uniq, m.id, m.folder_id, m.filename, h.id IS NOT NULL "
+                        "FROM messages m JOIN folders f ON f.id = m.folder_id "
+                        "LEFT JOIN message_headers h ON h.id = m.id WHERE f.account = ?", error);
   if (stmt == NULL)
     return FALSE;
   bind_text (stmt, 1, account);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       Row *row = g_new0 (Row, 1);
+      char *uniq = column_strdup (stmt, 0);
 
       row->id = sqlite3_column_int64 (stmt, 1);
       row->folder_id = sqlite3_column_int64 (stmt, 2);
       row->filename = column_strdup (stmt, 3);
-      g_hash_table_replace (rows, column_strdup (stmt, 0), row);
+      row->in_index = sqlite3_column_int (stmt, 4) != 0;
+      if (row->in_index && uniq != NULL)
+        g_hash_table_replace (index_stems, kurir_maildir_uniq_stem (uniq), g_strdup (uniq));
+      g_hash_table_replace (rows, uniq, row);
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
@@ -1099,6 +1145,24 @@ reconcile_account (KurirStore  *self,
           if (!kurir_maildir_parse_filename (filename, &uniq, &flags, &key, &received))
             continue;
           row = g_hash_table_lookup (rows, uniq);
+          if (row == NULL && strstr (uniq, ",S=") != NULL)
+            {
+              /* A crash while completing a partial message whose header
+               * was in the index: the complete file takes over its row. */
+              g_autofree char *stem = kurir_maildir_uniq_stem (uniq);
+              const char *partial = g_hash_table_lookup (index_stems, stem);
+              gpointer old_key;
+
+              if (partial != NULL &&
+                  g_hash_table_steal_extended (rows, partial, &old_key, (gpointer *) &row))
+                {
+                  g_free (old_key);
+                  g_hash_table_remove (index_stems, stem);
+                  row->stale = TRUE;
+                  row->in_index = FALSE;
+                  g_hash_table_insert (rows, g_strdup (uniq), row);
+                }
+            }
           if (row != NULL && row->seen)
             {
               /* The same message twice (a crash mid-move): keep one. */
@@ -1187,7 +1251,7 @@ reconcile_account (KurirStore  *self,
     g_hash_table_iter_init (&iter, rows);
     while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &row))
       {
-        if (row->seen)
+        if (row->seen || row->in_index)
           continue;
         stmt = prepare (self, "DELETE FROM messages WHERE id = ?", error);
         if (stmt == NULL)
@@ -1434,6 +1498,40 @@ read_message_location (KurirStore  *self,
     g_set_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_NOT_FOUND,
                  _("there is no message %" PRId64), id);
   return found;
+}
+
+/* Whether message @id is partial with its header in the index (no file). */
+static gboolean
+header_in_index (KurirStore *self,
+                 gint64      id)
+{
+  sqlite3_stmt *stmt;
+  gboolean found;
+
+  stmt = prepare (self, "SELECT 1 FROM message_headers WHERE id = ?", NULL);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return found;
+}
+
+static GBytes *
+read_header_in_index (KurirStore *self,
+                      gint64      id)
+{
+  sqlite3_stmt *stmt;
+  GBytes *header = NULL;
+
+  stmt = prepare (self, "SELECT header FROM message_headers WHERE id = ?", NULL);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    header = g_bytes_new (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
+  sqlite3_reset (stmt);
+  return header;
 }
 
 static void
@@ -2327,14 +2425,21 @@ kurir_store_get_raw (KurirStore  *self,
   g_return_val_if_fail (KURIR_IS_STORE (self), NULL);
 
   /* Another process may rename the file (flags) between our reading the
-   * row and the file: read the row again then. */
+   * row and the file, or complete a partial message: read again then. */
   for (guint attempt = 0; attempt < 3; attempt++)
     {
-      g_autofree char *path = kurir_store_get_message_path (self, id, error);
+      g_autofree char *path = NULL;
       g_autoptr(GError) local_error = NULL;
       g_autofree char *contents = NULL;
+      GBytes *header;
       gsize length;
 
+      g_rec_mutex_lock (&self->mutex);
+      header = read_header_in_index (self, id);
+      g_rec_mutex_unlock (&self->mutex);
+      if (header != NULL)
+        return header;
+      path = kurir_store_get_message_path (self, id, error);
       if (path == NULL)
         return NULL;
       if (g_file_get_contents (path, &contents, &length, &local_error))
@@ -2419,13 +2524,16 @@ kurir_store_set_flags (KurirStore         *self,
   new_filename = kurir_maildir_filename (uniq, new_flags);
   old_path = g_build_filename (cur, filename, NULL);
   new_path = g_build_filename (cur, new_filename, NULL);
-  if (g_rename (old_path, new_path) != 0)
+  if (!header_in_index (self, id))
     {
-      kurir_maildir_set_io_error (error, errno, _("rename"), old_path);
-      goto out;
+      if (g_rename (old_path, new_path) != 0)
+        {
+          kurir_maildir_set_io_error (error, errno, _("rename"), old_path);
+          goto out;
+        }
+      if (!kurir_maildir_fsync_dir (cur, error))
+        goto out;
     }
-  if (!kurir_maildir_fsync_dir (cur, error))
-    goto out;
 
   stmt = prepare (self, "UPDATE messages SET flags = ?, filename = ? WHERE id = ?", error);
   if (stmt == NULL)
@@ -2499,14 +2607,18 @@ forget:
   path = folder_path (self, account, dir);
   cur = g_build_filename (path, "cur", NULL);
   file = g_build_filename (cur, filename, NULL);
-  if (g_unlink (file) != 0 && errno != ENOENT)
+  if (!header_in_index (self, id))
     {
-      kurir_maildir_set_io_error (error, errno, _("delete"), file);
-      goto out;
+      if (g_unlink (file) != 0 && errno != ENOENT)
+        {
+          kurir_maildir_set_io_error (error, errno, _("delete"), file);
+          goto out;
+        }
+      if (!kurir_maildir_fsync_dir (cur, error))
+        goto out;
     }
-  if (!kurir_maildir_fsync_dir (cur, error))
-    goto out;
 
+  /* The trigger of sql/version-005.sql drops a header kept in the index. */
   stmt = prepare (self, "DELETE FROM messages WHERE id = ?", error);
   if (stmt == NULL)
     goto out;
@@ -2567,13 +2679,16 @@ kurir_store_move (KurirStore  *self,
   }
   from = g_build_filename (from_cur, filename, NULL);
   to = g_build_filename (to_cur, filename, NULL);
-  if (g_rename (from, to) != 0)
+  if (!header_in_index (self, id))
     {
-      kurir_maildir_set_io_error (error, errno, _("move"), from);
-      goto out;
+      if (g_rename (from, to) != 0)
+        {
+          kurir_maildir_set_io_error (error, errno, _("move"), from);
+          goto out;
+        }
+      if (!kurir_maildir_fsync_dir (to_cur, error) || !kurir_maildir_fsync_dir (from_cur, error))
+        goto out;
     }
-  if (!kurir_maildir_fsync_dir (to_cur, error) || !kurir_maildir_fsync_dir (from_cur, error))
-    goto out;
 
   stmt = prepare (self, "UPDATE messages SET folder_id = ?, in_inbox = ? WHERE id = ?", error);
   if (stmt == NULL)
@@ -3487,7 +3602,7 @@ kurir_store_move_with_key (KurirStore  *self,
   }
   from = g_build_filename (from_cur, filename, NULL);
   to = g_build_filename (to_cur, new_filename, NULL);
-  if (strcmp (from, to) != 0)
+  if (strcmp (from, to) != 0 && !header_in_index (self, id))
     {
       if (g_rename (from, to) != 0)
         {
@@ -3552,6 +3667,7 @@ typedef struct
   char              *key;
   gint64             received;
   KurirMessageFlags  flags;
+  gboolean           in_index;   /* the partial one has no file */
   gboolean           written;
   gboolean           renamed;
 } Completion;
@@ -3594,6 +3710,8 @@ kurir_store_complete_batch (KurirStore     *self,
   AccountLock lock = { -1, NULL, FALSE };
   gboolean touched = FALSE;
   gboolean ok = FALSE;
+  gboolean synced = FALSE;
+  guint n_old_files = 0;
 
   g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
   g_return_val_if_fail (n == 0 || (ids != NULL && full != NULL), FALSE);
@@ -3655,6 +3773,8 @@ kurir_store_complete_batch (KurirStore     *self,
       c.tmp_file = g_build_filename (path, "tmp", c.new_uniq, NULL);
       c.old_file = g_build_filename (c.cur, c.filename, NULL);
       c.new_file = g_build_filename (c.cur, c.new_filename, NULL);
+      c.in_index = header_in_index (self, c.id);
+      n_old_files += !c.in_index;
       g_array_append_val (items, c);
     }
   if (items->len == 0)
@@ -3674,8 +3794,15 @@ kurir_store_complete_batch (KurirStore     *self,
         goto out;
       c->written = TRUE;
     }
-  if (items->len > 1 &&
-      !kurir_maildir_syncfs (g_array_index (items, Completion, 0).tmp_file))
+  /* kurir_maildir_syncfs() wants a directory (it used to get the file,
+   * fail, and leave one fdatasync per message). */
+  if (items->len > 1)
+    {
+      g_autofree char *tmp_dir = g_path_get_dirname (g_array_index (items, Completion, 0).tmp_file);
+
+      synced = kurir_maildir_syncfs (tmp_dir);
+    }
+  if (items->len > 1 && !synced)
     for (guint i = 0; i < items->len; i++)
       {
         Completion *c = &g_array_index (items, Completion, i);
@@ -3715,18 +3842,18 @@ kurir_store_complete_batch (KurirStore     *self,
     if (!kurir_maildir_fsync_dir (g_ptr_array_index (cur_dirs, j), error))
       goto out;
 
-  /* 3. The partial ones go. */
+  /* 3. The partial files go (headers kept in the index go with step 4). */
   for (guint i = 0; i < items->len; i++)
     {
       Completion *c = &g_array_index (items, Completion, i);
 
-      if (g_unlink (c->old_file) != 0 && errno != ENOENT)
+      if (!c->in_index && g_unlink (c->old_file) != 0 && errno != ENOENT)
         {
           kurir_maildir_set_io_error (error, errno, _("delete"), c->old_file);
           goto out;
         }
     }
-  for (guint j = 0; j < cur_dirs->len; j++)
+  for (guint j = 0; n_old_files > 0 && j < cur_dirs->len; j++)
     if (!kurir_maildir_fsync_dir (g_ptr_array_index (cur_dirs, j), error))
       goto out;
 
@@ -3761,6 +3888,16 @@ kurir_store_complete_batch (KurirStore     *self,
           bind_text (stmt, 7, info->preview);
           sqlite3_bind_int64 (stmt, 8, c->id);
           row_ok = step_done (self, stmt, error);
+        }
+      if (row_ok && c->in_index)
+        {
+          stmt = prepare (self, "DELETE FROM message_headers WHERE id = ?", error);
+          row_ok = stmt != NULL;
+          if (row_ok)
+            {
+              sqlite3_bind_int64 (stmt, 1, c->id);
+              row_ok = step_done (self, stmt, error);
+            }
         }
       if (row_ok)
         row_ok = insert_fts (self, c->id, info, names, error);
@@ -4126,6 +4263,37 @@ out:
   account_lock_release (&lock);
   g_rec_mutex_unlock (&self->mutex);
   return ok;
+}
+
+gint64
+kurir_store_count_partial (KurirStore  *self,
+                           const char  *account,
+                           const char  *folder,
+                           GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 count = -1;
+  int rc;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), -1);
+  g_return_val_if_fail (account != NULL && folder != NULL, -1);
+
+  g_rec_mutex_lock (&self->mutex);
+  stmt = prepare (self, "SELECT count(*) FROM messages m JOIN folders f ON f.id = m.folder_id "
+                        "WHERE f.account = ? AND f.name = ? AND m.full_size > 0", error);
+  if (stmt != NULL)
+    {
+      bind_text (stmt, 1, account);
+      bind_text (stmt, 2, folder);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        count = sqlite3_column_int64 (stmt, 0);
+      else
+        set_db_error (self, error, rc, _("read"));
+      sqlite3_reset (stmt);
+    }
+  g_rec_mutex_unlock (&self->mutex);
+  return count;
 }
 
 gboolean

@@ -142,6 +142,8 @@ KurirStore   *kurir_store_open_finish          (GAsyncResult      *result,
                                                 GError           **error);
 
 const char   *kurir_store_get_path             (KurirStore        *self);
+/* Where the message's file is; a partial message whose header is kept in
+ * the index (schema 5) has none there: read it with kurir_store_get_raw(). */
 char         *kurir_store_get_message_path     (KurirStore        *self,
                                                 gint64             id,
                                                 GError           **error);
@@ -377,6 +379,11 @@ gboolean      kurir_store_clear_folder         (KurirStore        *self,
                                                 const char        *account,
                                                 const char        *folder,
                                                 guint             *out_removed,
+                                                GError           **error);
+/* How many messages of @folder are partial (-1 on error). */
+gint64        kurir_store_count_partial        (KurirStore        *self,
+                                                const char        *account,
+                                                const char        *folder,
                                                 GError           **error);
 
 /* What a backend needs. */

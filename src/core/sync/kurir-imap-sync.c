@@ -52,18 +52,55 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (KurirImapSync, kurir_imap_sync, G_TYPE_OBJECT)
 
+/* A full batch on its way to the store. */
+typedef struct
+{
+  GPtrArray               *data;      /* GBytes; dropped once parsed */
+  GPtrArray               *keys;      /* char* */
+  GArray                  *meta;      /* KurirStoreNewMessage */
+  GArray                  *ids;       /* gint64, once stored */
+  KurirStorePreparedBatch *prepared;
+} Handoff;
+
+/* While the fetch goes on, a parser thread parses full batches (GMime,
+ * text for the full-text index) and a writer thread stores them (the
+ * store's durable batch write), as kurir-pop3-sync.c does; at most
+ * STORE_QUEUED batches are on their way. A message counts as known (and
+ * the folder state may vouch for it) only once its batch is stored. */
+#define STORE_QUEUED 2
+
+typedef struct
+{
+  KurirStore *store;
+  const char *account;
+  const char *folder;
+  GMutex      lock;
+  GCond       cond;
+  GThread    *parser;
+  GThread    *writer;
+  GQueue      to_parse;     /* Handoff */
+  GQueue      to_write;     /* Handoff, parsed */
+  GQueue      done;         /* Handoff, stored, for the sync's thread */
+  guint       in_flight;    /* handed over, not yet stored or dropped */
+  gboolean    finishing;
+  gboolean    parsed_all;
+  GError     *error;        /* the first store failure: stops the rest */
+} StoreQueue;
+
 /* Messages being fetched into one folder. */
 typedef struct
 {
   KurirImapSync      *self;
   const char         *folder;
   GHashTable         *known;     /* key → KurirStoreKeyState */
+  GHashTable         *handed;    /* keys fetched, not yet stored */
   GPtrArray          *data;      /* GBytes */
   GPtrArray          *keys;      /* char* */
   GArray             *meta;      /* KurirStoreNewMessage */
   GHashTable         *server;    /* uid → flags, from a flags fetch */
   gsize               bytes;     /* of data */
   KurirImapSyncStats *stats;
+  StoreQueue         *queue;     /* started by the first full batch */
   GError             *error;     /* the first store error in a callback */
 } Batch;
 
@@ -139,6 +176,196 @@ uid_set (const guint32 *uids,
 }
 
 static void
+handoff_free (Handoff *handoff)
+{
+  g_ptr_array_unref (handoff->data);
+  g_ptr_array_unref (handoff->keys);
+  g_array_unref (handoff->meta);
+  g_clear_pointer (&handoff->ids, g_array_unref);
+  kurir_store_prepared_batch_free (handoff->prepared);
+  g_free (handoff);
+}
+
+/* Drops a batch that will not be stored (a batch before it failed). */
+static void
+store_queue_drop (StoreQueue *queue,
+                  Handoff    *handoff)
+{
+  handoff_free (handoff);
+  queue->in_flight--;
+  g_cond_broadcast (&queue->cond);
+}
+
+static gpointer
+store_parser_thread (gpointer user_data)
+{
+  StoreQueue *queue = user_data;
+
+  g_mutex_lock (&queue->lock);
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      Handoff *handoff;
+
+      while (g_queue_is_empty (&queue->to_parse) && !queue->finishing)
+        g_cond_wait (&queue->cond, &queue->lock);
+      handoff = g_queue_pop_head (&queue->to_parse);
+      if (handoff == NULL)
+        break;
+      if (queue->error != NULL)
+        {
+          store_queue_drop (queue, handoff);
+          continue;
+        }
+      g_mutex_unlock (&queue->lock);
+
+      handoff->prepared = kurir_store_prepare_batch ((KurirStoreNewMessage *) handoff->meta->data,
+                                                     handoff->meta->len, &error);
+      /* The prepared batch holds its own references to the bytes. */
+      g_ptr_array_set_size (handoff->data, 0);
+
+      g_mutex_lock (&queue->lock);
+      if (handoff->prepared == NULL)
+        {
+          if (queue->error == NULL)
+            queue->error = g_steal_pointer (&error);
+          store_queue_drop (queue, handoff);
+          continue;
+        }
+      g_queue_push_tail (&queue->to_write, handoff);
+      g_cond_broadcast (&queue->cond);
+    }
+  queue->parsed_all = TRUE;
+  g_cond_broadcast (&queue->cond);
+  g_mutex_unlock (&queue->lock);
+  return NULL;
+}
+
+static gpointer
+store_writer_thread (gpointer user_data)
+{
+  StoreQueue *queue = user_data;
+
+  g_mutex_lock (&queue->lock);
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      Handoff *handoff;
+      gboolean ok;
+
+      while (g_queue_is_empty (&queue->to_write) && !queue->parsed_all)
+        g_cond_wait (&queue->cond, &queue->lock);
+      handoff = g_queue_pop_head (&queue->to_write);
+      if (handoff == NULL)
+        break;
+      if (queue->error != NULL)
+        {
+          store_queue_drop (queue, handoff);
+          continue;
+        }
+      g_mutex_unlock (&queue->lock);
+
+      ok = kurir_store_add_prepared_batch (queue->store, queue->account, queue->folder,
+                                           handoff->prepared, &handoff->ids, &error);
+      if (ok)
+        kurir_checkpoint ("imap-batch-stored");
+
+      g_mutex_lock (&queue->lock);
+      if (!ok)
+        {
+          if (queue->error == NULL)
+            queue->error = g_steal_pointer (&error);
+          store_queue_drop (queue, handoff);
+          continue;
+        }
+      g_queue_push_tail (&queue->done, handoff);
+      queue->in_flight--;
+      g_cond_broadcast (&queue->cond);
+    }
+  g_mutex_unlock (&queue->lock);
+  return NULL;
+}
+
+static StoreQueue *
+store_queue_start (Batch *batch)
+{
+  StoreQueue *queue = g_new0 (StoreQueue, 1);
+
+  queue->store = batch->self->store;
+  queue->account = kurir_account_get_name (batch->self->account);
+  queue->folder = batch->folder;
+  g_mutex_init (&queue->lock);
+  g_cond_init (&queue->cond);
+  queue->parser = g_thread_new ("kurir-imap-parse", store_parser_thread, queue);
+  queue->writer = g_thread_new ("kurir-imap-store", store_writer_thread, queue);
+  return queue;
+}
+
+/* The batches stored since the last call become known (sync's thread). */
+static void
+batch_collect (Batch *batch)
+{
+  GQueue done = G_QUEUE_INIT;
+  Handoff *handoff;
+
+  if (batch->queue == NULL)
+    return;
+  g_mutex_lock (&batch->queue->lock);
+  done = batch->queue->done;
+  g_queue_init (&batch->queue->done);
+  g_mutex_unlock (&batch->queue->lock);
+
+  while ((handoff = g_queue_pop_head (&done)) != NULL)
+    {
+      for (guint i = 0; i < handoff->keys->len; i++)
+        {
+          KurirStoreKeyState *state = g_new0 (KurirStoreKeyState, 1);
+          KurirStoreNewMessage *m = &g_array_index (handoff->meta, KurirStoreNewMessage, i);
+          const char *key = g_ptr_array_index (handoff->keys, i);
+
+          state->id = g_array_index (handoff->ids, gint64, i);
+          state->flags = m->flags | (m->full_size > 0 ? KURIR_MESSAGE_FLAG_PARTIAL : 0);
+          g_hash_table_remove (batch->handed, key);
+          g_hash_table_replace (batch->known, g_strdup (key), state);
+        }
+      batch->stats->added += handoff->keys->len;
+      handoff_free (handoff);
+    }
+}
+
+/* Waits until every batch handed over is stored or dropped, and stops
+ * the threads. Returns the first store failure. */
+static gboolean
+batch_finish (Batch   *batch,
+              GError **error)
+{
+  StoreQueue *queue = batch->queue;
+  gboolean ok = TRUE;
+
+  if (queue == NULL)
+    return TRUE;
+  g_mutex_lock (&queue->lock);
+  queue->finishing = TRUE;
+  g_cond_broadcast (&queue->cond);
+  g_mutex_unlock (&queue->lock);
+  g_thread_join (queue->parser);
+  g_thread_join (queue->writer);
+  batch_collect (batch);
+  if (queue->error != NULL)
+    {
+      ok = FALSE;
+      g_propagate_error (error, g_steal_pointer (&queue->error));
+    }
+  g_queue_clear_full (&queue->to_parse, (GDestroyNotify) handoff_free);
+  g_queue_clear_full (&queue->to_write, (GDestroyNotify) handoff_free);
+  g_mutex_clear (&queue->lock);
+  g_cond_clear (&queue->cond);
+  g_clear_pointer (&batch->queue, g_free);
+  g_hash_table_remove_all (batch->handed);
+  return ok;
+}
+
+static void
 batch_init (Batch              *batch,
             KurirImapSync      *self,
             const char         *folder,
@@ -149,6 +376,7 @@ batch_init (Batch              *batch,
   batch->self = self;
   batch->folder = folder;
   batch->known = known;
+  batch->handed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   batch->stats = stats;
   batch->data = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   batch->keys = g_ptr_array_new_with_free_func (g_free);
@@ -159,6 +387,8 @@ batch_init (Batch              *batch,
 static void
 batch_clear (Batch *batch)
 {
+  batch_finish (batch, NULL);
+  g_clear_pointer (&batch->handed, g_hash_table_unref);
   g_clear_pointer (&batch->data, g_ptr_array_unref);
   g_clear_pointer (&batch->keys, g_ptr_array_unref);
   g_clear_pointer (&batch->meta, g_array_unref);
@@ -166,13 +396,18 @@ batch_clear (Batch *batch)
   g_clear_error (&batch->error);
 }
 
+/* Hands the batch being filled to the store's threads, waiting while
+ * STORE_QUEUED are on their way. Fails with the store's error once a
+ * batch failed; batch_finish() waits for the rest. */
 static gboolean
 batch_flush (Batch   *batch,
              GError **error)
 {
   guint n = batch->data->len;
-  g_autoptr(GArray) ids = NULL;
+  Handoff *handoff;
+  StoreQueue *queue;
 
+  batch_collect (batch);
   if (n == 0)
     return TRUE;
   for (guint i = 0; i < n; i++)
@@ -182,31 +417,39 @@ batch_flush (Batch   *batch,
       m->data = g_ptr_array_index (batch->data, i);
       m->backend_key = g_ptr_array_index (batch->keys, i);
     }
-  if (!kurir_store_add_batch (batch->self->store, kurir_account_get_name (batch->self->account),
-                              batch->folder, (KurirStoreNewMessage *) batch->meta->data, n,
-                              &ids, error))
-    return FALSE;
-  kurir_checkpoint ("imap-batch-stored");
-  for (guint i = 0; i < n; i++)
-    {
-      KurirStoreKeyState *state = g_new0 (KurirStoreKeyState, 1);
-      KurirStoreNewMessage *m = &g_array_index (batch->meta, KurirStoreNewMessage, i);
-
-      state->id = g_array_index (ids, gint64, i);
-      state->flags = m->flags | (m->full_size > 0 ? KURIR_MESSAGE_FLAG_PARTIAL : 0);
-      g_hash_table_replace (batch->known, g_strdup (g_ptr_array_index (batch->keys, i)), state);
-    }
-  batch->stats->added += n;
+  handoff = g_new0 (Handoff, 1);
+  handoff->data = g_steal_pointer (&batch->data);
+  handoff->keys = g_steal_pointer (&batch->keys);
+  handoff->meta = g_steal_pointer (&batch->meta);
+  batch->data = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  batch->keys = g_ptr_array_new_with_free_func (g_free);
+  batch->meta = g_array_new (FALSE, TRUE, sizeof (KurirStoreNewMessage));
   batch->bytes = 0;
-  g_ptr_array_set_size (batch->data, 0);
-  g_ptr_array_set_size (batch->keys, 0);
-  g_array_set_size (batch->meta, 0);
+
+  if (batch->queue == NULL)
+    batch->queue = store_queue_start (batch);
+  queue = batch->queue;
+  g_mutex_lock (&queue->lock);
+  while (queue->error == NULL && queue->in_flight >= STORE_QUEUED)
+    g_cond_wait (&queue->cond, &queue->lock);
+  if (queue->error != NULL)
+    {
+      handoff_free (handoff);
+      g_propagate_error (error, g_error_copy (queue->error));
+      g_mutex_unlock (&queue->lock);
+      return FALSE;
+    }
+  g_queue_push_tail (&queue->to_parse, handoff);
+  queue->in_flight++;
+  g_cond_broadcast (&queue->cond);
+  g_mutex_unlock (&queue->lock);
   return TRUE;
 }
 
 /* Bodies are stored in batches of this many bytes at most: one flush and
- * one transaction each. */
-#define BODY_BATCH_BYTES (32 * 1024 * 1024)
+ * one transaction each. With STORE_QUEUED batches on their way and one
+ * being filled, a first sync holds about 4 of them at worst. */
+#define BODY_BATCH_BYTES (8 * 1024 * 1024)
 
 static void
 summary_cb (KurirImapResponse *response,
@@ -225,7 +468,8 @@ summary_cb (KurirImapResponse *response,
   if (batch->error != NULL || !kurir_imap_response_get_fetch_uid (response, &uid))
     return;
   key = uid_key (uid);
-  if (g_hash_table_contains (batch->known, key))
+  /* Known, or fetched already in this sync (a server may send it twice). */
+  if (g_hash_table_contains (batch->known, key) || g_hash_table_contains (batch->handed, key))
     return;
   /* The whole message (stored complete), or its header (partial). */
   header = kurir_imap_response_dup_fetch_body (response, "BODY[]", &present);
@@ -243,6 +487,7 @@ summary_cb (KurirImapResponse *response,
   meta.received = date ? g_date_time_to_unix (date) : 0;
   meta.full_size = (gint64) size;
   batch->bytes += g_bytes_get_size (header);
+  g_hash_table_add (batch->handed, g_strdup (key));
   g_ptr_array_add (batch->data, g_steal_pointer (&header));
   g_ptr_array_add (batch->keys, g_steal_pointer (&key));
   g_array_append_val (batch->meta, meta);
@@ -519,6 +764,9 @@ fetch_summaries (KurirImapSync  *self,
       if (!batch_flush (batch, ok ? error : NULL))
         ok = FALSE;
     }
+  /* Only what is stored is known; the folder state waits for it. */
+  if (!batch_finish (batch, ok ? error : NULL))
+    ok = FALSE;
   return ok;
 }
 
@@ -970,6 +1218,77 @@ sync_folders (KurirImapSync       *self,
   return TRUE;
 }
 
+/* With QRESYNC, a folder whose UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ
+ * are what the last sync saved has nothing to fetch: new mail moves
+ * UIDNEXT, and a flag change or an expunge raises HIGHESTMODSEQ (RFC 7162,
+ * 3.1 and 3.2.10). One STATUS per folder, all pipelined (one round trip),
+ * tells which folders those are; they are not SELECTed. Not the folder
+ * selected now (STATUS is not for that one), nor one kept offline that
+ * still has bodies to fetch. Returns the names to skip (borrowed from
+ * @names); on any doubt a folder is synced as usual. */
+static GHashTable *
+unchanged_folders (KurirImapSync  *self,
+                   GPtrArray      *names,
+                   GCancellable   *cancellable)
+{
+  const char *account = kurir_account_get_name (self->account);
+  GHashTable *unchanged = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree GAsyncResult **results = NULL;
+  g_autoptr(GPtrArray) local = NULL;
+  g_autoptr(GHashTable) here = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *selected = kurir_imap_client_get_selected (self->client);
+
+  if (!kurir_imap_client_is_enabled (self->client, "QRESYNC") || names->len == 0)
+    return unchanged;
+  local = kurir_store_list_folders (self->store, account, NULL);
+  if (local == NULL)
+    return unchanged;
+  for (guint i = 0; i < local->len; i++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (local, i);
+
+      g_hash_table_insert (here, folder->name, folder);
+    }
+
+  results = g_new0 (GAsyncResult *, names->len);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      KurirStoreFolder *known = g_hash_table_lookup (here, name);
+
+      if (known == NULL || known->uidvalidity == 0 || known->highestmodseq == 0 ||
+          g_strcmp0 (selected, name) == 0)
+        continue;
+      kurir_imap_client_status_async (self->client, name, cancellable,
+                                      kurir_sync_store_result, &results[i]);
+    }
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      KurirStoreFolder *known = g_hash_table_lookup (here, name);
+      g_autoptr(KurirImapStatusData) status = NULL;
+      g_autoptr(GAsyncResult) result = NULL;
+      KurirImapStatusItems needed = KURIR_IMAP_STATUS_ITEM_UIDVALIDITY |
+                                    KURIR_IMAP_STATUS_ITEM_UIDNEXT |
+                                    KURIR_IMAP_STATUS_ITEM_HIGHESTMODSEQ;
+
+      if (known == NULL || (known->uidvalidity == 0 || known->highestmodseq == 0 ||
+                            g_strcmp0 (selected, name) == 0))
+        continue;
+      result = wait_for (self, &results[i]);
+      status = kurir_imap_client_status_finish (self->client, result, NULL);
+      if (status == NULL || (status->present & needed) != needed ||
+          status->uidvalidity != known->uidvalidity || status->uidnext != known->uidnext ||
+          status->highestmodseq != (guint64) known->highestmodseq)
+        continue;
+      if (keeps_offline (self, status->messages) &&
+          kurir_store_count_partial (self->store, account, name, NULL) != 0)
+        continue;
+      g_hash_table_add (unchanged, (gpointer) name);
+    }
+  return unchanged;
+}
+
 static gboolean
 run_locked (KurirImapSync       *self,
             KurirImapSyncStats  *stats,
@@ -978,6 +1297,7 @@ run_locked (KurirImapSync       *self,
 {
   KurirJournalStats journal = { 0 };
   g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GHashTable) unchanged = NULL;
   gboolean ok;
 
   if (!ensure_connected (self, cancellable, error))
@@ -989,10 +1309,14 @@ run_locked (KurirImapSync       *self,
   if (!ok || !sync_folders (self, &names, stats, cancellable, error))
     return FALSE;
 
+  unchanged = unchanged_folders (self, names, cancellable);
+  stats->unchanged += g_hash_table_size (unchanged);
   for (guint i = 0; i < names->len; i++)
     {
       g_autoptr(GError) local_error = NULL;
 
+      if (g_hash_table_contains (unchanged, g_ptr_array_index (names, i)))
+        continue;
       if (sync_folder (self, g_ptr_array_index (names, i), stats, cancellable, &local_error))
         continue;
       /* Deleted by someone else since the LIST: the next sync drops it. */

@@ -35,11 +35,13 @@ typedef struct
   guint bodies;          /* partial messages completed */
   guint edits_sent;      /* journalled edits the server applied */
   guint edits_refused;   /* journalled edits the server refused (undone here) */
+  guint unchanged;       /* folders not selected: STATUS said nothing changed (QRESYNC) */
 } KurirImapSyncStats;
 
-/* Summaries are fetched and stored this many at a time (one fsync and
- * one transaction each); bodies this many per UID FETCH. Up to four such
- * UID FETCH commands are in flight at once. When a folder is kept offline,
+/* Summaries are fetched and stored this many at a time (one transaction
+ * each; their headers go into the index, no file); bodies this many per
+ * UID FETCH. Up to four such UID FETCH commands are in flight at once,
+ * and two full batches are parsed and stored on two threads meanwhile. When a folder is kept offline,
  * only the newest batch of new messages comes as summaries first; the
  * others come whole right away. */
 #define KURIR_IMAP_SYNC_SUMMARY_BATCH 500

@@ -3,7 +3,9 @@
  * tests/servers/with-servers
  *
  * These tests own the mailboxes of heidi (cli) and ivan (IDLE). A second
- * IMAP session (KurirImapClient) plays the other device.
+ * IMAP session (KurirImapClient) plays the other device, and Python's
+ * imaplib (other-imap-client.py) the one that changes INBOX while a sync
+ * runs.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -380,8 +382,8 @@ test_first_sync_and_resync (void)
   sync_account ("heidi", counts);
   g_assert_cmpuint (counts[0] + counts[1] + counts[2] + counts[3], ==, 0);
 
-  /* With QRESYNC, a sync with nothing changed costs one SELECT per folder
-   * after LIST: no FETCH at all. */
+  /* With QRESYNC, a sync with nothing changed costs one STATUS per folder
+   * after LIST (pipelined): no SELECT, no FETCH at all. */
   probe = other_device ("heidi");
   g_assert_true (imap_enable (probe, &error));
   base = kurir_imap_client_get_n_commands (probe);
@@ -393,6 +395,7 @@ test_first_sync_and_resync (void)
   g_assert_true (kurir_imap_sync_run (sync, &stats, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.added + stats.changed + stats.removed, ==, 0);
+  g_assert_cmpuint (stats.unchanged, ==, G_N_ELEMENTS (roles));
   g_assert_cmpuint (kurir_imap_client_get_n_commands (kurir_imap_sync_get_client (sync)), ==,
                     base + 1 + G_N_ELEMENTS (roles));
 }
@@ -550,11 +553,105 @@ test_other_device_changes (gconstpointer data)
   /* Nothing changed: with CONDSTORE (HIGHESTMODSEQ as before) no FETCH
    * at all, one command fewer than the flag change (whose FETCH
    * (CHANGEDSINCE) was the only one); with QRESYNC the changes came with
-   * the SELECT both times; without both, every folder's flags are
+   * the SELECT of INBOX, the only folder whose STATUS had moved, and now
+   * no folder is selected; without both, every folder's flags are
    * fetched both times. */
   commands = sync_in_process ("heidi", mode, &stats);
   g_assert_cmpuint (stats.added + stats.changed + stats.removed, ==, 0);
-  g_assert_cmpuint (commands, ==, changed_commands - (mode == MODE_CONDSTORE ? 1 : 0));
+  g_assert_cmpuint (commands, ==, changed_commands - (mode == MODE_PLAIN ? 0 : 1));
+  if (mode == MODE_QRESYNC)
+    g_assert_cmpuint (stats.unchanged, ==, 6);
+  else
+    g_assert_cmpuint (stats.unchanged, ==, 0);
+}
+
+/* Reads one line of the other client's output (waiting for it). */
+static char *
+read_other_line (GDataInputStream *out)
+{
+  g_autoptr(GError) error = NULL;
+  char *line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  if (line == NULL)
+    g_error ("other-imap-client.py ended early");
+  return line;
+}
+
+/* Another client (Python's imaplib) expunges, moves, flags and appends
+ * INBOX messages all the while a first sync (summaries and bodies, in
+ * small batches) runs. That sync succeeds and stores nothing twice; one
+ * more sync leaves the store equal to the server, and the one after
+ * finds nothing to do. */
+static void
+test_other_client_during_sync (void)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "integration", "imap",
+                                                   "other-imap-client.py", NULL);
+  g_autofree char *password = user_env ("KURIR_TEST_PASSWORD_", "heidi");
+  g_autoptr(GSubprocess) other = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  KurirImapSyncStats stats = { 0 };
+  guint64 rounds = 0;
+  guint inbox;
+
+  fill_server ("heidi");
+  add_account ("heidi", "heidi");
+  other = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                            "/usr/bin/python3", script, "heidi", "--fill", "380", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (other));
+  line = read_other_line (out);
+  g_assert_cmpstr (line, ==, "ready");
+  g_clear_pointer (&line, g_free);
+
+  /* The first sync, while the other client works. */
+  store = open_store ();
+  account = kurir_account_load ("heidi", &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(KurirImapSync) sync = kurir_imap_sync_new (account, store, password);
+
+    kurir_imap_sync_set_keep_offline (sync, 1);
+    kurir_imap_sync_set_batch_size (sync, 20);
+    if (!kurir_imap_sync_run (sync, &stats, NULL, &error))
+      g_error ("the sync during the other client's changes failed: %s", error->message);
+    kurir_imap_sync_close (sync);
+  }
+  g_assert_true (g_output_stream_write_all (g_subprocess_get_stdin_pipe (other), "stop\n", 5,
+                                            NULL, NULL, &error));
+  g_assert_no_error (error);
+  while (!g_str_has_prefix ((line = read_other_line (out)), "stopped "))
+    g_clear_pointer (&line, g_free);
+  g_assert_true (g_ascii_string_to_unsigned (line + strlen ("stopped "), 10, 0, G_MAXUINT,
+                                             &rounds, NULL));
+  g_assert_true (g_subprocess_wait_check (other, NULL, &error));
+  g_assert_no_error (error);
+  g_test_message ("%" G_GUINT64_FORMAT " rounds of changes during a sync of %u messages",
+                  rounds, stats.added);
+  /* Rounds began before the sync did and went on until it ended ("stop"
+   * came after it): at least one of them ran while it did. */
+  g_assert_cmpuint (rounds, >=, 1);
+  /* Nothing twice: one message per UID. */
+  {
+    g_autoptr(GHashTable) keys = kurir_store_get_folder_keys (store, "heidi", "INBOX", &error);
+
+    g_assert_cmpint (kurir_store_count (store, "heidi", "INBOX", &error), ==,
+                     g_hash_table_size (keys));
+  }
+
+  /* One more sync: equal to the server. */
+  sync_in_process ("heidi", MODE_QRESYNC, &stats);
+  inbox = assert_folder_equals ("heidi", "heidi", "INBOX");
+  g_assert_cmpuint (inbox, ==, N_INBOX + 380 - rounds);
+  g_assert_cmpuint (assert_folder_equals ("heidi", "heidi", "Archive"), ==, N_ARCHIVE + rounds);
+  g_assert_cmpint (kurir_store_count (store, "heidi", "INBOX", &error), ==, inbox);
+  sync_in_process ("heidi", MODE_QRESYNC, &stats);
+  g_assert_cmpuint (stats.added + stats.changed + stats.removed, ==, 0);
 }
 
 static void
@@ -1024,6 +1121,7 @@ main (int    argc,
                         test_other_device_changes);
   g_test_add_data_func ("/imap-sync/other-device-changes/condstore",
                         GINT_TO_POINTER (MODE_CONDSTORE), test_other_device_changes);
+  g_test_add_func ("/imap-sync/other-client-during-sync", test_other_client_during_sync);
   g_test_add_func ("/imap-sync/offline-edit-replayed", test_offline_edit_replayed);
   g_test_add_func ("/imap-sync/uidvalidity-change", test_uidvalidity_change);
   g_test_add_func ("/imap-sync/show-fetches-body", test_show_fetches_body);

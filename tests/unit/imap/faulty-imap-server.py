@@ -25,6 +25,13 @@ Faults (once: the connection where the fault fires; later ones behave):
   bye-fetch    "* BYE" in the middle of a UID FETCH's answer, close
   literal      a literal announced as 4294967296 bytes, then bytes forever
   garbage      bytes that are no IMAP in the middle of a UID FETCH answer
+  exists-expunge  in the middle of a UID FETCH answer of 4 or more messages
+               with their header or body,
+               another client's work: a new message (* EXISTS), then one
+               message already answered and one not yet answered expunged
+               (* EXPUNGE, or * VANISHED once QRESYNC is enabled); the rest
+               of the answer comes with the new sequence numbers and
+               without the expunged one, and the command succeeds
 Framing (every connection):
   split        every byte of every response in a packet of its own
   merge        answers held back until no command is waiting, then sent
@@ -259,6 +266,30 @@ class Session:
             out += f' {name} {{{len(data)}}}\r\n'.encode() + data
         return out + b')\r\n'
 
+    def fetch_with_changes(self, tag, folder, chosen, items, with_modseq):
+        """The exists-expunge fault: another client acts mid-answer."""
+        self.fired = True
+        half = len(chosen) // 2
+        for s, m in chosen[:half]:
+            self.send(self.fetch_item(s, m, items, with_modseq))
+        folder.add(make_message(99), ['\\Seen'])
+        self.send(f'* {len(folder.messages)} EXISTS\r\n')
+        gone = [chosen[0][1], chosen[half][1]]
+        seqs = sorted((folder.messages.index(m) + 1 for m in gone), reverse=True)
+        folder.messages = [m for m in folder.messages if m not in gone]
+        folder.modseq += 1
+        self.state.save()
+        if 'QRESYNC' in self.enabled:
+            self.send('* VANISHED ' + ','.join(str(m['uid']) for m in gone) + '\r\n')
+        else:
+            for seq in seqs:
+                self.send(f'* {seq} EXPUNGE\r\n')
+        for _, m in chosen[half:]:
+            if m in folder.messages:
+                seq = folder.messages.index(m) + 1
+                self.send(self.fetch_item(seq, m, items, with_modseq))
+        self.send(f'{tag} OK UID FETCH done\r\n')
+
     def do_fetch(self, tag, words):
         folder = self.state.folders[self.folder]
         spec, items = words[0], words[1]
@@ -270,6 +301,10 @@ class Session:
         with_modseq = bool(self.enabled & {'CONDSTORE', 'QRESYNC'}) or changedsince is not None
         chosen = [(s, m) for s, m in select_uids(folder, spec)
                   if changedsince is None or m['modseq'] > changedsince]
+        if self.fault == 'exists-expunge' and not self.fired and len(chosen) >= 4 and \
+                'BODY' in items.upper():
+            self.fetch_with_changes(tag, folder, chosen, items, with_modseq)
+            return
         answers = [self.fetch_item(s, m, items, with_modseq) for s, m in chosen]
         if self.fault in ('cut-fetch', 'bye-fetch', 'garbage', 'literal') and answers:
             self.fired = True
@@ -502,6 +537,8 @@ def main():
             if session.fired:
                 fault = None
         finally:
+            if session.fired:
+                fault = None
             try:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:

@@ -4,7 +4,8 @@
  * connection cut after each command in turn. Each broken sync fails with
  * a clear error and stores nothing half; the next one ends equal to the
  * server (same UIDs, flags and bytes), with no message twice and no edit
- * lost. Also the CONDSTORE path without QRESYNC: changed flags come by
+ * lost. Another client's EXISTS and EXPUNGE (or VANISHED) arriving in the
+ * middle of a FETCH answer. Also the CONDSTORE path without QRESYNC: changed flags come by
  * FETCH (CHANGEDSINCE), not by a refresh of every flag.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -333,6 +334,112 @@ test_first_sync_fault (Fixture       *fixture,
   g_assert_cmpuint (stats.added + stats.changed + stats.removed + stats.bodies, ==, 0);
 }
 
+/* In the middle of the answer to the first UID FETCH (the newest 5 of
+ * INBOX, UIDs 8-12) another client adds a message (* 13 EXISTS) and
+ * expunges UID 8, already answered, and UID 10, not yet answered (as
+ * * EXPUNGE, or * VANISHED when QRESYNC is on). The sync succeeds, stores
+ * nothing twice and nothing the server never sent; the next one removes
+ * UID 8, fetches UID 13, and ends equal to the server. */
+static void
+test_exists_expunge_mid_fetch (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  const char *no_qresync[] = { "QRESYNC", NULL };
+  const char * const *ignored = g_str_equal (data, "expunge") ? no_qresync : NULL;
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) keys = NULL;
+  g_autoptr(GHashTable) server = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  KurirImapSyncStats stats = { 0 };
+
+  start_server (fixture, "--fault", "exists-expunge");
+  account = make_account (fixture);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (run_sync (account, store, ignored, &stats, &error));
+  g_assert_no_error (error);
+  server = server_folder (fixture, "INBOX");
+  g_assert_cmpuint (g_hash_table_size (server), ==, N_INBOX - 1);
+  g_assert_true (g_hash_table_contains (server, "13"));
+  g_assert_false (g_hash_table_contains (server, "8"));
+  g_assert_false (g_hash_table_contains (server, "10"));
+  keys = kurir_store_get_folder_keys (store, ACCOUNT, "INBOX", &error);
+  g_assert_no_error (error);
+  listed = kurir_store_list (store, ACCOUNT, "INBOX", 0, 1000, &error);
+  g_assert_no_error (error);
+  /* Nothing twice; UID 10 never came, so it is not here; every other
+   * message up to 12 is (UID 8 came before it was expunged). */
+  g_assert_cmpuint (listed->len, ==, g_hash_table_size (keys));
+  g_assert_false (g_hash_table_contains (keys, "10"));
+  for (guint uid = 1; uid <= N_INBOX; uid++)
+    {
+      g_autofree char *key = g_strdup_printf ("%u", uid);
+
+      g_assert_true (uid == 10 || g_hash_table_contains (keys, key));
+    }
+  check_folder (fixture, store, "Archive", TRUE);
+
+  /* The next sync: UID 8 goes, UID 13 comes, equal to the server. */
+  memset (&stats, 0, sizeof stats);
+  g_assert_true (run_sync (account, store, ignored, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.removed, ==, 1);
+  g_assert_cmpuint (stats.added, ==, 1);
+  check_equal (fixture, store);
+  memset (&stats, 0, sizeof stats);
+  g_assert_true (run_sync (account, store, ignored, &stats, &error));
+  g_assert_cmpuint (stats.added + stats.changed + stats.removed + stats.bodies, ==, 0);
+  check_equal (fixture, store);
+}
+
+/* The store cannot write into INBOX (its tmp/ is a file): the first
+ * batch fails on the store's writer thread while the fetch goes on. The
+ * sync stops with the store's error, stores nothing half and saves no
+ * folder state; once tmp/ is back, the next sync ends equal to the
+ * server. */
+static void
+test_store_fails (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(KurirAccount) account = NULL;
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(KurirStoreFolder) folder = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *tmp = NULL;
+  KurirImapSyncStats stats = { 0 };
+
+  start_server (fixture, NULL, NULL);
+  account = make_account (fixture);
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (kurir_store_create_folder (store, ACCOUNT, "INBOX", NULL, &error));
+  g_assert_no_error (error);
+  dir = kurir_store_get_folder_dir (store, ACCOUNT, "INBOX");
+  tmp = g_build_filename (dir, "tmp", NULL);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+  g_assert_true (g_file_set_contents (tmp, "not a directory", -1, NULL));
+
+  g_assert_false (run_sync (account, store, NULL, &stats, &error));
+  g_assert_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_IO);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_cmpuint (check_folder (fixture, store, "INBOX", FALSE), ==, 0);
+  folder = kurir_store_get_folder (store, ACCOUNT, "INBOX", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (folder->uidnext, ==, 0);
+
+  g_assert_cmpint (g_unlink (tmp), ==, 0);
+  g_assert_cmpint (g_mkdir (tmp, 0700), ==, 0);
+  memset (&stats, 0, sizeof stats);
+  sync_ok (account, store, &stats);
+  check_equal (fixture, store);
+  g_assert_cmpuint (stats.added, ==, N_INBOX + N_ARCHIVE);   /* the first sync stopped at INBOX */
+}
+
 /* An edit whose command reached the server, which then cut the connection
  * before answering: the next sync replays it (idempotently) and ends equal
  * to the server, with the edit there and no message twice. */
@@ -491,6 +598,12 @@ main (int    argc,
 
       g_test_add (path, Fixture, edits[i], fixture_set_up, test_edit_cut, fixture_tear_down);
     }
+  g_test_add ("/imap-sync-faults/exists-expunge-mid-fetch/vanished", Fixture, "vanished",
+              fixture_set_up, test_exists_expunge_mid_fetch, fixture_tear_down);
+  g_test_add ("/imap-sync-faults/exists-expunge-mid-fetch/expunge", Fixture, "expunge",
+              fixture_set_up, test_exists_expunge_mid_fetch, fixture_tear_down);
+  g_test_add ("/imap-sync-faults/store-fails", Fixture, NULL, fixture_set_up, test_store_fails,
+              fixture_tear_down);
   g_test_add ("/imap-sync-faults/condstore-only", Fixture, NULL, fixture_set_up,
               test_condstore_only, fixture_tear_down);
 

@@ -1,7 +1,7 @@
 /* test-store-imap.c: what the IMAP sync needs of the store: partial
  * messages and their completion (with a crash between the steps), folder
  * state, renames and deletes, lookups and changes by backend key, the
- * journal table
+ * journal table. Partial messages keep their header in the index (no file).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -94,7 +94,20 @@ test_partial_complete (void)
   g_assert_cmpstr (kurir_message_get_subject (message), ==, "Partial one");
   g_assert_nonnull (strstr (kurir_message_get_filename (message), ",P="));
   g_assert_cmpuint (search_count (store, "zanzibar"), ==, 0);
+  g_assert_cmpuint (search_count (store, "partial"), ==, 1);
   g_clear_object (&message);
+  /* Its header is in the index: no file, and read back as it came. */
+  {
+    g_autofree char *dir = kurir_store_get_folder_dir (store, ACCOUNT, "INBOX");
+    g_autofree char *cur = g_build_filename (dir, "cur", NULL);
+    g_autoptr(GBytes) header = header_part ();
+
+    g_assert_cmpuint (count_files (cur), ==, 0);
+    raw = kurir_store_get_raw (store, id, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (raw, header));
+    g_clear_pointer (&raw, g_bytes_unref);
+  }
 
   /* A rebuilt index still knows it is partial. */
   g_assert_true (kurir_store_reindex (store, ACCOUNT, &error));
@@ -169,6 +182,72 @@ test_partial_crash (void)
   g_assert_false (kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_PARTIAL);
   g_assert_cmpint (kurir_message_get_size (message), ==, strlen (full_text));
   g_assert_cmpint (kurir_store_count (store, ACCOUNT, "INBOX", &error), ==, 1);
+}
+
+/* Flags, moves, new keys and deletes of a partial message whose header
+ * is in the index: no file is touched, the header follows the row, and
+ * it goes with the row. */
+static void
+test_partial_edits (void)
+{
+  g_autoptr(KurirStore) store = open_store ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KurirMessage) message = NULL;
+  g_autoptr(GBytes) header = header_part ();
+  g_autoptr(GBytes) raw = NULL;
+  gint64 id = add_partial (store, "44");
+  gint64 other = add_partial (store, "45");
+
+  g_assert_cmpint (kurir_store_count_partial (store, ACCOUNT, "INBOX", &error), ==, 2);
+
+  g_assert_true (kurir_store_set_flags (store, id, KURIR_MESSAGE_FLAG_FLAGGED,
+                                        KURIR_MESSAGE_FLAG_SEEN, &error));
+  g_assert_no_error (error);
+  g_assert_true (kurir_store_move (store, id, "Archive", &error));
+  g_assert_no_error (error);
+  g_assert_true (kurir_store_move_with_key (store, id, "Archive", "7", &error));
+  g_assert_no_error (error);
+  message = kurir_store_get_message (store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kurir_message_get_folder (message), ==, "Archive");
+  g_assert_cmpstr (kurir_message_get_backend_key (message), ==, "7");
+  g_assert_cmpint (kurir_message_get_flags (message) & KURIR_MESSAGE_FLAGS_ALL, ==,
+                   KURIR_MESSAGE_FLAG_FLAGGED);
+  g_assert_true (kurir_message_get_flags (message) & KURIR_MESSAGE_FLAG_PARTIAL);
+  raw = kurir_store_get_raw (store, id, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (raw, header));
+  g_clear_pointer (&raw, g_bytes_unref);
+
+  /* Reconciling and a full reindex keep it (it has no file to find). */
+  g_assert_true (kurir_store_reindex (store, ACCOUNT, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kurir_store_lookup_key (store, ACCOUNT, "Archive", "7", &error), ==, id);
+  g_assert_cmpint (kurir_store_lookup_key (store, ACCOUNT, "INBOX", "45", &error), ==, other);
+
+  g_assert_true (kurir_store_delete_full (store, id, KURIR_STORE_DELETE_FORGET, &error));
+  g_assert_no_error (error);
+  g_assert_null (kurir_store_get_raw (store, id, &error));
+  g_assert_error (error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  raw = kurir_store_get_raw (store, other, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (raw, header));
+  g_assert_cmpint (kurir_store_count_partial (store, ACCOUNT, "Archive", &error), ==, 0);
+  g_assert_cmpint (kurir_store_count_partial (store, ACCOUNT, "INBOX", &error), ==, 1);
+  {
+    g_autoptr(GBytes) full = g_bytes_new_static (full_text, strlen (full_text));
+
+    g_assert_true (kurir_store_complete_message (store, other, full, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (kurir_store_count_partial (store, ACCOUNT, "INBOX", &error), ==, 0);
+  }
+  {
+    g_autofree char *dir = kurir_store_get_folder_dir (store, ACCOUNT, "Archive");
+    g_autofree char *cur = g_build_filename (dir, "cur", NULL);
+
+    g_assert_cmpuint (count_files (cur), ==, 0);
+  }
 }
 
 static void
@@ -439,6 +518,7 @@ main (int    argc,
 
   g_test_add_func ("/store-imap/partial-complete", test_partial_complete);
   g_test_add_func ("/store-imap/partial-crash", test_partial_crash);
+  g_test_add_func ("/store-imap/partial-edits", test_partial_edits);
   g_test_add_func ("/store-imap/folders", test_folders);
   g_test_add_func ("/store-imap/keys", test_keys);
   g_test_add_func ("/store-imap/journal-table", test_journal_table);
