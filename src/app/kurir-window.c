@@ -56,7 +56,6 @@ struct _KurirWindow
   gulong                 waiting_id;
   guint                  changes_pending;
   guint                  select_after_refresh;
-  guint                  check_source;
   guint                  timing_tick;
   gboolean               timing_reported;
   gboolean               folders_after_list;
@@ -602,27 +601,25 @@ sync_all (KurirWindow *self)
     kurir_mail_account_sync (g_ptr_array_index (self->accounts, i));
 }
 
-static gboolean check_timeout_cb (gpointer user_data);
-
+/* Each account checks at its own interval, else at the app's. Called
+ * again when the accounts are read again (an account file saved) and when
+ * check-interval-minutes changes. */
 static void
 start_check_timer (KurirWindow *self)
 {
   guint minutes = self->settings ? g_settings_get_uint (self->settings, "check-interval-minutes") : 10;
 
-  g_clear_handle_id (&self->check_source, g_source_remove);
-  self->check_source = g_timeout_add_seconds (MAX (minutes, 1) * 60, check_timeout_cb, self);
+  for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
+    {
+      KurirMailAccount *account = g_ptr_array_index (self->accounts, i);
+      KurirAccount *settings = kurir_mail_account_get_account (account);
+
+      kurir_mail_account_set_check_interval (account,
+                                             kurir_mail_account_choose_check_interval (settings, minutes));
+    }
 }
 
 /* Callbacks */
-
-static gboolean
-check_timeout_cb (gpointer user_data)
-{
-  KurirWindow *self = user_data;
-
-  sync_all (self);
-  return G_SOURCE_CONTINUE;
-}
 
 static void
 check_interval_changed_cb (KurirWindow *self)
@@ -2024,7 +2021,6 @@ kurir_window_dispose (GObject *object)
   g_clear_object (&self->thread_cancellable);
   for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
     kurir_mail_account_cancel (g_ptr_array_index (self->accounts, i));
-  g_clear_handle_id (&self->check_source, g_source_remove);
   if (self->timing_tick != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self->list_view), self->timing_tick);
   self->timing_tick = 0;

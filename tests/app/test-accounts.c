@@ -465,6 +465,73 @@ test_general_preferences (void)
     }
 }
 
+static guint
+check_interval_of (KurirWindow *window,
+                   const char  *name)
+{
+  KurirMailAccount *account = kurir_window_find_account (window, name);
+
+  return account != NULL ? kurir_mail_account_get_check_interval (account) : 0;
+}
+
+/* Each account checks for mail at its own interval (its file's
+ * check-interval), else at check-interval-minutes; a change of either
+ * reaches the running window. */
+static void
+test_check_interval (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *own = add_local_account ();
+  g_autofree char *plain = add_local_account ();
+  g_autoptr(KurirAccount) account = kurir_account_load (own, NULL);
+  g_autoptr(GError) error = NULL;
+  KurirWindow *window;
+
+  /* The choice itself: the account's own, else the default, never 0. */
+  g_assert_nonnull (account);
+  g_assert_cmpuint (kurir_mail_account_choose_check_interval (account, 25), ==, 25);
+  kurir_account_set_check_interval (account, 3);
+  g_assert_cmpuint (kurir_mail_account_choose_check_interval (account, 25), ==, 3);
+  kurir_account_set_check_interval (account, 0);
+  g_assert_cmpuint (kurir_mail_account_choose_check_interval (account, 0), ==, 1);
+
+  kurir_account_set_check_interval (account, 3);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+  g_settings_set_uint (settings, "check-interval-minutes", 25);
+
+  window = open_window ();
+  WAIT_FOR (sidebar_has_account (window, plain) && !kurir_window_get_busy (window));
+  g_assert_cmpuint (check_interval_of (window, own), ==, 3);
+  g_assert_cmpuint (check_interval_of (window, plain), ==, 25);
+
+  /* The app's default changes: only the account without its own follows. */
+  g_settings_set_uint (settings, "check-interval-minutes", 40);
+  WAIT_FOR (check_interval_of (window, plain) == 40);
+  g_assert_cmpuint (check_interval_of (window, own), ==, 3);
+
+  /* The account file changes (as its preferences save it): read again. */
+  kurir_account_set_check_interval (account, 7);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+  kurir_window_reload_accounts (window);
+  WAIT_FOR (check_interval_of (window, own) == 7 && !kurir_window_get_busy (window));
+  g_assert_cmpuint (check_interval_of (window, plain), ==, 40);
+
+  kurir_account_set_check_interval (account, 0);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+  kurir_window_reload_accounts (window);
+  WAIT_FOR (check_interval_of (window, own) == 40 && !kurir_window_get_busy (window));
+
+  close_window (window);
+  g_settings_reset (settings, "check-interval-minutes");
+  g_assert_true (kurir_account_delete (own, &error));
+  g_assert_no_error (error);
+  g_assert_true (kurir_account_delete (plain, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -505,6 +572,7 @@ main (int    argc,
   g_test_add_func ("/app/accounts/reload", test_reload_accounts);
   g_test_add_func ("/app/accounts/preferences-identities", test_preferences_identities);
   g_test_add_func ("/app/accounts/general-preferences", test_general_preferences);
+  g_test_add_func ("/app/accounts/check-interval", test_check_interval);
 
   ret = g_test_run ();
   g_settings_reset (settings, "check-on-startup");
