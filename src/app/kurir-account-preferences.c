@@ -23,6 +23,7 @@
 
 #include "kurir-account-preferences.h"
 #include "kurir-account-usage.h"
+#include "kurir-password-dialog.h"
 #include "kurir-secret.h"
 
 enum { PROTOCOL_IMAP, PROTOCOL_POP3 };
@@ -698,7 +699,7 @@ usage_password_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   char *password;
 
-  password = kurir_secret_lookup_finish (result, &error);
+  password = kurir_password_lookup_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (password == NULL)
@@ -782,9 +783,10 @@ start_storage (KurirAccountPreferences *self)
   if (is_local (self))
     adw_action_row_set_subtitle (self->server_usage_row, _("This account has no server"));
   else
-    kurir_secret_lookup_async (kurir_account_get_name (self->account),
-                               kurir_account_get_protocol (self->account), self->cancellable,
-                               usage_password_cb, g_object_ref (self));
+    /* The keyring, else the password typed for this session (asked for
+     * if neither has it), as the account's syncs use. */
+    kurir_password_lookup_async (self->account, kurir_account_get_protocol (self->account),
+                                 self->cancellable, usage_password_cb, g_object_ref (self));
 }
 
 static void
