@@ -511,6 +511,14 @@ test_check_interval (void)
   WAIT_FOR (check_interval_of (window, plain) == 40);
   g_assert_cmpuint (check_interval_of (window, own), ==, 3);
 
+  /* The account file changes behind the window's back (as kurir-cli
+   * account set --check-interval writes it): followed. */
+  kurir_account_set_check_interval (account, 12);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+  WAIT_FOR (check_interval_of (window, own) == 12);
+  g_assert_cmpuint (check_interval_of (window, plain), ==, 40);
+
   /* The account file changes (as its preferences save it): read again. */
   kurir_account_set_check_interval (account, 7);
   g_assert_true (kurir_account_save (account, &error));
