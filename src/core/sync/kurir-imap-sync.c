@@ -484,6 +484,9 @@ summary_cb (KurirImapResponse *response,
   date = kurir_imap_response_dup_fetch_internaldate (response);
 
   meta.flags = flags_from_imap (flags);
+  /* Flagged \Deleted since its UID was listed: gone as far as we care. */
+  if (meta.flags & KURIR_MESSAGE_FLAG_DELETED)
+    return;
   meta.received = date ? g_date_time_to_unix (date) : 0;
   meta.full_size = (gint64) size;
   batch->bytes += g_bytes_get_size (header);
@@ -654,6 +657,32 @@ journalled_ids (KurirImapSync *self)
         g_hash_table_add (ids, g_memdup2 (&entry->message, sizeof (gint64)));
     }
   return ids;
+}
+
+/* The UIDs in @folder (of @uidvalidity) of deletes and moves waiting for
+ * the server: the message is out of the folder here already, and the
+ * server lists it until the replay sends the edit. Never new, or a sync
+ * between the edit and its replay would bring it back. */
+static GHashTable *
+journalled_keys (KurirImapSync *self,
+                 const char    *folder,
+                 guint32        uidvalidity)
+{
+  GHashTable *keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) entries = kurir_store_journal_list (self->store,
+                                                           kurir_account_get_name (self->account),
+                                                           FALSE, NULL);
+
+  for (guint i = 0; entries != NULL && i < entries->len; i++)
+    {
+      KurirStoreJournalEntry *entry = g_ptr_array_index (entries, i);
+
+      if ((entry->op == KURIR_STORE_JOURNAL_DELETE || entry->op == KURIR_STORE_JOURNAL_MOVE) &&
+          entry->backend_key != NULL && g_strcmp0 (entry->folder, folder) == 0 &&
+          (entry->uidvalidity == 0 || entry->uidvalidity == (gint64) uidvalidity))
+        g_hash_table_add (keys, g_strdup (entry->backend_key));
+    }
+  return keys;
 }
 
 /* Brings one known message's flags to the server's. */
@@ -831,6 +860,7 @@ condstore_changes (KurirImapSync       *self,
                    Batch               *batch,
                    KurirImapMailbox    *mailbox,
                    guint64              modseq,
+                   GHashTable          *journalled,
                    GArray              *new_uids,
                    GCancellable        *cancellable,
                    GError             **error)
@@ -855,10 +885,19 @@ condstore_changes (KurirImapSync       *self,
       guint32 uid = GPOINTER_TO_UINT (key);
       g_autofree char *k = uid_key (uid);
       KurirStoreKeyState *state = g_hash_table_lookup (batch->known, k);
+      KurirMessageFlags flags = GPOINTER_TO_UINT (value) & 0xff;
 
-      if (state == NULL)
+      /* \Deleted (a draft replaced without UIDPLUS, another client's
+       * delete): not shown, as Thunderbird and Geary do. Such messages
+       * make the count below differ, so a full refresh follows. */
+      if (flags & KURIR_MESSAGE_FLAG_DELETED)
+        {
+          if (state != NULL && !remove_known (self, batch->known, k, journalled, batch->stats, error))
+            return -1;
+        }
+      else if (state == NULL)
         g_array_append_val (new_uids, uid);
-      else if (!apply_flags (self, state, GPOINTER_TO_UINT (value) & 0xff, batch->stats, error))
+      else if (!apply_flags (self, state, flags, batch->stats, error))
         return -1;
     }
   g_hash_table_iter_init (&iter, batch->known);
@@ -935,6 +974,7 @@ sync_folder (KurirImapSync       *self,
        * The ranges are matched against what is here, never expanded: a
        * server may say "1:4294967295". */
       g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+      gboolean reported_new = FALSE;
       GHashTableIter iter;
       gpointer k;
 
@@ -971,15 +1011,24 @@ sync_folder (KurirImapSync       *self,
             continue;
           key = uid_key (uid);
           known_state = g_hash_table_lookup (known, key);
-          if (known_state != NULL)
+          if (flags_from_imap (flags) & KURIR_MESSAGE_FLAG_DELETED)
+            {
+              if (!remove_known (self, known, key, journalled, stats, error))
+                goto out;
+            }
+          else if (known_state != NULL)
             {
               if (!apply_flags (self, known_state, flags_from_imap (flags), stats, error))
                 goto out;
             }
-          else if (uid >= uidnext)
-            g_array_append_val (new_uids, uid);
+          else
+            {
+              /* New, or \Deleted before and no longer: not here either way. */
+              reported_new |= uid >= uidnext;
+              g_array_append_val (new_uids, uid);
+            }
         }
-      if (mailbox->uidnext > uidnext && new_uids->len == 0)
+      if (mailbox->uidnext > uidnext && !reported_new)
         {
           /* New mail without a flag change reported: ask for its UIDs. */
           g_autofree char *set = g_strdup_printf ("%" G_GINT64_FORMAT ":*", uidnext);
@@ -994,7 +1043,8 @@ sync_folder (KurirImapSync       *self,
               guint32 uid = GPOINTER_TO_UINT (uid_p);
               g_autofree char *key = uid_key (uid);
 
-              if (uid >= uidnext && !g_hash_table_contains (known, key))
+              if (uid >= uidnext && !g_hash_table_contains (known, key) &&
+                  !(GPOINTER_TO_UINT (value) & KURIR_MESSAGE_FLAG_DELETED))
                 g_array_append_val (new_uids, uid);
             }
         }
@@ -1002,7 +1052,7 @@ sync_folder (KurirImapSync       *self,
   else if (mailbox->exists > 0 && condstore && uidnext > 0 && modseq > 0 &&
            mailbox->highestmodseq > 0 && mailbox->uidvalidity == uidvalidity &&
            (condstore_done = condstore_changes (self, &batch, mailbox, (guint64) modseq,
-                                                new_uids, cancellable, error)) != 0)
+                                                journalled, new_uids, cancellable, error)) != 0)
     {
       if (condstore_done < 0)
         goto out;
@@ -1023,7 +1073,9 @@ sync_folder (KurirImapSync       *self,
           gpointer server;
 
           g_ascii_string_to_unsigned (key, 10, 1, G_MAXUINT32, &uid, NULL);
-          if (!g_hash_table_lookup_extended (batch.server, GUINT_TO_POINTER ((guint32) uid), NULL, &server))
+          /* Gone, or \Deleted there: not shown (see condstore_changes()). */
+          if (!g_hash_table_lookup_extended (batch.server, GUINT_TO_POINTER ((guint32) uid), NULL, &server) ||
+              (GPOINTER_TO_UINT (server) & KURIR_MESSAGE_FLAG_DELETED))
             g_ptr_array_add (gone, g_strdup (key));
           else if (!apply_flags (self, value, GPOINTER_TO_UINT (server) & 0xff, stats, error))
             goto out;
@@ -1032,12 +1084,13 @@ sync_folder (KurirImapSync       *self,
         if (!remove_known (self, known, g_ptr_array_index (gone, i), journalled, stats, error))
           goto out;
       g_hash_table_iter_init (&iter, batch.server);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
+      while (g_hash_table_iter_next (&iter, &key, &value))
         {
           guint32 uid = GPOINTER_TO_UINT (key);
           g_autofree char *k = uid_key (uid);
 
-          if (!g_hash_table_contains (known, k))
+          if (!g_hash_table_contains (known, k) &&
+              !(GPOINTER_TO_UINT (value) & KURIR_MESSAGE_FLAG_DELETED))
             g_array_append_val (new_uids, uid);
         }
     }
@@ -1057,6 +1110,20 @@ sync_folder (KurirImapSync       *self,
 
           if (!remove_known (self, known, key, journalled, stats, error))
             goto out;
+        }
+    }
+
+  /* What a pending delete or move took out of here is not new. */
+  if (new_uids->len > 0)
+    {
+      g_autoptr(GHashTable) pending = journalled_keys (self, folder, mailbox->uidvalidity);
+
+      for (guint i = new_uids->len; i > 0 && g_hash_table_size (pending) > 0; i--)
+        {
+          g_autofree char *key = uid_key (g_array_index (new_uids, guint32, i - 1));
+
+          if (g_hash_table_contains (pending, key))
+            g_array_remove_index_fast (new_uids, i - 1);
         }
     }
 
@@ -1482,8 +1549,8 @@ kurir_imap_sync_run (KurirImapSync       *self,
   g_main_context_push_thread_default (self->context);
   ok = run_locked (self, &stats, cancellable, error);
   g_main_context_pop_thread_default (self->context);
-  if (!ok)
-    g_prefix_error (error, _("account “%s”: "), kurir_account_get_name (self->account));
+  /* The caller names the account (kurir-cli, the account's row in the
+   * window), as for POP3: a prefix here would name it twice. */
   if (out_stats != NULL)
     *out_stats = stats;
   return ok;
@@ -1503,8 +1570,6 @@ kurir_imap_sync_replay (KurirImapSync      *self,
   ok = ensure_connected (self, cancellable, error) &&
        kurir_journal_replay (self->journal, self->client, out_stats, cancellable, error);
   g_main_context_pop_thread_default (self->context);
-  if (!ok)
-    g_prefix_error (error, _("account “%s”: "), kurir_account_get_name (self->account));
   return ok;
 }
 
