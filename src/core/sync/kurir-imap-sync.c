@@ -912,6 +912,297 @@ condstore_changes (KurirImapSync       *self,
   return 0;
 }
 
+/* After a switch from POP3: what POP3 downloaded (in the local folder
+ * KURIR_POP3_SYNC_LOCAL_FOLDER, or still in INBOX under its UIDL) and
+ * the IMAP server still has is matched to its UID and adopted, instead
+ * of being downloaded a second time. */
+typedef struct
+{
+  guint32            uid;
+  char              *message_id;   /* normalized, or NULL */
+  gint64             date;         /* the Date header, 0 when none */
+  char              *subject;
+  guint64            size;         /* RFC822.SIZE */
+  KurirMessageFlags  flags;
+} ServerSummary;
+
+typedef struct
+{
+  KurirMessage *message;
+  gint64        crlf_size;     /* -1 until needed */
+  gboolean      taken;
+} Candidate;
+
+typedef struct
+{
+  GArray *summaries;   /* ServerSummary */
+  GError *error;       /* never set: the callback cannot fail */
+} Envelopes;
+
+static void
+server_summary_clear (ServerSummary *summary)
+{
+  g_free (summary->message_id);
+  g_free (summary->subject);
+}
+
+static void
+candidate_free (Candidate *candidate)
+{
+  g_object_unref (candidate->message);
+  g_free (candidate);
+}
+
+static void
+envelope_cb (KurirImapResponse *response,
+             gpointer           user_data)
+{
+  Envelopes *envelopes = user_data;
+  const KurirImapFetchItem *item = kurir_imap_response_lookup_fetch (response, "ENVELOPE");
+  g_autoptr(KurirImapEnvelope) envelope = NULL;
+  g_auto(GStrv) flags = NULL;
+  ServerSummary summary = { 0 };
+
+  if (item == NULL || !kurir_imap_response_get_fetch_uid (response, &summary.uid))
+    return;
+  envelope = kurir_imap_envelope_parse (item->value, NULL);
+  if (envelope == NULL)
+    return;   /* not matched: downloaded as usual */
+  kurir_imap_response_get_fetch_size (response, &summary.size);
+  flags = kurir_imap_response_dup_fetch_flags (response);
+  summary.flags = flags_from_imap (flags);
+  summary.message_id = kurir_sync_normalize_message_id (envelope->message_id);
+  summary.date = envelope->date != NULL ? g_date_time_to_unix (envelope->date) : 0;
+  summary.subject = g_strdup (envelope->subject);
+  g_array_append_val (envelopes->summaries, summary);
+}
+
+/* The size of the stored message with CRLF line ends, as RFC822.SIZE
+ * counts it; -1 when unreadable. */
+static gint64
+candidate_size (KurirImapSync *self,
+                Candidate     *candidate)
+{
+  g_autoptr(GBytes) raw = NULL;
+  const char *data;
+  gsize length;
+  gint64 size;
+
+  if (candidate->crlf_size != -1)
+    return candidate->crlf_size;
+  raw = kurir_store_get_raw (self->store, kurir_message_get_id (candidate->message), NULL);
+  if (raw == NULL)
+    return candidate->crlf_size = -2;
+  data = g_bytes_get_data (raw, &length);
+  size = (gint64) length;
+  for (gsize i = 0; i < length; i++)
+    if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+      size++;
+  return candidate->crlf_size = size;
+}
+
+/* The best untaken candidate of @list for @summary: the same size and
+ * date, else the same size, else the same date; with a Message-ID that
+ * no other new message has, any. Without a Message-ID only the same
+ * bytes count (size and subject, and date when both have one). */
+static Candidate *
+pick_candidate (KurirImapSync *self,
+                GPtrArray     *list,
+                ServerSummary *summary,
+                gboolean       unique_id)
+{
+  Candidate *by_size = NULL, *by_date = NULL, *any = NULL;
+
+  for (guint i = 0; list != NULL && i < list->len; i++)
+    {
+      Candidate *candidate = g_ptr_array_index (list, i);
+      gboolean size, date;
+
+      if (candidate->taken)
+        continue;
+      size = summary->size > 0 && candidate_size (self, candidate) == (gint64) summary->size;
+      date = summary->date != 0 && kurir_message_get_date (candidate->message) == summary->date;
+      if (summary->message_id == NULL)
+        {
+          if (size && g_strcmp0 (summary->subject, kurir_message_get_subject (candidate->message)) == 0 &&
+              (date || summary->date == 0))
+            return candidate;
+          continue;
+        }
+      if (size && date)
+        return candidate;
+      if (size && by_size == NULL)
+        by_size = candidate;
+      if (date && by_date == NULL)
+        by_date = candidate;
+      if (any == NULL)
+        any = candidate;
+    }
+  if (summary->message_id == NULL)
+    return NULL;
+  if (by_size != NULL)
+    return by_size;
+  if (by_date != NULL)
+    return by_date;
+  return unique_id ? any : NULL;
+}
+
+/* Removes from @new_uids (of INBOX) the messages adopted. Costs nothing
+ * unless the account has POP3 mail: the local folder is not empty, or
+ * INBOX still holds messages under a UIDL. */
+static gboolean
+adopt_pop3_mail (KurirImapSync       *self,
+                 Batch               *batch,
+                 GArray              *new_uids,
+                 GCancellable        *cancellable,
+                 GError             **error)
+{
+  const char *account = kurir_account_get_name (self->account);
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) candidate_free);
+  g_autoptr(GHashTable) by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                       (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GPtrArray) without_id = g_ptr_array_new ();
+  g_autoptr(GHashTable) id_count = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) adopted = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GPtrArray) sets = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) uidl_keys = g_ptr_array_new_with_free_func (g_free);
+  Envelopes envelopes = { NULL, NULL };
+  GHashTableIter iter;
+  gpointer key;
+  gint64 local;
+  gboolean ok;
+
+  if (g_ascii_strcasecmp (batch->folder, KURIR_STORE_INBOX) != 0 || new_uids->len == 0)
+    return TRUE;
+  g_hash_table_iter_init (&iter, batch->known);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_ascii_string_to_unsigned (key, 10, 1, G_MAXUINT32, NULL, NULL))
+      g_ptr_array_add (uidl_keys, g_strdup (key));
+  local = kurir_store_count (self->store, account, KURIR_POP3_SYNC_LOCAL_FOLDER, NULL);
+  if (local <= 0 && uidl_keys->len == 0)
+    return TRUE;
+
+  /* What POP3 stored. */
+  if (local > 0)
+    {
+      g_autoptr(GPtrArray) messages = kurir_store_list (self->store, account,
+                                                        KURIR_POP3_SYNC_LOCAL_FOLDER, 0,
+                                                        (guint) MIN (local, G_MAXUINT), error);
+
+      if (messages == NULL)
+        return FALSE;
+      for (guint i = 0; i < messages->len; i++)
+        {
+          Candidate *candidate = g_new0 (Candidate, 1);
+
+          candidate->message = g_object_ref (g_ptr_array_index (messages, i));
+          candidate->crlf_size = -1;
+          g_ptr_array_add (candidates, candidate);
+        }
+    }
+  for (guint i = 0; i < uidl_keys->len; i++)
+    {
+      KurirStoreKeyState *state = g_hash_table_lookup (batch->known, g_ptr_array_index (uidl_keys, i));
+      KurirMessage *message = kurir_store_get_message (self->store, state->id, NULL);
+      Candidate *candidate;
+
+      if (message == NULL)
+        continue;
+      candidate = g_new0 (Candidate, 1);
+      candidate->message = message;
+      candidate->crlf_size = -1;
+      g_ptr_array_add (candidates, candidate);
+    }
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      Candidate *candidate = g_ptr_array_index (candidates, i);
+      g_autofree char *id = kurir_sync_normalize_message_id (kurir_message_get_message_id (candidate->message));
+      GPtrArray *list;
+
+      if (id == NULL)
+        {
+          g_ptr_array_add (without_id, candidate);
+          continue;
+        }
+      list = g_hash_table_lookup (by_id, id);
+      if (list == NULL)
+        {
+          list = g_ptr_array_new ();
+          g_hash_table_insert (by_id, g_steal_pointer (&id), list);
+        }
+      g_ptr_array_add (list, candidate);
+    }
+
+  /* What the new messages on the server are. */
+  envelopes.summaries = g_array_new (FALSE, TRUE, sizeof (ServerSummary));
+  g_array_set_clear_func (envelopes.summaries, (GDestroyNotify) server_summary_clear);
+  g_array_sort (new_uids, compare_uid_desc);
+  for (guint start = 0; start < new_uids->len; start += self->batch_size)
+    g_ptr_array_add (sets, uid_set (&g_array_index (new_uids, guint32, start),
+                                    MIN (self->batch_size, new_uids->len - start)));
+  ok = fetch_pipelined (self, sets, "(UID FLAGS RFC822.SIZE ENVELOPE)", envelope_cb, &envelopes,
+                        &envelopes.error, cancellable, error);
+  for (guint i = 0; ok && i < envelopes.summaries->len; i++)
+    {
+      ServerSummary *summary = &g_array_index (envelopes.summaries, ServerSummary, i);
+
+      if (summary->message_id != NULL)
+        g_hash_table_replace (id_count, summary->message_id,
+                              GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (id_count, summary->message_id)) + 1));
+    }
+
+  /* Oldest first: each server message takes the best local one left. */
+  for (guint i = envelopes.summaries->len; ok && i > 0; i--)
+    {
+      ServerSummary *summary = &g_array_index (envelopes.summaries, ServerSummary, i - 1);
+      g_autofree char *uid = uid_key (summary->uid);
+      KurirStoreKeyState *state;
+      const char *old_key;
+      Candidate *candidate;
+
+      if (summary->flags & KURIR_MESSAGE_FLAG_DELETED)
+        continue;
+      candidate = pick_candidate (self,
+                                  summary->message_id != NULL ? g_hash_table_lookup (by_id, summary->message_id)
+                                                              : without_id,
+                                  summary,
+                                  summary->message_id != NULL &&
+                                  GPOINTER_TO_UINT (g_hash_table_lookup (id_count, summary->message_id)) == 1);
+      if (candidate == NULL)
+        continue;
+      candidate->taken = TRUE;
+      old_key = kurir_message_get_backend_key (candidate->message);
+      if (!kurir_store_move_with_key (self->store, kurir_message_get_id (candidate->message),
+                                      batch->folder, uid, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      if (old_key != NULL && g_strcmp0 (kurir_message_get_folder (candidate->message), batch->folder) == 0)
+        g_hash_table_remove (batch->known, old_key);
+      state = g_new0 (KurirStoreKeyState, 1);
+      state->id = kurir_message_get_id (candidate->message);
+      state->flags = kurir_message_get_flags (candidate->message);
+      g_hash_table_replace (batch->known, g_strdup (uid), state);
+      if (!apply_flags (self, state, summary->flags, batch->stats, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      g_hash_table_add (adopted, GUINT_TO_POINTER (summary->uid));
+      batch->stats->adopted++;
+    }
+  g_array_unref (envelopes.summaries);
+
+  for (guint i = new_uids->len; i > 0; i--)
+    if (g_hash_table_contains (adopted, GUINT_TO_POINTER (g_array_index (new_uids, guint32, i - 1))))
+      g_array_remove_index (new_uids, i - 1);
+  if (g_hash_table_size (adopted) > 0)
+    g_debug ("%s: %u messages POP3 downloaded matched on the IMAP server",
+             account, g_hash_table_size (adopted));
+  return ok;
+}
+
 static gboolean
 sync_folder (KurirImapSync       *self,
              const char          *folder,
@@ -1126,6 +1417,9 @@ sync_folder (KurirImapSync       *self,
             g_array_remove_index_fast (new_uids, i - 1);
         }
     }
+
+  if (!adopt_pop3_mail (self, &batch, new_uids, cancellable, error))
+    goto out;
 
   if (new_uids->len > 0 &&
       !fetch_summaries (self, &batch, new_uids, keeps_offline (self, mailbox->exists),
