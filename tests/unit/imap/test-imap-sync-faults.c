@@ -310,6 +310,30 @@ has_key (KurirStore *store,
   return g_hash_table_contains (keys, uid);
 }
 
+/* Another device changes a flag of @uid in INBOX. */
+static void
+another_client_store (Fixture              *fixture,
+                      guint32               uid,
+                      KurirImapStoreAction  action,
+                      const char           *flag)
+{
+  g_autoptr(KurirConnection) connection = NULL;
+  g_autoptr(KurirImapClient) other = NULL;
+  g_autoptr(KurirImapMailbox) mailbox = NULL;
+  g_autoptr(GError) error = NULL;
+
+  connection = kurir_connection_new ("127.0.0.1", fixture->port, KURIR_SECURITY_NONE);
+  other = kurir_imap_client_new (connection);
+  kurir_imap_client_set_allow_plaintext (other, TRUE);
+  g_assert_true (imap_connect (other, &error));
+  g_assert_true (imap_login (other, "u", "secret", &error));
+  mailbox = imap_select (other, "INBOX", 0, 0, &error);
+  g_assert_no_error (error);
+  g_array_unref (imap_store (other, uid, action, flag, 0, &error));
+  g_assert_no_error (error);
+  imap_logout (other, NULL);
+}
+
 typedef struct
 {
   KurirImapSync *sync;
@@ -566,9 +590,6 @@ test_condstore_only (Fixture       *fixture,
   g_autoptr(KurirAccount) account = NULL;
   g_autoptr(KurirStore) store = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(KurirConnection) connection = NULL;
-  g_autoptr(KurirImapClient) other = NULL;
-  g_autoptr(KurirImapMailbox) mailbox = NULL;
   g_autofree char *log = NULL;
   KurirImapSyncStats stats = { 0 };
 
@@ -581,18 +602,8 @@ test_condstore_only (Fixture       *fixture,
   check_equal (fixture, store);
 
   /* Another device changes two flags. */
-  connection = kurir_connection_new ("127.0.0.1", fixture->port, KURIR_SECURITY_NONE);
-  other = kurir_imap_client_new (connection);
-  kurir_imap_client_set_allow_plaintext (other, TRUE);
-  g_assert_true (imap_connect (other, &error));
-  g_assert_true (imap_login (other, "u", "secret", &error));
-  mailbox = imap_select (other, "INBOX", 0, 0, &error);
-  g_assert_no_error (error);
-  g_array_unref (imap_store (other, 5, KURIR_IMAP_STORE_ADD, "\\Answered", 0, &error));
-  g_array_unref (imap_store (other, 3, KURIR_IMAP_STORE_REMOVE, "\\Seen", 0, &error));
-  g_assert_no_error (error);
-  imap_logout (other, NULL);
-  g_clear_object (&other);
+  another_client_store (fixture, 5, KURIR_IMAP_STORE_ADD, "\\Answered");
+  another_client_store (fixture, 3, KURIR_IMAP_STORE_REMOVE, "\\Seen");
 
   clear_log (fixture);
   g_assert_true (run_sync (account, store, ignored, &stats, &error));
@@ -708,9 +719,6 @@ test_deleted_hidden (Fixture       *fixture,
   g_autoptr(KurirJournal) journal = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) inbox = NULL;
-  g_autoptr(KurirConnection) connection = NULL;
-  g_autoptr(KurirImapClient) other = NULL;
-  g_autoptr(KurirImapMailbox) mailbox = NULL;
   KurirImapSyncStats stats = { 0 };
   guint n = 0;
 
@@ -734,17 +742,7 @@ test_deleted_hidden (Fixture       *fixture,
   g_assert_cmpuint (n, ==, N_INBOX - 1);
 
   /* Another client flags one \Deleted. */
-  connection = kurir_connection_new ("127.0.0.1", fixture->port, KURIR_SECURITY_NONE);
-  other = kurir_imap_client_new (connection);
-  kurir_imap_client_set_allow_plaintext (other, TRUE);
-  g_assert_true (imap_connect (other, &error));
-  g_assert_true (imap_login (other, "u", "secret", &error));
-  mailbox = imap_select (other, "INBOX", 0, 0, &error);
-  g_assert_no_error (error);
-  g_array_unref (imap_store (other, 5, KURIR_IMAP_STORE_ADD, "\\Deleted", 0, &error));
-  g_assert_no_error (error);
-  imap_logout (other, NULL);
-  g_clear_object (&other);
+  another_client_store (fixture, 5, KURIR_IMAP_STORE_ADD, "\\Deleted");
 
   sync_ok (account, store, &stats);
   g_assert_cmpuint (stats.removed, ==, 1);
