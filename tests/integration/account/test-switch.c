@@ -1,7 +1,8 @@
 /* test-switch.c: an account switched from IMAP to POP3 and back keeps
  * every message and its password (kurir-cli account set, as the
  * preferences window does), and downloads none twice: POP3 recognises
- * what IMAP cached, IMAP leaves what POP3 stored in a local folder
+ * what IMAP cached, IMAP leaves what POP3 stored in a local folder and
+ * adopts from it what the server still has
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -6,7 +6,9 @@
  * server (same UIDs, flags and bytes), with no message twice and no edit
  * lost. Another client's EXISTS and EXPUNGE (or VANISHED) arriving in the
  * middle of a FETCH answer. Also the CONDSTORE path without QRESYNC: changed flags come by
- * FETCH (CHANGEDSINCE), not by a refresh of every flag.
+ * FETCH (CHANGEDSINCE), not by a refresh of every flag. A delete waiting
+ * in the journal is not undone by a sync before its replay, and messages
+ * flagged \Deleted on the server are not shown.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
