@@ -710,8 +710,9 @@ test_pending_delete (Fixture       *fixture,
 /* Messages flagged \Deleted on the server are not shown: one this client
  * expunged on a server without UIDPLUS (it stays \Deleted there, like a
  * draft replaced on such a server), and one another client flagged. With
- * @data the capabilities: none of CONDSTORE (every flag each time), or
- * QRESYNC (changes with the SELECT). */
+ * @data the capabilities: none of CONDSTORE (every flag each time),
+ * CONDSTORE alone (FETCH CHANGEDSINCE), or QRESYNC (changes with the
+ * SELECT). */
 static void
 test_deleted_hidden (Fixture       *fixture,
                      gconstpointer  data)
@@ -795,6 +796,8 @@ main (int    argc,
   g_test_add ("/imap-sync-faults/pending-delete", Fixture, NULL, fixture_set_up,
               test_pending_delete, fixture_tear_down);
   g_test_add ("/imap-sync-faults/deleted-hidden/full", Fixture, "ENABLE",
+              fixture_set_up, test_deleted_hidden, fixture_tear_down);
+  g_test_add ("/imap-sync-faults/deleted-hidden/condstore", Fixture, "CONDSTORE ENABLE",
               fixture_set_up, test_deleted_hidden, fixture_tear_down);
   g_test_add ("/imap-sync-faults/deleted-hidden/qresync", Fixture, "CONDSTORE QRESYNC ENABLE MOVE",
               fixture_set_up, test_deleted_hidden, fixture_tear_down);
