@@ -9,7 +9,9 @@
  *
  * In conversation mode (kurir_message_list_model_new_threads()) a row is
  * a thread: the same paging over kurir_store_list_threads_async(), whose
- * rows SQLite groups, so a page still reads only its own summaries.
+ * rows SQLite groups, so a page still reads only its own summaries. The
+ * count of threads reads the folder's whole thread order, so an empty
+ * list shows its first page first and counts after.
  *
  * A refresh compares the rows loaded from the top with the store's rows
  * now, by message id, and reports insertions and removals where they
@@ -474,6 +476,102 @@ refresh_counted_cb (GObject      *source,
   list_rows_async (self, 0, want, refresh_listed_cb, data);
 }
 
+/* Conversation mode, first load: the count came after the first page;
+ * the rows below it are added now. */
+static void
+rest_counted_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  LoadData *data = user_data;
+  KurirMessageListModel *self = data->self;
+  g_autoptr(GError) error = NULL;
+  gint64 n = kurir_store_count_threads_finish (KURIR_STORE (source), result, &error);
+  guint len = self->items->len;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      load_data_free (data);
+      return;
+    }
+  if (n < 0)
+    set_error (self, error);
+  else if ((guint) MIN (n, (gint64) G_MAXUINT) > len)
+    {
+      guint more = (guint) MIN (n, (gint64) G_MAXUINT) - len;
+
+      insert_rows (self, len, more);
+      g_list_model_items_changed (G_LIST_MODEL (self), len, 0, more);
+    }
+  else if (n < len)
+    {
+      /* Conversations gone since the first page: a refresh follows the
+       * change that did it; the count is right meanwhile. */
+      remove_rows (self, (guint) n, len - (guint) n);
+      g_list_model_items_changed (G_LIST_MODEL (self), (guint) n, len - (guint) n, 0);
+    }
+  self->refreshing = FALSE;
+  finish_refresh (self);
+  load_data_free (data);
+}
+
+static gboolean
+count_rest_idle_cb (gpointer user_data)
+{
+  LoadData *data = user_data;
+  KurirMessageListModel *self = data->self;
+
+  if (self->store == NULL || g_cancellable_is_cancelled (self->cancellable))
+    {
+      load_data_free (data);
+      return G_SOURCE_REMOVE;
+    }
+  kurir_store_count_threads_async (self->store, self->account, self->folder,
+                                   self->cancellable, rest_counted_cb, data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Conversation mode, first load: the first page is shown before the count
+ * of conversations, which reads the whole folder's order. */
+static void
+first_page_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  LoadData *data = user_data;
+  KurirMessageListModel *self = data->self;
+  g_autoptr(GPtrArray) fresh = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fresh = list_rows_finish (self, result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      load_data_free (data);
+      return;
+    }
+  if (fresh == NULL)
+    {
+      set_error (self, error);
+      self->refreshing = FALSE;
+      finish_refresh (self);
+      load_data_free (data);
+      return;
+    }
+  set_error (self, NULL);
+  apply_diff (self, data->old_ids, 0, fresh, fresh->len);
+  if (fresh->len < KURIR_MESSAGE_LIST_PAGE_SIZE)
+    {
+      /* That was all of them. */
+      self->refreshing = FALSE;
+      finish_refresh (self);
+      load_data_free (data);
+      return;
+    }
+  /* Once the main loop is idle, so after the first page is drawn: the
+   * count's walk through the whole folder competes with it otherwise. */
+  g_idle_add_full (G_PRIORITY_LOW, count_rest_idle_cb, data, NULL);
+}
+
 static void
 start_refresh (KurirMessageListModel *self)
 {
@@ -508,6 +606,8 @@ start_refresh (KurirMessageListModel *self)
   if (self->query != NULL)
     kurir_store_search_async (self->store, self->query, 0, KURIR_MESSAGE_LIST_SEARCH_MAX,
                               self->cancellable, refresh_listed_cb, data);
+  else if (self->threads && data->old_n == 0)
+    list_rows_async (self, 0, KURIR_MESSAGE_LIST_PAGE_SIZE, first_page_cb, data);
   else if (self->threads)
     kurir_store_count_threads_async (self->store, self->account, self->folder,
                                      self->cancellable, refresh_counted_cb, data);
