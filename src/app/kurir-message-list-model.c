@@ -616,6 +616,77 @@ start_refresh (KurirMessageListModel *self)
                              self->cancellable, refresh_counted_cb, data);
 }
 
+/* Rows read for kurir_message_list_model_get_messages_async(). */
+typedef struct
+{
+  KurirStore *store;
+  char       *account;
+  char       *folder;
+  gboolean    threads;
+  GArray     *ranges;     /* guint pairs: first position, number of rows */
+  GPtrArray  *messages;   /* the loaded ones, then those read */
+} Collect;
+
+#define COLLECT_CHUNK 1000  /* rows a store call reads */
+
+static void
+collect_free (Collect *collect)
+{
+  g_clear_object (&collect->store);
+  g_free (collect->account);
+  g_free (collect->folder);
+  g_clear_pointer (&collect->ranges, g_array_unref);
+  g_clear_pointer (&collect->messages, g_ptr_array_unref);
+  g_free (collect);
+}
+
+static void
+collect_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  Collect *collect = task_data;
+
+  for (guint r = 0; r + 1 < collect->ranges->len; r += 2)
+    {
+      guint first = g_array_index (collect->ranges, guint, r);
+      guint n = g_array_index (collect->ranges, guint, r + 1);
+
+      for (guint done = 0; done < n; done += COLLECT_CHUNK)
+        {
+          guint limit = MIN (COLLECT_CHUNK, n - done);
+          g_autoptr(GPtrArray) rows = NULL;
+          GError *error = NULL;
+
+          if (g_task_return_error_if_cancelled (task))
+            return;
+          if (collect->threads)
+            rows = kurir_store_list_threads (collect->store, collect->account, collect->folder,
+                                             first + done, limit, &error);
+          else
+            rows = kurir_store_list (collect->store, collect->account, collect->folder,
+                                     first + done, limit, &error);
+          if (rows == NULL)
+            {
+              g_task_return_error (task, error);
+              return;
+            }
+          for (guint i = 0; i < rows->len; i++)
+            {
+              gpointer row = g_ptr_array_index (rows, i);
+              KurirMessage *message = collect->threads ? ((KurirStoreThread *) row)->newest : row;
+
+              g_ptr_array_add (collect->messages, g_object_ref (message));
+            }
+          /* The folder is shorter than it was: nothing further down. */
+          if (rows->len < limit)
+            break;
+        }
+    }
+  g_task_return_pointer (task, g_steal_pointer (&collect->messages), (GDestroyNotify) g_ptr_array_unref);
+}
+
 /* GListModel */
 
 static GType
@@ -865,6 +936,89 @@ kurir_message_list_model_get_n_loaded (KurirMessageListModel *self)
         n++;
     }
   return n;
+}
+
+gboolean
+kurir_message_list_model_all_loaded (KurirMessageListModel *self,
+                                     GtkBitset             *positions)
+{
+  GtkBitsetIter iter;
+  guint position;
+
+  g_return_val_if_fail (KURIR_IS_MESSAGE_LIST_MODEL (self), FALSE);
+
+  for (gboolean ok = gtk_bitset_iter_init_first (&iter, positions, &position); ok;
+       ok = gtk_bitset_iter_next (&iter, &position))
+    if (position < self->items->len && kurir_message_list_model_peek (self, position) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+void
+kurir_message_list_model_get_messages_async (KurirMessageListModel *self,
+                                             GtkBitset             *positions,
+                                             GCancellable          *cancellable,
+                                             GAsyncReadyCallback    callback,
+                                             gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Collect *collect;
+  GtkBitsetIter iter;
+  guint position;
+
+  g_return_if_fail (KURIR_IS_MESSAGE_LIST_MODEL (self));
+  g_return_if_fail (positions != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kurir_message_list_model_get_messages_async);
+  collect = g_new0 (Collect, 1);
+  collect->messages = g_ptr_array_new_with_free_func (g_object_unref);
+  collect->ranges = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_task_set_task_data (task, collect, (GDestroyNotify) collect_free);
+
+  /* The loaded rows now; the others as ranges for the store. */
+  for (gboolean ok = gtk_bitset_iter_init_first (&iter, positions, &position); ok;
+       ok = gtk_bitset_iter_next (&iter, &position))
+    {
+      KurirMessage *message;
+      guint len = collect->ranges->len;
+
+      if (position >= self->items->len)
+        break;
+      message = kurir_message_list_model_peek (self, position);
+      if (message != NULL)
+        g_ptr_array_add (collect->messages, g_object_ref (message));
+      else if (len >= 2 &&
+               g_array_index (collect->ranges, guint, len - 2) + g_array_index (collect->ranges, guint, len - 1) == position)
+        g_array_index (collect->ranges, guint, len - 1)++;
+      else
+        {
+          guint one = 1;
+
+          g_array_append_val (collect->ranges, position);
+          g_array_append_val (collect->ranges, one);
+        }
+    }
+
+  if (collect->ranges->len == 0 || self->query != NULL)
+    {
+      g_task_return_pointer (task, g_steal_pointer (&collect->messages), (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+  collect->store = g_object_ref (self->store);
+  collect->account = g_strdup (self->account);
+  collect->folder = g_strdup (self->folder);
+  collect->threads = self->threads;
+  g_task_run_in_thread (task, collect_thread);
+}
+
+GPtrArray *
+kurir_message_list_model_get_messages_finish (KurirMessageListModel  *self,
+                                              GAsyncResult           *result,
+                                              GError                **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* Returns: (nullable) (transfer none) */
