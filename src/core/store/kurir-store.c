@@ -63,8 +63,8 @@
 #define IMPORT_BATCH_BYTES    (24 * 1024 * 1024)
 /* Full-text rows waiting (in memory, their ids in fts_pending) before the
  * writer indexes them in one transaction. */
-#define FTS_QUEUE_MAX_MESSAGES 4000
-#define FTS_QUEUE_MAX_BYTES    (12 * 1024 * 1024)
+#define FTS_QUEUE_MAX_MESSAGES 2000
+#define FTS_QUEUE_MAX_BYTES    (8 * 1024 * 1024)
 
 struct _KurirStore
 {
