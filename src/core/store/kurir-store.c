@@ -22,6 +22,11 @@
  * reused; rows of deleted messages stay until a full reindex and never
  * match, because searches join with messages.
  *
+ * Full-text rows are not on the durable path: a batch commits its rows
+ * with their ids in fts_pending, and the writer indexes them later in one
+ * larger transaction (fts_queue_add()); searches and kurir_store_open()
+ * index whatever is still pending, from the files when no queue has it.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define G_LOG_DOMAIN "kurir-store"
