@@ -811,13 +811,17 @@ fts_queue_flush (KurirStore  *self,
     {
       FtsEntry *entry = g_ptr_array_index (self->fts_queue, i);
 
-      if (!insert_fts_entry (self, entry, error))
-        goto failed;
+      /* Only what is still pending: another process may have indexed it
+       * from its file meanwhile, or the message may be gone. */
       stmt = prepare (self, "DELETE FROM fts_pending WHERE id = ?", error);
       if (stmt == NULL)
         goto failed;
       sqlite3_bind_int64 (stmt, 1, entry->id);
       if (!step_done (self, stmt, error))
+        goto failed;
+      if (sqlite3_changes (self->db) == 0)
+        continue;
+      if (!insert_fts_entry (self, entry, error))
         goto failed;
     }
   if (!commit (self, error))
@@ -1707,9 +1711,9 @@ finalize_statement (gpointer stmt)
 }
 
 /* Indexes the messages in fts_pending that no queue of this store holds:
- * left by a writer that died (or by another process, still at work, which
- * will add the same rows again: harmless, they never match twice). Reads
- * them back from their files. The caller holds the mutex. */
+ * left by a writer that died, or by another process still at work (whose
+ * flush then finds them no longer pending and skips them). Reads them back
+ * from their files. The caller holds the mutex. */
 static gboolean
 fts_index_pending (KurirStore  *self,
                    GError     **error)
@@ -1738,8 +1742,19 @@ fts_index_pending (KurirStore  *self,
     {
       gint64 id = g_array_index (ids, gint64, i);
       g_autoptr(GError) local_error = NULL;
-      g_autoptr(GBytes) data = kurir_store_get_raw (self, id, &local_error);
+      g_autoptr(GBytes) data = NULL;
 
+      /* Only what is still pending (another process may be at it too). */
+      stmt = prepare (self, "DELETE FROM fts_pending WHERE id = ?", error);
+      if (stmt == NULL)
+        goto failed;
+      sqlite3_bind_int64 (stmt, 1, id);
+      if (!step_done (self, stmt, error))
+        goto failed;
+      if (sqlite3_changes (self->db) == 0)
+        continue;
+
+      data = kurir_store_get_raw (self, id, &local_error);
       if (data != NULL)
         {
           gsize length;
@@ -1760,12 +1775,6 @@ fts_index_pending (KurirStore  *self,
       /* else: gone meanwhile, or its file is missing (reconciling drops
        * the row): nothing to index. */
 
-      stmt = prepare (self, "DELETE FROM fts_pending WHERE id = ?", error);
-      if (stmt == NULL)
-        goto failed;
-      sqlite3_bind_int64 (stmt, 1, id);
-      if (!step_done (self, stmt, error))
-        goto failed;
       if (++in_txn >= REINDEX_TXN_SIZE)
         {
           if (!commit (self, error) || !begin (self, error))
