@@ -1843,6 +1843,14 @@ kurir_imap_sync_run (KurirImapSync       *self,
   g_main_context_push_thread_default (self->context);
   ok = run_locked (self, &stats, cancellable, error);
   g_main_context_pop_thread_default (self->context);
+  /* What this sync stored is searchable when it ends, not at the next
+   * search (a failure loses nothing: the ids stay pending). */
+  {
+    g_autoptr(GError) index_error = NULL;
+
+    if (!kurir_store_flush_index (self->store, &index_error))
+      g_debug ("Full-text indexing deferred: %s", index_error->message);
+  }
   /* The caller names the account (kurir-cli, the account's row in the
    * window), as for POP3: a prefix here would name it twice. */
   if (out_stats != NULL)
