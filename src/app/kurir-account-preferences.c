@@ -23,6 +23,7 @@
 
 #include "kurir-account-preferences.h"
 #include "kurir-account-usage.h"
+#include "kurir-password-dialog.h"
 #include "kurir-secret.h"
 
 enum { PROTOCOL_IMAP, PROTOCOL_POP3 };
@@ -782,9 +783,24 @@ start_storage (KurirAccountPreferences *self)
   if (is_local (self))
     adw_action_row_set_subtitle (self->server_usage_row, _("This account has no server"));
   else
-    kurir_secret_lookup_async (kurir_account_get_name (self->account),
-                               kurir_account_get_protocol (self->account), self->cancellable,
-                               usage_password_cb, g_object_ref (self));
+    {
+      /* The password typed for this session, as the syncs use it, else
+       * the keyring's. Never a prompt over these settings just for a
+       * quota: declining it would also stop the syncs from asking. */
+      char *typed = kurir_password_dup_typed (kurir_account_get_name (self->account),
+                                              kurir_account_get_protocol (self->account));
+
+      if (typed != NULL)
+        {
+          kurir_account_server_usage_async (self->account, typed, self->cancellable,
+                                            server_usage_cb, g_object_ref (self));
+          kurir_secret_free (typed);
+        }
+      else
+        kurir_secret_lookup_async (kurir_account_get_name (self->account),
+                                   kurir_account_get_protocol (self->account), self->cancellable,
+                                   usage_password_cb, g_object_ref (self));
+    }
 }
 
 static void

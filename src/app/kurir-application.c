@@ -318,6 +318,8 @@ kurir_application_startup (GApplication *application)
     { "win.next-message", { "<Control>period", "<Alt>Down", NULL } },
     { "win.previous-message", { "<Control>comma", "<Alt>Up", NULL } },
     { "win.open-in-window", { "<Control>o", NULL } },
+    /* As Evolution's "Group By Threads". */
+    { "win.conversations", { "<Control>t", NULL } },
   };
 
   G_APPLICATION_CLASS (kurir_application_parent_class)->startup (application);

@@ -50,6 +50,8 @@ struct _KurirMailAccount
   guint                  pending_edits;
 
   /* The Outbox, flushed after each sync */
+  guint                  check_minutes;   /* the periodic check in force; 0: none */
+  guint                  check_source;
   GCancellable          *outbox_cancellable;
   gboolean               outbox_running;
   gboolean               outbox_again;
@@ -725,6 +727,15 @@ schedule_replay (KurirMailAccount *self)
                                NULL, replay_password_cb, g_object_ref (self));
 }
 
+static gboolean
+check_due_cb (gpointer user_data)
+{
+  KurirMailAccount *self = user_data;
+
+  kurir_mail_account_sync (self);
+  return G_SOURCE_CONTINUE;
+}
+
 /* Overrides */
 
 static void
@@ -758,6 +769,7 @@ kurir_mail_account_dispose (GObject *object)
   g_cancellable_cancel (self->outbox_cancellable);
   g_clear_object (&self->outbox_cancellable);
   stop_watch (self);
+  g_clear_handle_id (&self->check_source, g_source_remove);
   g_clear_object (&self->account);
   g_clear_object (&self->store);
 
@@ -886,6 +898,8 @@ kurir_mail_account_cancel (KurirMailAccount *self)
   g_cancellable_cancel (self->cancellable);
   self->watch_wanted = FALSE;
   stop_watch (self);
+  g_clear_handle_id (&self->check_source, g_source_remove);
+  self->check_minutes = 0;
 }
 
 void
@@ -1078,4 +1092,43 @@ kurir_mail_account_fetch_body_finish (KurirMailAccount  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* The minutes between two checks of @account: its own interval, else
+ * @default_minutes (the app's check-interval-minutes); at least 1. */
+guint
+kurir_mail_account_choose_check_interval (KurirAccount *account,
+                                          guint         default_minutes)
+{
+  guint minutes;
+
+  g_return_val_if_fail (KURIR_IS_ACCOUNT (account), MAX (default_minutes, 1));
+  minutes = kurir_account_get_check_interval (account);
+  return MAX (minutes != 0 ? minutes : default_minutes, 1);
+}
+
+/* Checks the account for new mail every @minutes (0: never) while it can
+ * sync; the first check after @minutes. Setting the same interval again
+ * keeps the timer running (its next check does not move). */
+void
+kurir_mail_account_set_check_interval (KurirMailAccount *self,
+                                       guint             minutes)
+{
+  g_return_if_fail (KURIR_IS_MAIL_ACCOUNT (self));
+
+  minutes = MIN (minutes, G_MAXUINT / 60);
+  if (minutes == self->check_minutes && (self->check_source != 0 || minutes == 0 ||
+                                         !kurir_mail_account_can_sync (self)))
+    return;
+  g_clear_handle_id (&self->check_source, g_source_remove);
+  self->check_minutes = minutes;
+  if (minutes > 0 && kurir_mail_account_can_sync (self))
+    self->check_source = g_timeout_add_seconds (minutes * 60, check_due_cb, self);
+}
+
+guint
+kurir_mail_account_get_check_interval (KurirMailAccount *self)
+{
+  g_return_val_if_fail (KURIR_IS_MAIL_ACCOUNT (self), 0);
+  return self->check_minutes;
 }

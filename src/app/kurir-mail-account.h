@@ -97,4 +97,14 @@ gboolean               kurir_mail_account_fetch_body_finish (KurirMailAccount  *
                                                        GAsyncResult       *result,
                                                        GError            **error);
 
+/* The periodic check for new mail: every @minutes (0: never); the timer
+ * runs only while the account can sync, the getter gives the interval set.
+ * kurir_mail_account_choose_check_interval() gives the account's own
+ * interval, else @default_minutes. */
+guint                  kurir_mail_account_choose_check_interval (KurirAccount *account,
+                                                       guint               default_minutes);
+void                   kurir_mail_account_set_check_interval (KurirMailAccount *self,
+                                                       guint               minutes);
+guint                  kurir_mail_account_get_check_interval (KurirMailAccount *self);
+
 G_END_DECLS

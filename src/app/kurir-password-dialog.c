@@ -321,6 +321,21 @@ kurir_password_forget (const char    *account_name,
   g_hash_table_remove (declined, key);
 }
 
+char *
+kurir_password_dup_typed (const char    *account_name,
+                          KurirProtocol  protocol)
+{
+  g_autofree char *key = NULL;
+  const char *typed;
+
+  g_return_val_if_fail (account_name != NULL, NULL);
+
+  ensure_tables ();
+  key = make_key (account_name, protocol);
+  typed = g_hash_table_lookup (session_passwords, key);
+  return typed != NULL ? g_strdup (typed) : NULL;
+}
+
 const char *
 kurir_password_dialog_get_reason (KurirPasswordDialog *self)
 {

@@ -32,6 +32,10 @@ char     *kurir_password_lookup_finish   (GAsyncResult        *result,
  * refused it), so the next lookup asks again. */
 void      kurir_password_forget          (const char          *account_name,
                                           KurirProtocol        protocol);
+/* The password typed for this session, or NULL; never asks. Free it
+ * with kurir_secret_free(). */
+char     *kurir_password_dup_typed       (const char          *account_name,
+                                          KurirProtocol        protocol);
 
 /* For tests: why the dialog asks, and answering it. */
 const char *kurir_password_dialog_get_reason (KurirPasswordDialog *self);

@@ -56,11 +56,12 @@ struct _KurirWindow
   gulong                 waiting_id;
   guint                  changes_pending;
   guint                  select_after_refresh;
-  guint                  check_source;
   guint                  timing_tick;
   gboolean               timing_reported;
   gboolean               folders_after_list;
   gboolean               reloading;        /* the account files are read again */
+  GFileMonitor          *accounts_monitor; /* the account files, for their check intervals */
+  guint                  accounts_changed_source;
   gboolean               reload_again;
 
   /* Template widgets */
@@ -602,32 +603,86 @@ sync_all (KurirWindow *self)
     kurir_mail_account_sync (g_ptr_array_index (self->accounts, i));
 }
 
-static gboolean check_timeout_cb (gpointer user_data);
-
+/* Each account checks at its own interval, else at the app's. Called
+ * again when the accounts are read again (an account file saved) and when
+ * check-interval-minutes changes. */
 static void
 start_check_timer (KurirWindow *self)
 {
   guint minutes = self->settings ? g_settings_get_uint (self->settings, "check-interval-minutes") : 10;
 
-  g_clear_handle_id (&self->check_source, g_source_remove);
-  self->check_source = g_timeout_add_seconds (MAX (minutes, 1) * 60, check_timeout_cb, self);
+  for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
+    {
+      KurirMailAccount *account = g_ptr_array_index (self->accounts, i);
+      KurirAccount *settings = kurir_mail_account_get_account (account);
+
+      kurir_mail_account_set_check_interval (account,
+                                             kurir_mail_account_choose_check_interval (settings, minutes));
+    }
 }
 
 /* Callbacks */
-
-static gboolean
-check_timeout_cb (gpointer user_data)
-{
-  KurirWindow *self = user_data;
-
-  sync_all (self);
-  return G_SOURCE_CONTINUE;
-}
 
 static void
 check_interval_changed_cb (KurirWindow *self)
 {
   start_check_timer (self);
+}
+
+/* The account files as they are now: each account's interval follows its
+ * file (say, after kurir-cli account set --check-interval). Only the
+ * intervals: a change of servers needs the accounts read again. */
+static void
+intervals_loaded_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(KurirWindow) self = user_data;
+  g_autoptr(GPtrArray) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+
+  loaded = kurir_account_load_all_finish (result, &error);
+  if (loaded == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("Reading the account files again: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < loaded->len; i++)
+    {
+      KurirAccount *fresh = g_ptr_array_index (loaded, i);
+      KurirMailAccount *account = find_account (self, kurir_account_get_name (fresh));
+
+      if (account != NULL)
+        kurir_account_set_check_interval (kurir_mail_account_get_account (account),
+                                          kurir_account_get_check_interval (fresh));
+    }
+  start_check_timer (self);
+}
+
+static gboolean
+accounts_changed_timeout_cb (gpointer user_data)
+{
+  KurirWindow *self = user_data;
+
+  self->accounts_changed_source = 0;
+  kurir_account_load_all_async (self->cancellable, intervals_loaded_cb, g_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+accounts_changed_cb (GFileMonitor      *monitor,
+                     GFile             *file,
+                     GFile             *other_file,
+                     GFileMonitorEvent  event,
+                     gpointer           user_data)
+{
+  KurirWindow *self = user_data;
+
+  /* A save is several events (a new file renamed over the old): read
+   * them once, when they have settled. */
+  g_clear_handle_id (&self->accounts_changed_source, g_source_remove);
+  self->accounts_changed_source = g_timeout_add (200, accounts_changed_timeout_cb, self);
 }
 
 static void
@@ -2019,12 +2074,18 @@ kurir_window_dispose (GObject *object)
   KurirWindow *self = KURIR_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  if (self->accounts_monitor != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->accounts_monitor, self);
+      g_file_monitor_cancel (self->accounts_monitor);
+      g_clear_object (&self->accounts_monitor);
+    }
+  g_clear_handle_id (&self->accounts_changed_source, g_source_remove);
   if (self->thread_cancellable != NULL)
     g_cancellable_cancel (self->thread_cancellable);
   g_clear_object (&self->thread_cancellable);
   for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
     kurir_mail_account_cancel (g_ptr_array_index (self->accounts, i));
-  g_clear_handle_id (&self->check_source, g_source_remove);
   if (self->timing_tick != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self->list_view), self->timing_tick);
   self->timing_tick = 0;
@@ -2191,6 +2252,18 @@ kurir_window_init (KurirWindow *self)
     }
   else
     g_warning ("The settings schema %s is not installed; window size will not be kept", APP_ID);
+
+  {
+    g_autofree char *dir = kurir_account_get_config_dir ();
+    g_autoptr(GFile) file = g_file_new_for_path (dir);
+    g_autoptr(GError) error = NULL;
+
+    self->accounts_monitor = g_file_monitor_directory (file, G_FILE_MONITOR_NONE, NULL, &error);
+    if (self->accounts_monitor != NULL)
+      g_signal_connect (self->accounts_monitor, "changed", G_CALLBACK (accounts_changed_cb), self);
+    else
+      g_debug ("Not following %s: %s", dir, error->message);
+  }
 
   update_actions (self);
 }

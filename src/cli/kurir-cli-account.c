@@ -157,7 +157,9 @@ parse (GOptionContext  *context,
        char          ***argv,
        GError         **error)
 {
-  return g_option_context_parse (context, argc, argv, error);
+  g_autofree char *command = g_strconcat ("account ", (*argv)[0], NULL);
+
+  return kurir_cli_parse_options (context, command, argc, argv, error);
 }
 
 static gboolean

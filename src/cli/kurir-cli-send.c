@@ -135,7 +135,7 @@ kurir_cli_send (int    argc,
                                   "until it is sent; `kurir-cli sync` tries again. Its From must\n"
                                   "be one of the account's identities."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!kurir_cli_parse_options (context, "send", &argc, &argv, &error))
     return kurir_cli_usage_error ("%s", error->message);
   if (account_name == NULL)
     return kurir_cli_usage_error ("%s", _("send: --account NAME is required"));

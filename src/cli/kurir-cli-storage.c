@@ -189,7 +189,7 @@ kurir_cli_storage (int    argc,
   g_option_context_set_summary (context, _("Show how much mail the account's server holds and allows "
                                            "(IMAP QUOTA or POP3 totals), and how much this computer holds."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!kurir_cli_parse_options (context, "storage", &argc, &argv, &error))
     return kurir_cli_usage_error ("%s", error->message);
   if (argc != 2)
     return kurir_cli_usage_error (_("storage takes one account NAME"));

@@ -44,7 +44,8 @@ parse_options (const char    *parameter,
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, summary);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, argc, argv, &error))
+  /* argv[0] is the command, as kurir-cli's main() matched it. */
+  if (!kurir_cli_parse_options (context, (*argv)[0], argc, argv, &error))
     {
       kurir_cli_usage_error ("%s", error->message);
       return FALSE;

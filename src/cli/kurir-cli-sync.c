@@ -160,7 +160,7 @@ kurir_cli_sync (int    argc,
 
   g_option_context_set_summary (context,
                                 _("Fetch new mail of the named accounts, or of all of them."));
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!kurir_cli_parse_options (context, "sync", &argc, &argv, &error))
     return kurir_cli_usage_error ("%s", error->message);
 
   if (argc > 1)

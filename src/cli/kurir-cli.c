@@ -44,6 +44,9 @@ static const Command commands[] = {
 
 /* Helpers */
 
+/* The name in GOption's "Usage:" line while a command parses its options. */
+#define PROGRAM "kurir-cli"
+
 static void
 print_usage (FILE *stream)
 {
@@ -64,6 +67,25 @@ one_line (const char *message)
 
 
 /* Public API */
+
+/* g_option_context_parse() for @command ("sync", "account add"): its
+ * --help reads "kurir-cli COMMAND [OPTION…] ARGS", not "kurir-cli
+ * [OPTION…] ARGS" (GOption names the program there, g_get_prgname()). */
+gboolean
+kurir_cli_parse_options (GOptionContext   *context,
+                         const char       *command,
+                         int              *argc,
+                         char           ***argv,
+                         GError          **error)
+{
+  g_autofree char *name = g_strconcat (PROGRAM " ", command, NULL);
+  gboolean ok;
+
+  g_set_prgname (name);
+  ok = g_option_context_parse (context, argc, argv, error);
+  g_set_prgname (PROGRAM);
+  return ok;
+}
 
 int
 kurir_cli_fail (const char   *account_name,
@@ -186,7 +208,7 @@ main (int    argc,
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
-  g_set_prgname ("kurir-cli");
+  g_set_prgname (PROGRAM);
   /* Standard output is the commands' data (--json, show); debug messages
    * (G_MESSAGES_DEBUG) go to standard error. */
   g_log_writer_default_set_use_stderr (TRUE);

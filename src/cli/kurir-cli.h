@@ -44,6 +44,11 @@ int           kurir_cli_send           (int           argc,
 int           kurir_cli_storage        (int           argc,
                                         char        **argv);
 
+gboolean      kurir_cli_parse_options  (GOptionContext *context,
+                                        const char   *command,
+                                        int          *argc,
+                                        char       ***argv,
+                                        GError      **error);
 int           kurir_cli_fail           (const char   *account_name,
                                         const GError *error);
 int           kurir_cli_usage_error    (const char   *format,

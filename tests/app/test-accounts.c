@@ -1,5 +1,6 @@
 /* test-accounts.c: an account's menu in the sidebar (its settings, its
- * removal) and the accounts read again in the same window
+ * removal), the accounts read again in the same window, each account's
+ * check interval, and the window's shortcuts
  *
  * Removing an account asks first; then its file and its passwords go,
  * its mail stays in the store, and the window that was open shows the
@@ -465,6 +466,157 @@ test_general_preferences (void)
     }
 }
 
+static guint
+check_interval_of (KurirWindow *window,
+                   const char  *name)
+{
+  KurirMailAccount *account = kurir_window_find_account (window, name);
+
+  return account != NULL ? kurir_mail_account_get_check_interval (account) : 0;
+}
+
+/* Each account checks for mail at its own interval (its file's
+ * check-interval), else at check-interval-minutes; a change of either
+ * reaches the running window. */
+static void
+test_check_interval (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *own = add_local_account ();
+  g_autofree char *plain = add_local_account ();
+  g_autoptr(KurirAccount) account = kurir_account_load (own, NULL);
+  g_autoptr(GError) error = NULL;
+  KurirWindow *window;
+
+  /* The choice itself: the account's own, else the default, never 0. */
+  g_assert_nonnull (account);
+  g_assert_cmpuint (kurir_mail_account_choose_check_interval (account, 25), ==, 25);
+  kurir_account_set_check_interval (account, 3);
+  g_assert_cmpuint (kurir_mail_account_choose_check_interval (account, 25), ==, 3);
+  kurir_account_set_check_interval (account, 0);
+  g_assert_cmpuint (kurir_mail_account_choose_check_interval (account, 0), ==, 1);
+
+  kurir_account_set_check_interval (account, 3);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+  g_settings_set_uint (settings, "check-interval-minutes", 25);
+
+  window = open_window ();
+  WAIT_FOR (sidebar_has_account (window, plain) && !kurir_window_get_busy (window));
+  g_assert_cmpuint (check_interval_of (window, own), ==, 3);
+  g_assert_cmpuint (check_interval_of (window, plain), ==, 25);
+
+  /* The app's default changes: only the account without its own follows. */
+  g_settings_set_uint (settings, "check-interval-minutes", 40);
+  WAIT_FOR (check_interval_of (window, plain) == 40);
+  g_assert_cmpuint (check_interval_of (window, own), ==, 3);
+
+  /* The account file changes behind the window's back (as kurir-cli
+   * account set --check-interval writes it): followed. */
+  kurir_account_set_check_interval (account, 12);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+  WAIT_FOR (check_interval_of (window, own) == 12);
+  g_assert_cmpuint (check_interval_of (window, plain), ==, 40);
+
+  /* The account file changes (as its preferences save it): read again. */
+  kurir_account_set_check_interval (account, 7);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+  kurir_window_reload_accounts (window);
+  WAIT_FOR (check_interval_of (window, own) == 7 && !kurir_window_get_busy (window));
+  g_assert_cmpuint (check_interval_of (window, plain), ==, 40);
+
+  kurir_account_set_check_interval (account, 0);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+  kurir_window_reload_accounts (window);
+  WAIT_FOR (check_interval_of (window, own) == 40 && !kurir_window_get_busy (window));
+
+  close_window (window);
+  g_settings_reset (settings, "check-interval-minutes");
+  g_assert_true (kurir_account_delete (own, &error));
+  g_assert_no_error (error);
+  g_assert_true (kurir_account_delete (plain, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+overlay_lists (GObject    *object,
+               const char *action)
+{
+  g_autofree char *name = NULL;
+
+  if (GTK_IS_SHORTCUTS_SHORTCUT (object))
+    {
+      g_object_get (object, "action-name", &name, NULL);
+      return g_strcmp0 (name, action) == 0;
+    }
+  if (!GTK_IS_WIDGET (object))
+    return FALSE;
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (object)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (overlay_lists (G_OBJECT (child), action))
+      return TRUE;
+  return FALSE;
+}
+
+/* The conversation view has a shortcut, listed in the shortcuts window,
+ * that works as an accelerator of the window's action and is no other
+ * action's: no two of the app's actions share a key. */
+static void
+test_conversations_shortcut (void)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/io/github/kurir/Kurir/gtk/help-overlay.ui");
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.conversations");
+  g_auto(GStrv) described = gtk_application_list_action_descriptions (GTK_APPLICATION (app));
+  g_autofree char *first = add_local_account ();
+  GObject *overlay = gtk_builder_get_object (builder, "help_overlay");
+  KurirWindow *window;
+  GAction *action;
+
+  g_assert_nonnull (accels[0]);
+  g_assert_cmpstr (accels[0], ==, "<Control>t");
+  for (guint i = 0; described[i] != NULL; i++)
+    {
+      g_auto(GStrv) keys = gtk_application_get_accels_for_action (GTK_APPLICATION (app), described[i]);
+
+      for (guint j = 0; keys[j] != NULL; j++)
+        {
+          g_auto(GStrv) actions = gtk_application_get_actions_for_accel (GTK_APPLICATION (app), keys[j]);
+
+          if (g_strv_length (actions) != 1)
+            g_error ("%s is the shortcut of %u actions", keys[j], g_strv_length (actions));
+        }
+    }
+
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (overlay));
+  g_assert_true (overlay_lists (overlay, "win.conversations"));
+  gtk_window_destroy (GTK_WINDOW (overlay));
+
+  /* A toggle without a parameter: what an accelerator activates flips it. */
+  window = open_window ();
+  action = g_action_map_lookup_action (G_ACTION_MAP (window), "conversations");
+  g_assert_nonnull (action);
+  g_assert_null (g_action_get_parameter_type (action));
+  {
+    g_autoptr(GVariant) before = g_action_get_state (action);
+    g_autoptr(GVariant) after = NULL;
+
+    g_action_group_activate_action (G_ACTION_GROUP (window), "conversations", NULL);
+    after = g_action_get_state (action);
+    g_assert_cmpint (g_variant_get_boolean (after), !=, g_variant_get_boolean (before));
+    g_action_group_activate_action (G_ACTION_GROUP (window), "conversations", NULL);
+  }
+  close_window (window);
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (kurir_account_delete (first, &error));
+    g_assert_no_error (error);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -505,6 +657,8 @@ main (int    argc,
   g_test_add_func ("/app/accounts/reload", test_reload_accounts);
   g_test_add_func ("/app/accounts/preferences-identities", test_preferences_identities);
   g_test_add_func ("/app/accounts/general-preferences", test_general_preferences);
+  g_test_add_func ("/app/accounts/check-interval", test_check_interval);
+  g_test_add_func ("/app/window/conversations-shortcut", test_conversations_shortcut);
 
   ret = g_test_run ();
   g_settings_reset (settings, "check-on-startup");

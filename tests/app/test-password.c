@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kurir-account.h"
+#include "kurir-account-preferences.h"
 #include "kurir-application.h"
 #include "kurir-message-item.h"
 #include "kurir-message-list-model.h"
@@ -152,6 +153,28 @@ test_prompt_when_no_keyring (void)
     g_error ("The password was written to %s", path);
 }
 
+/* The account's preferences show the server's quota with the password
+ * typed for this session: no keyring, and no second dialog. */
+static void
+test_preferences_storage (void)
+{
+  KurirAccountPreferences *preferences = NULL;
+  g_autofree char *storage = NULL;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "account-preferences",
+                                  g_variant_new_string ("Walt"));
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (KURIR_IS_ACCOUNT_PREFERENCES (l->data))
+      preferences = l->data;
+  g_assert_nonnull (preferences);
+  WAIT_FOR ((storage = kurir_account_preferences_dup_storage_text (preferences)) != NULL);
+  g_test_message ("%s", storage);
+  g_assert_null (password_dialog ());
+  /* Dovecot's quota of the test users: 100 MiB. */
+  g_assert_nonnull (strstr (storage, "of 100.0"));
+  gtk_window_destroy (GTK_WINDOW (preferences));
+}
+
 /* Declined: a clear error, and no second dialog this session. */
 static void
 test_declined (void)
@@ -249,6 +272,7 @@ main (int    argc,
   g_assert_no_error (error);
 
   g_test_add_func ("/app/password/prompt-when-no-keyring", test_prompt_when_no_keyring);
+  g_test_add_func ("/app/password/preferences-storage", test_preferences_storage);
   g_test_add_func ("/app/password/declined", test_declined);
 
   ret = g_test_run ();

@@ -23,6 +23,17 @@ man_text=$(sed 's/\\-/-/g' "$man")
 commands=$(LC_ALL=C "$cli" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]\+\) .*/\1/p')
 [ -n "$commands" ] || not_ok "kurir-cli --help lists commands"
 
+# "kurir-cli COMMAND --help" names the command in its usage line.
+check_usage () { # HELP-ARGS...
+  local usage
+  usage=$(LC_ALL=C "$cli" "$@" --help 2>&1 | sed -n '/^Usage:/{n;p;q}')
+  if [[ "$usage" == "  kurir-cli $* [OPTION"* ]]; then
+    ok "kurir-cli $* --help names the command"
+  else
+    not_ok "kurir-cli $* --help names the command: $usage"
+  fi
+}
+
 check_options () { # LABEL HELP-ARGS...
   local label=$1 option
   shift
@@ -56,9 +67,12 @@ for command in $commands; do
   if [ "$command" = account ]; then
     for sub in add set list remove; do
       check_options "account $sub" account "$sub"
+      check_usage account "$sub"
     done
   else
     check_options "$command" "$command"
+    # flag, delete and move have no options: their own usage line.
+    case $command in flag|delete|move) ;; *) check_usage "$command" ;; esac
   fi
 done
 

@@ -83,6 +83,10 @@ struct _KurirSmtpClient
 
   GQueue           queue;            /* GTask: operations waiting */
   GTask           *current;          /* the operation running */
+
+  KurirSmtpBeforeDotFunc before_dot;  /* called just before each final "." */
+  gpointer               before_dot_data;
+  GDestroyNotify         before_dot_notify;
 };
 
 G_DEFINE_TYPE (KurirSmtpClient, kurir_smtp_client, G_TYPE_OBJECT)
@@ -1776,6 +1780,22 @@ send_upload (GTask *task)
       return;
     }
 
+  /* The caller records durably that the "." goes now: a crash before
+   * this point leaves a message that was certainly not delivered. */
+  if (self->before_dot != NULL)
+    {
+      GError *error = NULL;
+
+      if (!self->before_dot (self, self->before_dot_data, &error))
+        {
+          /* No "." sent: closing the connection drops the data. */
+          g_assert (error != NULL);
+          drop_connection (self);
+          op_return_error (task, error);
+          return;
+        }
+    }
+
   /* From here on a broken connection leaves the delivery uncertain. */
   kurir_connection_write_async (self->connection, ".\r\n", 3, KURIR_WRITE_NONE,
                                 g_task_get_cancellable (task), send_dot_written_cb, task);
@@ -1982,6 +2002,8 @@ kurir_smtp_client_finalize (GObject *object)
   g_hash_table_unref (self->extensions);
   g_strfreev (self->auth_mechanisms);
   g_free (self->auth_mechanism);
+  if (self->before_dot_notify != NULL)
+    self->before_dot_notify (self->before_dot_data);
 
   G_OBJECT_CLASS (kurir_smtp_client_parent_class)->finalize (object);
 }
@@ -2280,6 +2302,28 @@ kurir_smtp_client_authenticate_finish (KurirSmtpClient  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Calls @func, on the send's main context, after the whole message data
+ * was written and just before the final "." of each send: the last moment
+ * at which the message is certainly not delivered. A caller that keeps a
+ * durable state (an outbox) records there that the "." is going out. When
+ * @func fails, the "." is not sent, the connection is closed (the server
+ * drops the data) and the send fails with @func's error: not delivered.
+ * NULL removes the hook. */
+void
+kurir_smtp_client_set_before_dot_func (KurirSmtpClient        *self,
+                                       KurirSmtpBeforeDotFunc  func,
+                                       gpointer                user_data,
+                                       GDestroyNotify          notify)
+{
+  g_return_if_fail (KURIR_IS_SMTP_CLIENT (self));
+
+  if (self->before_dot_notify != NULL)
+    self->before_dot_notify (self->before_dot_data);
+  self->before_dot = func;
+  self->before_dot_data = user_data;
+  self->before_dot_notify = notify;
 }
 
 /**

@@ -81,6 +81,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KurirSmtpSendResult, kurir_smtp_send_result_free)
 #define KURIR_TYPE_SMTP_CLIENT (kurir_smtp_client_get_type ())
 G_DECLARE_FINAL_TYPE (KurirSmtpClient, kurir_smtp_client, KURIR, SMTP_CLIENT, GObject)
 
+/* kurir_smtp_client_set_before_dot_func(): TRUE to send the final ".";
+ * FALSE with @error set to abandon the message undelivered. */
+typedef gboolean (*KurirSmtpBeforeDotFunc) (KurirSmtpClient  *client,
+                                            gpointer          user_data,
+                                            GError          **error);
+
 KurirSmtpClient    *kurir_smtp_client_new                  (KurirConnection      *connection);
 KurirConnection    *kurir_smtp_client_get_connection       (KurirSmtpClient      *self);
 void                kurir_smtp_client_set_allow_plaintext  (KurirSmtpClient      *self,
@@ -118,6 +124,10 @@ void                kurir_smtp_client_authenticate_async   (KurirSmtpClient     
 gboolean            kurir_smtp_client_authenticate_finish  (KurirSmtpClient      *self,
                                                             GAsyncResult         *result,
                                                             GError              **error);
+void                kurir_smtp_client_set_before_dot_func  (KurirSmtpClient      *self,
+                                                            KurirSmtpBeforeDotFunc func,
+                                                            gpointer              user_data,
+                                                            GDestroyNotify        notify);
 void                kurir_smtp_client_send_async           (KurirSmtpClient      *self,
                                                             const char           *from,
                                                             const char * const   *recipients,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <string.h>
 
 #include "kurir-sync-private.h"
 
@@ -44,6 +45,25 @@ kurir_sync_flags_to_imap (KurirMessageFlags flags)
     if (flags & kurir_sync_imap_flags[i].flag)
       g_strv_builder_add (builder, kurir_sync_imap_flags[i].imap);
   return g_strv_builder_end (builder);
+}
+
+/* A Message-ID without its angle brackets and blanks, or NULL. */
+static inline char *
+kurir_sync_normalize_message_id (const char *text)
+{
+  g_autofree char *copy = NULL;
+  char *start, *end;
+
+  if (text == NULL)
+    return NULL;
+  copy = g_strdup (text);
+  start = g_strstrip (copy);
+  if (*start == '<')
+    start++;
+  end = strchr (start, '>');
+  if (end != NULL)
+    *end = '\0';
+  return *start ? g_strdup (start) : NULL;
 }
 
 G_END_DECLS

@@ -484,6 +484,9 @@ summary_cb (KurirImapResponse *response,
   date = kurir_imap_response_dup_fetch_internaldate (response);
 
   meta.flags = flags_from_imap (flags);
+  /* Flagged \Deleted since its UID was listed: gone as far as we care. */
+  if (meta.flags & KURIR_MESSAGE_FLAG_DELETED)
+    return;
   meta.received = date ? g_date_time_to_unix (date) : 0;
   meta.full_size = (gint64) size;
   batch->bytes += g_bytes_get_size (header);
@@ -654,6 +657,32 @@ journalled_ids (KurirImapSync *self)
         g_hash_table_add (ids, g_memdup2 (&entry->message, sizeof (gint64)));
     }
   return ids;
+}
+
+/* The UIDs in @folder (of @uidvalidity) of deletes and moves waiting for
+ * the server: the message is out of the folder here already, and the
+ * server lists it until the replay sends the edit. Never new, or a sync
+ * between the edit and its replay would bring it back. */
+static GHashTable *
+journalled_keys (KurirImapSync *self,
+                 const char    *folder,
+                 guint32        uidvalidity)
+{
+  GHashTable *keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) entries = kurir_store_journal_list (self->store,
+                                                           kurir_account_get_name (self->account),
+                                                           FALSE, NULL);
+
+  for (guint i = 0; entries != NULL && i < entries->len; i++)
+    {
+      KurirStoreJournalEntry *entry = g_ptr_array_index (entries, i);
+
+      if ((entry->op == KURIR_STORE_JOURNAL_DELETE || entry->op == KURIR_STORE_JOURNAL_MOVE) &&
+          entry->backend_key != NULL && g_strcmp0 (entry->folder, folder) == 0 &&
+          (entry->uidvalidity == 0 || entry->uidvalidity == (gint64) uidvalidity))
+        g_hash_table_add (keys, g_strdup (entry->backend_key));
+    }
+  return keys;
 }
 
 /* Brings one known message's flags to the server's. */
@@ -831,6 +860,7 @@ condstore_changes (KurirImapSync       *self,
                    Batch               *batch,
                    KurirImapMailbox    *mailbox,
                    guint64              modseq,
+                   GHashTable          *journalled,
                    GArray              *new_uids,
                    GCancellable        *cancellable,
                    GError             **error)
@@ -855,10 +885,19 @@ condstore_changes (KurirImapSync       *self,
       guint32 uid = GPOINTER_TO_UINT (key);
       g_autofree char *k = uid_key (uid);
       KurirStoreKeyState *state = g_hash_table_lookup (batch->known, k);
+      KurirMessageFlags flags = GPOINTER_TO_UINT (value) & 0xff;
 
-      if (state == NULL)
+      /* \Deleted (a draft replaced without UIDPLUS, another client's
+       * delete): not shown, as Thunderbird and Geary do. Such messages
+       * make the count below differ, so a full refresh follows. */
+      if (flags & KURIR_MESSAGE_FLAG_DELETED)
+        {
+          if (state != NULL && !remove_known (self, batch->known, k, journalled, batch->stats, error))
+            return -1;
+        }
+      else if (state == NULL)
         g_array_append_val (new_uids, uid);
-      else if (!apply_flags (self, state, GPOINTER_TO_UINT (value) & 0xff, batch->stats, error))
+      else if (!apply_flags (self, state, flags, batch->stats, error))
         return -1;
     }
   g_hash_table_iter_init (&iter, batch->known);
@@ -871,6 +910,297 @@ condstore_changes (KurirImapSync       *self,
   g_array_set_size (new_uids, 0);
   g_hash_table_remove_all (batch->server);
   return 0;
+}
+
+/* After a switch from POP3: what POP3 downloaded (in the local folder
+ * KURIR_POP3_SYNC_LOCAL_FOLDER, or still in INBOX under its UIDL) and
+ * the IMAP server still has is matched to its UID and adopted, instead
+ * of being downloaded a second time. */
+typedef struct
+{
+  guint32            uid;
+  char              *message_id;   /* normalized, or NULL */
+  gint64             date;         /* the Date header, 0 when none */
+  char              *subject;
+  guint64            size;         /* RFC822.SIZE */
+  KurirMessageFlags  flags;
+} ServerSummary;
+
+typedef struct
+{
+  KurirMessage *message;
+  gint64        crlf_size;     /* -1 until needed */
+  gboolean      taken;
+} Candidate;
+
+typedef struct
+{
+  GArray *summaries;   /* ServerSummary */
+  GError *error;       /* never set: the callback cannot fail */
+} Envelopes;
+
+static void
+server_summary_clear (ServerSummary *summary)
+{
+  g_free (summary->message_id);
+  g_free (summary->subject);
+}
+
+static void
+candidate_free (Candidate *candidate)
+{
+  g_object_unref (candidate->message);
+  g_free (candidate);
+}
+
+static void
+envelope_cb (KurirImapResponse *response,
+             gpointer           user_data)
+{
+  Envelopes *envelopes = user_data;
+  const KurirImapFetchItem *item = kurir_imap_response_lookup_fetch (response, "ENVELOPE");
+  g_autoptr(KurirImapEnvelope) envelope = NULL;
+  g_auto(GStrv) flags = NULL;
+  ServerSummary summary = { 0 };
+
+  if (item == NULL || !kurir_imap_response_get_fetch_uid (response, &summary.uid))
+    return;
+  envelope = kurir_imap_envelope_parse (item->value, NULL);
+  if (envelope == NULL)
+    return;   /* not matched: downloaded as usual */
+  kurir_imap_response_get_fetch_size (response, &summary.size);
+  flags = kurir_imap_response_dup_fetch_flags (response);
+  summary.flags = flags_from_imap (flags);
+  summary.message_id = kurir_sync_normalize_message_id (envelope->message_id);
+  summary.date = envelope->date != NULL ? g_date_time_to_unix (envelope->date) : 0;
+  summary.subject = g_strdup (envelope->subject);
+  g_array_append_val (envelopes->summaries, summary);
+}
+
+/* The size of the stored message with CRLF line ends, as RFC822.SIZE
+ * counts it; -1 when unreadable. */
+static gint64
+candidate_size (KurirImapSync *self,
+                Candidate     *candidate)
+{
+  g_autoptr(GBytes) raw = NULL;
+  const char *data;
+  gsize length;
+  gint64 size;
+
+  if (candidate->crlf_size != -1)
+    return candidate->crlf_size;
+  raw = kurir_store_get_raw (self->store, kurir_message_get_id (candidate->message), NULL);
+  if (raw == NULL)
+    return candidate->crlf_size = -2;
+  data = g_bytes_get_data (raw, &length);
+  size = (gint64) length;
+  for (gsize i = 0; i < length; i++)
+    if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+      size++;
+  return candidate->crlf_size = size;
+}
+
+/* The best untaken candidate of @list for @summary: the same size and
+ * date, else the same size, else the same date; with a Message-ID that
+ * no other new message has, any. Without a Message-ID only the same
+ * bytes count (size and subject, and date when both have one). */
+static Candidate *
+pick_candidate (KurirImapSync *self,
+                GPtrArray     *list,
+                ServerSummary *summary,
+                gboolean       unique_id)
+{
+  Candidate *by_size = NULL, *by_date = NULL, *any = NULL;
+
+  for (guint i = 0; list != NULL && i < list->len; i++)
+    {
+      Candidate *candidate = g_ptr_array_index (list, i);
+      gboolean size, date;
+
+      if (candidate->taken)
+        continue;
+      size = summary->size > 0 && candidate_size (self, candidate) == (gint64) summary->size;
+      date = summary->date != 0 && kurir_message_get_date (candidate->message) == summary->date;
+      if (summary->message_id == NULL)
+        {
+          if (size && g_strcmp0 (summary->subject, kurir_message_get_subject (candidate->message)) == 0 &&
+              (date || summary->date == 0))
+            return candidate;
+          continue;
+        }
+      if (size && date)
+        return candidate;
+      if (size && by_size == NULL)
+        by_size = candidate;
+      if (date && by_date == NULL)
+        by_date = candidate;
+      if (any == NULL)
+        any = candidate;
+    }
+  if (summary->message_id == NULL)
+    return NULL;
+  if (by_size != NULL)
+    return by_size;
+  if (by_date != NULL)
+    return by_date;
+  return unique_id ? any : NULL;
+}
+
+/* Removes from @new_uids (of INBOX) the messages adopted. Costs nothing
+ * unless the account has POP3 mail: the local folder is not empty, or
+ * INBOX still holds messages under a UIDL. */
+static gboolean
+adopt_pop3_mail (KurirImapSync       *self,
+                 Batch               *batch,
+                 GArray              *new_uids,
+                 GCancellable        *cancellable,
+                 GError             **error)
+{
+  const char *account = kurir_account_get_name (self->account);
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) candidate_free);
+  g_autoptr(GHashTable) by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                       (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GPtrArray) without_id = g_ptr_array_new ();
+  g_autoptr(GHashTable) id_count = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) adopted = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GPtrArray) sets = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) uidl_keys = g_ptr_array_new_with_free_func (g_free);
+  Envelopes envelopes = { NULL, NULL };
+  GHashTableIter iter;
+  gpointer key;
+  gint64 local;
+  gboolean ok;
+
+  if (g_ascii_strcasecmp (batch->folder, KURIR_STORE_INBOX) != 0 || new_uids->len == 0)
+    return TRUE;
+  g_hash_table_iter_init (&iter, batch->known);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_ascii_string_to_unsigned (key, 10, 1, G_MAXUINT32, NULL, NULL))
+      g_ptr_array_add (uidl_keys, g_strdup (key));
+  local = kurir_store_count (self->store, account, KURIR_POP3_SYNC_LOCAL_FOLDER, NULL);
+  if (local <= 0 && uidl_keys->len == 0)
+    return TRUE;
+
+  /* What POP3 stored. */
+  if (local > 0)
+    {
+      g_autoptr(GPtrArray) messages = kurir_store_list (self->store, account,
+                                                        KURIR_POP3_SYNC_LOCAL_FOLDER, 0,
+                                                        (guint) MIN (local, G_MAXUINT), error);
+
+      if (messages == NULL)
+        return FALSE;
+      for (guint i = 0; i < messages->len; i++)
+        {
+          Candidate *candidate = g_new0 (Candidate, 1);
+
+          candidate->message = g_object_ref (g_ptr_array_index (messages, i));
+          candidate->crlf_size = -1;
+          g_ptr_array_add (candidates, candidate);
+        }
+    }
+  for (guint i = 0; i < uidl_keys->len; i++)
+    {
+      KurirStoreKeyState *state = g_hash_table_lookup (batch->known, g_ptr_array_index (uidl_keys, i));
+      KurirMessage *message = kurir_store_get_message (self->store, state->id, NULL);
+      Candidate *candidate;
+
+      if (message == NULL)
+        continue;
+      candidate = g_new0 (Candidate, 1);
+      candidate->message = message;
+      candidate->crlf_size = -1;
+      g_ptr_array_add (candidates, candidate);
+    }
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      Candidate *candidate = g_ptr_array_index (candidates, i);
+      g_autofree char *id = kurir_sync_normalize_message_id (kurir_message_get_message_id (candidate->message));
+      GPtrArray *list;
+
+      if (id == NULL)
+        {
+          g_ptr_array_add (without_id, candidate);
+          continue;
+        }
+      list = g_hash_table_lookup (by_id, id);
+      if (list == NULL)
+        {
+          list = g_ptr_array_new ();
+          g_hash_table_insert (by_id, g_steal_pointer (&id), list);
+        }
+      g_ptr_array_add (list, candidate);
+    }
+
+  /* What the new messages on the server are. */
+  envelopes.summaries = g_array_new (FALSE, TRUE, sizeof (ServerSummary));
+  g_array_set_clear_func (envelopes.summaries, (GDestroyNotify) server_summary_clear);
+  g_array_sort (new_uids, compare_uid_desc);
+  for (guint start = 0; start < new_uids->len; start += self->batch_size)
+    g_ptr_array_add (sets, uid_set (&g_array_index (new_uids, guint32, start),
+                                    MIN (self->batch_size, new_uids->len - start)));
+  ok = fetch_pipelined (self, sets, "(UID FLAGS RFC822.SIZE ENVELOPE)", envelope_cb, &envelopes,
+                        &envelopes.error, cancellable, error);
+  for (guint i = 0; ok && i < envelopes.summaries->len; i++)
+    {
+      ServerSummary *summary = &g_array_index (envelopes.summaries, ServerSummary, i);
+
+      if (summary->message_id != NULL)
+        g_hash_table_replace (id_count, summary->message_id,
+                              GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (id_count, summary->message_id)) + 1));
+    }
+
+  /* Oldest first: each server message takes the best local one left. */
+  for (guint i = envelopes.summaries->len; ok && i > 0; i--)
+    {
+      ServerSummary *summary = &g_array_index (envelopes.summaries, ServerSummary, i - 1);
+      g_autofree char *uid = uid_key (summary->uid);
+      KurirStoreKeyState *state;
+      const char *old_key;
+      Candidate *candidate;
+
+      if (summary->flags & KURIR_MESSAGE_FLAG_DELETED)
+        continue;
+      candidate = pick_candidate (self,
+                                  summary->message_id != NULL ? g_hash_table_lookup (by_id, summary->message_id)
+                                                              : without_id,
+                                  summary,
+                                  summary->message_id != NULL &&
+                                  GPOINTER_TO_UINT (g_hash_table_lookup (id_count, summary->message_id)) == 1);
+      if (candidate == NULL)
+        continue;
+      candidate->taken = TRUE;
+      old_key = kurir_message_get_backend_key (candidate->message);
+      if (!kurir_store_move_with_key (self->store, kurir_message_get_id (candidate->message),
+                                      batch->folder, uid, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      if (old_key != NULL && g_strcmp0 (kurir_message_get_folder (candidate->message), batch->folder) == 0)
+        g_hash_table_remove (batch->known, old_key);
+      state = g_new0 (KurirStoreKeyState, 1);
+      state->id = kurir_message_get_id (candidate->message);
+      state->flags = kurir_message_get_flags (candidate->message);
+      g_hash_table_replace (batch->known, g_strdup (uid), state);
+      if (!apply_flags (self, state, summary->flags, batch->stats, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      g_hash_table_add (adopted, GUINT_TO_POINTER (summary->uid));
+      batch->stats->adopted++;
+    }
+  g_array_unref (envelopes.summaries);
+
+  for (guint i = new_uids->len; i > 0; i--)
+    if (g_hash_table_contains (adopted, GUINT_TO_POINTER (g_array_index (new_uids, guint32, i - 1))))
+      g_array_remove_index (new_uids, i - 1);
+  if (g_hash_table_size (adopted) > 0)
+    g_debug ("%s: %u messages POP3 downloaded matched on the IMAP server",
+             account, g_hash_table_size (adopted));
+  return ok;
 }
 
 static gboolean
@@ -935,6 +1265,7 @@ sync_folder (KurirImapSync       *self,
        * The ranges are matched against what is here, never expanded: a
        * server may say "1:4294967295". */
       g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+      gboolean reported_new = FALSE;
       GHashTableIter iter;
       gpointer k;
 
@@ -971,15 +1302,24 @@ sync_folder (KurirImapSync       *self,
             continue;
           key = uid_key (uid);
           known_state = g_hash_table_lookup (known, key);
-          if (known_state != NULL)
+          if (flags_from_imap (flags) & KURIR_MESSAGE_FLAG_DELETED)
+            {
+              if (!remove_known (self, known, key, journalled, stats, error))
+                goto out;
+            }
+          else if (known_state != NULL)
             {
               if (!apply_flags (self, known_state, flags_from_imap (flags), stats, error))
                 goto out;
             }
-          else if (uid >= uidnext)
-            g_array_append_val (new_uids, uid);
+          else
+            {
+              /* New, or \Deleted before and no longer: not here either way. */
+              reported_new |= uid >= uidnext;
+              g_array_append_val (new_uids, uid);
+            }
         }
-      if (mailbox->uidnext > uidnext && new_uids->len == 0)
+      if (mailbox->uidnext > uidnext && !reported_new)
         {
           /* New mail without a flag change reported: ask for its UIDs. */
           g_autofree char *set = g_strdup_printf ("%" G_GINT64_FORMAT ":*", uidnext);
@@ -994,7 +1334,8 @@ sync_folder (KurirImapSync       *self,
               guint32 uid = GPOINTER_TO_UINT (uid_p);
               g_autofree char *key = uid_key (uid);
 
-              if (uid >= uidnext && !g_hash_table_contains (known, key))
+              if (uid >= uidnext && !g_hash_table_contains (known, key) &&
+                  !(GPOINTER_TO_UINT (value) & KURIR_MESSAGE_FLAG_DELETED))
                 g_array_append_val (new_uids, uid);
             }
         }
@@ -1002,7 +1343,7 @@ sync_folder (KurirImapSync       *self,
   else if (mailbox->exists > 0 && condstore && uidnext > 0 && modseq > 0 &&
            mailbox->highestmodseq > 0 && mailbox->uidvalidity == uidvalidity &&
            (condstore_done = condstore_changes (self, &batch, mailbox, (guint64) modseq,
-                                                new_uids, cancellable, error)) != 0)
+                                                journalled, new_uids, cancellable, error)) != 0)
     {
       if (condstore_done < 0)
         goto out;
@@ -1023,7 +1364,9 @@ sync_folder (KurirImapSync       *self,
           gpointer server;
 
           g_ascii_string_to_unsigned (key, 10, 1, G_MAXUINT32, &uid, NULL);
-          if (!g_hash_table_lookup_extended (batch.server, GUINT_TO_POINTER ((guint32) uid), NULL, &server))
+          /* Gone, or \Deleted there: not shown (see condstore_changes()). */
+          if (!g_hash_table_lookup_extended (batch.server, GUINT_TO_POINTER ((guint32) uid), NULL, &server) ||
+              (GPOINTER_TO_UINT (server) & KURIR_MESSAGE_FLAG_DELETED))
             g_ptr_array_add (gone, g_strdup (key));
           else if (!apply_flags (self, value, GPOINTER_TO_UINT (server) & 0xff, stats, error))
             goto out;
@@ -1032,12 +1375,13 @@ sync_folder (KurirImapSync       *self,
         if (!remove_known (self, known, g_ptr_array_index (gone, i), journalled, stats, error))
           goto out;
       g_hash_table_iter_init (&iter, batch.server);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
+      while (g_hash_table_iter_next (&iter, &key, &value))
         {
           guint32 uid = GPOINTER_TO_UINT (key);
           g_autofree char *k = uid_key (uid);
 
-          if (!g_hash_table_contains (known, k))
+          if (!g_hash_table_contains (known, k) &&
+              !(GPOINTER_TO_UINT (value) & KURIR_MESSAGE_FLAG_DELETED))
             g_array_append_val (new_uids, uid);
         }
     }
@@ -1059,6 +1403,23 @@ sync_folder (KurirImapSync       *self,
             goto out;
         }
     }
+
+  /* What a pending delete or move took out of here is not new. */
+  if (new_uids->len > 0)
+    {
+      g_autoptr(GHashTable) pending = journalled_keys (self, folder, mailbox->uidvalidity);
+
+      for (guint i = new_uids->len; i > 0 && g_hash_table_size (pending) > 0; i--)
+        {
+          g_autofree char *key = uid_key (g_array_index (new_uids, guint32, i - 1));
+
+          if (g_hash_table_contains (pending, key))
+            g_array_remove_index_fast (new_uids, i - 1);
+        }
+    }
+
+  if (!adopt_pop3_mail (self, &batch, new_uids, cancellable, error))
+    goto out;
 
   if (new_uids->len > 0 &&
       !fetch_summaries (self, &batch, new_uids, keeps_offline (self, mailbox->exists),
@@ -1482,8 +1843,8 @@ kurir_imap_sync_run (KurirImapSync       *self,
   g_main_context_push_thread_default (self->context);
   ok = run_locked (self, &stats, cancellable, error);
   g_main_context_pop_thread_default (self->context);
-  if (!ok)
-    g_prefix_error (error, _("account “%s”: "), kurir_account_get_name (self->account));
+  /* The caller names the account (kurir-cli, the account's row in the
+   * window), as for POP3: a prefix here would name it twice. */
   if (out_stats != NULL)
     *out_stats = stats;
   return ok;
@@ -1503,8 +1864,6 @@ kurir_imap_sync_replay (KurirImapSync      *self,
   ok = ensure_connected (self, cancellable, error) &&
        kurir_journal_replay (self->journal, self->client, out_stats, cancellable, error);
   g_main_context_pop_thread_default (self->context);
-  if (!ok)
-    g_prefix_error (error, _("account “%s”: "), kurir_account_get_name (self->account));
   return ok;
 }
 

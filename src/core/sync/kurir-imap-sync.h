@@ -36,6 +36,7 @@ typedef struct
   guint edits_sent;      /* journalled edits the server applied */
   guint edits_refused;   /* journalled edits the server refused (undone here) */
   guint unchanged;       /* folders not selected: STATUS said nothing changed (QRESYNC) */
+  guint adopted;         /* after a switch from POP3: stored messages matched to their UID */
 } KurirImapSyncStats;
 
 /* Summaries are fetched and stored this many at a time (one transaction

@@ -71,24 +71,6 @@ wait_for (Replay        *replay,
   return kurir_sync_wait (replay->context, slot);
 }
 
-static char *
-normalize_message_id (const char *text)
-{
-  g_autofree char *copy = NULL;
-  char *start, *end;
-
-  if (text == NULL)
-    return NULL;
-  copy = g_strdup (text);
-  start = g_strstrip (copy);
-  if (*start == '<')
-    start++;
-  end = strchr (start, '>');
-  if (end != NULL)
-    *end = '\0';
-  return *start ? g_strdup (start) : NULL;
-}
-
 /* Whether the server refused this edit (it will refuse it again), as
  * opposed to a connection or server trouble that a later replay outlives. */
 static gboolean
@@ -206,7 +188,7 @@ find_fetch_cb (KurirImapResponse *response,
     {
       g_autofree char *text = g_strndup (g_bytes_get_data (header, NULL), g_bytes_get_size (header));
       const char *colon = strchr (text, ':');
-      g_autofree char *id = colon ? normalize_message_id (colon + 1) : NULL;
+      g_autofree char *id = colon ? kurir_sync_normalize_message_id (colon + 1) : NULL;
 
       if (id != NULL && g_strcmp0 (id, data->wanted) == 0)
         data->uid = MAX (data->uid, uid);
@@ -221,7 +203,7 @@ find_by_message_id (Replay      *replay,
                     GError     **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  FindData data = { normalize_message_id (message_id), 0 };
+  FindData data = { kurir_sync_normalize_message_id (message_id), 0 };
   gboolean ok;
 
   *out_uid = 0;

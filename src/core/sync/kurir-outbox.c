@@ -220,6 +220,8 @@ set_state_edit (GKeyFile   *key_file,
   StateChange *change = data;
 
   g_key_file_set_string (key_file, group, "state", state_names[change->state]);
+  /* Every new state starts before, or ends after, a final ".". */
+  g_key_file_remove_key (key_file, group, "final-dot", NULL);
   if (change->reason != NULL)
     g_key_file_set_string (key_file, group, "reason", change->reason);
   else if (change->state != KURIR_OUTBOX_STATE_SENDING)
@@ -255,6 +257,14 @@ set_state (KurirOutbox       *self,
   StateChange change = { state, reason, count_attempt, FALSE };
 
   return edit_state (self, message_id, set_state_edit, &change, error);
+}
+
+static void
+final_dot_edit (GKeyFile   *key_file,
+                const char *group,
+                gpointer    data)
+{
+  g_key_file_set_boolean (key_file, group, "final-dot", TRUE);
 }
 
 static void
@@ -309,6 +319,7 @@ item_for (KurirOutbox  *self,
       item->next_attempt = g_key_file_get_int64 (key_file, group, "next-attempt", NULL);
       item->attempts = g_key_file_get_integer (key_file, group, "attempts", NULL);
       item->recipients = g_key_file_get_string_list (key_file, group, "recipients", NULL, NULL);
+      item->final_dot = g_key_file_get_boolean (key_file, group, "final-dot", NULL);
     }
   return item;
 }
@@ -666,6 +677,34 @@ wire_message (KurirSmtpClient  *client,
   return kurir_message_builder_to_7bit (raw, error);
 }
 
+typedef struct
+{
+  KurirOutbox *self;
+  const char  *message_id;   /* of the message being sent */
+  gboolean     failed;       /* the mark could not be written: not sent */
+} DotMarker;
+
+/* Just before the final ".": the last moment the message is certainly
+ * not delivered. Marks it durably, so that a crash from here on makes it
+ * uncertain, and one before it sends it again. */
+static gboolean
+before_dot_cb (KurirSmtpClient  *client,
+               gpointer          user_data,
+               GError          **error)
+{
+  DotMarker *marker = user_data;
+
+  kurir_checkpoint ("outbox-data-sent");
+  if (!edit_state (marker->self, marker->message_id, final_dot_edit, NULL, error))
+    {
+      marker->failed = TRUE;
+      g_prefix_error (error, _("Could not record the state of the message before sending it: "));
+      return FALSE;
+    }
+  kurir_checkpoint ("outbox-dot-marked");
+  return TRUE;
+}
+
 static gboolean
 flush_locked (KurirOutbox       *self,
               gint64             only_id,
@@ -680,6 +719,7 @@ flush_locked (KurirOutbox       *self,
   g_autoptr(GError) first_error = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   gboolean appended = FALSE;
+  DotMarker marker = { self, NULL, FALSE };
 
   if (items == NULL)
     return FALSE;
@@ -699,7 +739,15 @@ flush_locked (KurirOutbox       *self,
           break;
 
         case KURIR_OUTBOX_STATE_SENDING:
-          /* A flush stopped in the middle (a crash): it may have gone. */
+          /* A flush stopped in the middle (a crash). Before the mark of
+           * the final ".", the server never had a complete message: it
+           * dropped the data when the connection died; send it again. */
+          if (!item->final_dot)
+            {
+              g_ptr_array_add (due, item);
+              break;
+            }
+          /* After it, it may have gone. */
           if (item->message_id != NULL)
             set_state (self, item->message_id, KURIR_OUTBOX_STATE_UNCERTAIN,
                        _("Kurir stopped while sending this message: it may have been delivered"),
@@ -791,8 +839,10 @@ flush_locked (KurirOutbox       *self,
             }
         }
 
-      /* Durably "sending" before the first byte: a crash from here on
-       * makes it uncertain, never a silent second delivery. */
+      /* Durably "sending" before the first byte, and marked again just
+       * before the final "." (before_dot_cb): a crash between the two
+       * sends it again, one after the mark makes it uncertain, never a
+       * silent second delivery. */
       kurir_checkpoint ("outbox-stored");
       if (!set_state (self, item->message_id, KURIR_OUTBOX_STATE_SENDING, NULL, FALSE, &local_error))
         {
@@ -800,6 +850,7 @@ flush_locked (KurirOutbox       *self,
             g_propagate_error (&first_error, g_steal_pointer (&local_error));
           break;
         }
+      kurir_checkpoint ("outbox-sending");
       from = envelope_sender (self, raw);
       wire = wire_message (client, raw, &local_error);
       if (wire == NULL)
@@ -808,9 +859,13 @@ flush_locked (KurirOutbox       *self,
           stats->failed++;
           continue;
         }
+      marker.message_id = item->message_id;
+      marker.failed = FALSE;
+      kurir_smtp_client_set_before_dot_func (client, before_dot_cb, &marker, NULL);
       kurir_smtp_client_send_async (client, from, recipients, wire, KURIR_SMTP_SEND_NONE, cancellable,
                                     kurir_sync_store_result, &result);
       sent = kurir_smtp_client_send_finish (client, wait_for (self, &result), &local_error);
+      kurir_smtp_client_set_before_dot_func (client, NULL, NULL, NULL);
       kurir_checkpoint ("outbox-replied");
       if (sent != NULL)
         {
@@ -874,7 +929,7 @@ flush_locked (KurirOutbox       *self,
                      NULL);
           stats->uncertain++;
         }
-      else if (error_is_offline (local_error) ||
+      else if (marker.failed || error_is_offline (local_error) ||
                g_error_matches (local_error, KURIR_SMTP_ERROR, KURIR_SMTP_ERROR_PROTOCOL) ||
                g_error_matches (local_error, KURIR_SMTP_ERROR, KURIR_SMTP_ERROR_AUTH_REQUIRED))
         {

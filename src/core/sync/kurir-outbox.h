@@ -18,8 +18,12 @@
  *
  * The state survives restarts in a key file beside the messages:
  * <Outbox folder dir>/kurir-outbox.ini, one group per Message-ID, written
- * durably before and after each submission. A message found "sending"
- * after a crash is marked uncertain, never resent silently. Envelope
+ * durably before and after each submission, and once more just before
+ * the final "." ("final-dot" in its group). A message found "sending"
+ * after a crash is sent again when that mark is missing (the server never
+ * got a complete message), else marked uncertain, never resent silently
+ * (a crash between the mark and the "." also lands there: no file write
+ * and socket write happen as one). Envelope
  * recipients live there too (Bcc is not in the stored copy).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -61,6 +65,7 @@ typedef struct
   gint64            next_attempt;  /* Unix time, for WAITING */
   guint             attempts;
   char            **recipients;    /* the envelope */
+  gboolean          final_dot;     /* SENDING: the final "." may have gone out */
 } KurirOutboxItem;
 
 void kurir_outbox_item_free (KurirOutboxItem *item);

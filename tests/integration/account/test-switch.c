@@ -1,7 +1,8 @@
 /* test-switch.c: an account switched from IMAP to POP3 and back keeps
  * every message and its password (kurir-cli account set, as the
  * preferences window does), and downloads none twice: POP3 recognises
- * what IMAP cached, IMAP leaves what POP3 stored in a local folder
+ * what IMAP cached, IMAP leaves what POP3 stored in a local folder and
+ * adopts from it what the server still has
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -16,17 +17,24 @@
 
 static char *stamp;
 
+/* @message_id: "" for none, NULL for one of the subject's; @body: the
+ * text, NULL for "body". */
 static void
-deliver_to_sybil (const char *subject)
+deliver_full (const char *subject,
+              const char *message_id,
+              const char *body)
 {
   g_auto(GStrv) doveadm = g_strsplit (kurir_test_getenv ("KURIR_TEST_DOVEADM"), " ", -1);
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) argv = NULL;
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *id = message_id == NULL ? g_strdup_printf ("<%s@switch.test>", subject)
+                                           : g_strdup (message_id);
   g_autofree char *text = g_strdup_printf ("From: a@example.test\nTo: sybil@example.test\n"
-                                           "Subject: %s\nMessage-ID: <%s@switch.test>\n\nbody\n",
-                                           subject, subject);
+                                           "Subject: %s\n%s%s%s\n%s\n",
+                                           subject, *id ? "Message-ID: " : "", id,
+                                           *id ? "\n" : "", body != NULL ? body : "body");
 
   g_strv_builder_addv (builder, (const char **) doveadm);
   g_strv_builder_add_many (builder, "save", "-u", "sybil", NULL);
@@ -36,6 +44,12 @@ deliver_to_sybil (const char *subject)
   g_assert_true (g_subprocess_communicate_utf8 (process, text, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_successful (process));
+}
+
+static void
+deliver_to_sybil (const char *subject)
+{
+  deliver_full (subject, NULL, NULL);
 }
 
 static void
@@ -91,6 +105,32 @@ account_subjects (void)
         }
     }
   return subjects;
+}
+
+/* The folder that holds this run's message @i (exactly one does). */
+static char *
+folder_of (guint i)
+{
+  g_autoptr(KurirStore) store = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *subject = g_strdup_printf ("switch-%u-%s", i, stamp);
+
+  store = kurir_store_open (NULL, &error);
+  g_assert_no_error (error);
+  folders = kurir_store_list_folders (store, "S", &error);
+  g_assert_no_error (error);
+  for (guint f = 0; f < folders->len; f++)
+    {
+      KurirStoreFolder *folder = g_ptr_array_index (folders, f);
+      g_autoptr(GPtrArray) messages = kurir_store_list (store, "S", folder->name, 0, 10000, &error);
+
+      g_assert_no_error (error);
+      for (guint j = 0; j < messages->len; j++)
+        if (g_strcmp0 (kurir_message_get_subject (g_ptr_array_index (messages, j)), subject) == 0)
+          return g_strdup (folder->name);
+    }
+  g_assert_not_reached ();
 }
 
 /* Each of this run's first @n subjects is in the account exactly once. */
@@ -190,6 +230,45 @@ test_switch (void)
   g_assert_nonnull (strstr (out, "S: 0 downloaded, 0 deleted on the server, 1 kept on the server; "
                                  "1 were here already"));
   assert_each_once (N_MESSAGES + 2);
+
+  /* POP3 leaving the mail on the server downloads three more: one
+   * without a Message-ID, and two that share one (told apart by their
+   * size). */
+  {
+    g_autofree char *subject = g_strdup_printf ("switch-%u-%s", N_MESSAGES + 2, stamp);
+    g_autofree char *shared = g_strdup_printf ("<%s@switch.test>", subject);
+    g_autofree char *subject3 = g_strdup_printf ("switch-%u-%s", N_MESSAGES + 3, stamp);
+    g_autofree char *subject4 = g_strdup_printf ("switch-%u-%s", N_MESSAGES + 4, stamp);
+
+    deliver_full (subject, shared, NULL);
+    deliver_full (subject3, "", "no message id\n");
+    deliver_full (subject4, shared, "the same Message-ID, a longer body\n");
+  }
+  g_clear_pointer (&out, g_free);
+  out = sync_s ();
+  g_assert_nonnull (strstr (out, "S: 3 downloaded, 0 deleted on the server, 4 kept on the server\n"));
+  assert_each_once (N_MESSAGES + 5);
+
+  /* Back to IMAP: what POP3 downloaded and the server still has is
+   * matched to its UID and moves into INBOX; nothing is downloaded again
+   * and nothing is there twice. What only POP3 had stays local. */
+  cli_ok (NULL, "account", "set", "S", "--protocol", "imap",
+          "--port", kurir_test_getenv ("KURIR_TEST_IMAPS_PORT"), NULL);
+  g_clear_pointer (&out, g_free);
+  out = sync_s ();
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "S: 0 new"));
+  assert_each_once (N_MESSAGES + 5);
+  for (guint i = 0; i < N_MESSAGES + 5; i++)
+    {
+      g_autofree char *folder = folder_of (i);
+
+      g_assert_cmpstr (folder, ==, i <= N_MESSAGES ? "POP3 (local)" : "INBOX");
+    }
+  g_clear_pointer (&out, g_free);
+  out = sync_s ();
+  g_assert_nonnull (strstr (out, "S: 0 new, 0 changed, 0 removed"));
+  assert_each_once (N_MESSAGES + 5);
 }
 
 int

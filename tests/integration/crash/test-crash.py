@@ -40,11 +40,24 @@ IMAP_EDITS = {
 }
 JOURNAL_STEPS = ["journal-step-done", "journal-removed"]
 
-# The outbox: before any byte (the message durable in the Outbox), after
-# the final dot, after the server's reply, after filing in Sent. The
-# boolean: whether the message must end "delivery uncertain".
-OUTBOX_CHECKPOINTS = [("outbox-stored", False), ("smtp-dot-sent", True),
-                      ("outbox-replied", True), ("outbox-filed", False)]
+# The outbox: before any byte (the message durable in the Outbox), once
+# durably "sending", after the whole message data but before the durable
+# mark of the final dot, after that mark but before the dot, after the
+# final dot, after the server's reply, after filing in Sent. Then: whether
+# the message must end "delivery uncertain", and whether the server got it
+# (once) by the end.
+#
+# Killed before the mark, the server never had a complete message (it drops
+# the data with the connection): the next sync sends it, exactly once, and
+# it is not uncertain. Killed between the mark and the dot it was not
+# delivered either, yet it ends uncertain: a file write and a socket write
+# cannot be one atomic step, so the mark must come first, and this narrow
+# window (one fsync long) is left to the user's decision, never to a silent
+# second delivery. The test checks both, so a regression either way shows.
+OUTBOX_CHECKPOINTS = [("outbox-stored", False, True), ("outbox-sending", False, True),
+                      ("outbox-data-sent", False, True), ("outbox-dot-marked", True, False),
+                      ("smtp-dot-sent", True, True), ("outbox-replied", True, True),
+                      ("outbox-filed", False, True)]
 
 
 # --- POP3 ------------------------------------------------------------------
@@ -192,7 +205,7 @@ def sent_copies(message_id):
     return [m for m in server_state("xavier").get("Sent", []) if m[0] == message_id]
 
 
-def test_outbox(checkpoint, uncertain):
+def test_outbox(checkpoint, uncertain, delivered=True):
     tag = "send-%s" % (checkpoint or "uninterrupted").replace(":", "-")
     message_id = "<%s-0@example.org>" % tag
     server_reset("xavier")
@@ -208,7 +221,10 @@ def test_outbox(checkpoint, uncertain):
         else:
             profile.ok("send", "--account", "crash-send", path)
         recovered = profile.ok("sync", "crash-send")
-        check_equal(wait_for_spool(message_id, 1), 1, "deliveries of " + message_id)
+        if delivered:
+            check_equal(wait_for_spool(message_id, 1), 1, "deliveries of " + message_id)
+        else:
+            check_equal(spool_count(message_id), 0, "deliveries of " + message_id)
         outbox = [m["message_id"] for m in profile.messages("crash-send", "Outbox")] \
             if "Outbox" in profile.folders("crash-send") else []
         if uncertain:
@@ -218,13 +234,14 @@ def test_outbox(checkpoint, uncertain):
             check_equal(sent_copies(message_id), [], "copies in the server's Sent")
         else:
             check("uncertain" not in recovered.out or "0 delivery uncertain" in recovered.out,
-                  "marked uncertain although no byte of it was sent: " + recovered.out)
+                  "marked uncertain although its final dot was never sent: " + recovered.out)
             check_equal(outbox, [], "messages left in the Outbox")
             check_equal(len(sent_copies(message_id)), 1, "copies in the server's Sent")
         # Nothing more goes out, however often it syncs.
         profile.ok("sync", "crash-send")
         profile.ok("sync", "crash-send")
-        check_equal(spool_count(message_id), 1, "deliveries after two more syncs")
+        check_equal(spool_count(message_id), 1 if delivered else 0,
+                    "deliveries after two more syncs")
         check_equal(len(sent_copies(message_id)), 0 if uncertain else 1,
                     "copies in Sent after two more syncs")
 
@@ -253,8 +270,8 @@ def main():
                     lambda n=name, c=checkpoint: test_imap_edit(n, c, state[n]))
 
     tap.add("outbox/uninterrupted", test_outbox, None, False)
-    for checkpoint, uncertain in OUTBOX_CHECKPOINTS:
-        tap.add("outbox/" + checkpoint, test_outbox, checkpoint, uncertain)
+    for checkpoint, uncertain, delivered in OUTBOX_CHECKPOINTS:
+        tap.add("outbox/" + checkpoint, test_outbox, checkpoint, uncertain, delivered)
     return tap.run()
 
 

@@ -2,7 +2,8 @@
  * what an honest server rarely does on demand: the connection cut after
  * the final "." (delivery uncertain: never sent again until the user
  * resends it), a 4xx after the data (waits, backoff, then goes once), and
- * a crash while sending (found "sending" at the next start: uncertain).
+ * a crash while sending (found "sending" at the next start: uncertain
+ * once the final "." was marked as going out, else sent again, once).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -232,10 +233,15 @@ test_temporary (Fixture       *fixture,
                                       "Sent", NULL), ==, 1);
 }
 
+/* A process that died "sending": before the mark of the final "." the
+ * server never had a whole message (it dropped the data with the
+ * connection), so it goes again, once; after the mark it may have gone:
+ * uncertain, the user decides. */
 static void
 test_crash_while_sending (Fixture       *fixture,
                           gconstpointer  data)
 {
+  gboolean marked = GPOINTER_TO_INT (data);
   g_autofree char *dir = kurir_store_get_folder_dir (fixture->store,
                                                      kurir_account_get_name (fixture->account),
                                                      KURIR_OUTBOX_FOLDER);
@@ -246,10 +252,18 @@ test_crash_while_sending (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   KurirOutboxStats stats;
 
-  /* What a process that died after writing "sending" leaves behind. */
+  /* What a process that died after writing "sending" (and the mark) leaves behind. */
   g_assert_true (g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error));
   g_key_file_set_string (key_file, before->message_id, "state", "sending");
+  if (marked)
+    g_key_file_set_boolean (key_file, before->message_id, "final-dot", TRUE);
   g_assert_true (g_key_file_save_to_file (key_file, path, &error));
+
+  if (!marked)
+    {
+      assert_sent_once (fixture);
+      return;
+    }
 
   g_assert_true (kurir_outbox_flush (fixture->outbox, 0, TRUE, &stats, NULL, &error));
   g_assert_no_error (error);
@@ -257,6 +271,12 @@ test_crash_while_sending (Fixture       *fixture,
   g_assert_cmpuint (stats.sent, ==, 0);
   after = item (fixture);
   g_assert_cmpint (after->state, ==, KURIR_OUTBOX_STATE_UNCERTAIN);
+
+  /* Sent again on the user's word, the mark is gone with the new state. */
+  g_assert_true (kurir_outbox_resend (fixture->outbox, fixture->id, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error));
+  g_assert_false (g_key_file_has_key (key_file, before->message_id, "final-dot", NULL));
 
   g_assert_true (kurir_outbox_discard (fixture->outbox, fixture->id, &error));
   g_assert_no_error (error);
@@ -438,8 +458,10 @@ main (int    argc,
               test_8bitmime, fixture_tear_down);
   g_test_add ("/outbox-scripted/8bitmime-missing", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
               test_8bitmime, fixture_tear_down);
-  g_test_add ("/outbox-scripted/crash-while-sending", Fixture, NULL, fixture_set_up,
+  g_test_add ("/outbox-scripted/crash-while-sending", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
               test_crash_while_sending, fixture_tear_down);
+  g_test_add ("/outbox-scripted/crash-before-final-dot", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_set_up, test_crash_while_sending, fixture_tear_down);
 
   return g_test_run ();
 }

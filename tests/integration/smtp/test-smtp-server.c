@@ -354,6 +354,79 @@ test_several_messages_one_session (void)
   g_assert_no_error (error);
 }
 
+typedef struct
+{
+  const char *marker;
+  guint       calls;
+  gboolean    refuse;
+  gboolean    spooled;   /* the server had the message when called */
+} BeforeDot;
+
+static gboolean
+before_dot_cb (KurirSmtpClient  *client,
+               gpointer          user_data,
+               GError          **error)
+{
+  BeforeDot *before = user_data;
+
+  before->calls++;
+  before->spooled = kurir_test_tree_contains (kurir_test_getenv ("KURIR_TEST_SMTP_SPOOL"),
+                                              before->marker, NULL);
+  if (before->refuse)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "No space left for the mark");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The hook before the final ".": called once per message, after all its
+ * data and before the server has it; when it fails no "." goes out, the
+ * session ends and the server delivers nothing. */
+static void
+test_before_dot_hook (void)
+{
+  const char * const bob[] = { "bob@localhost", NULL };
+  g_autofree char *refused_marker = new_marker ();
+  g_autofree char *refused = new_message (refused_marker, "bob@localhost", "Never complete.\n");
+  g_autofree char *marker = new_marker ();
+  g_autofree char *message = new_message (marker, "bob@localhost", "Marked, then sent.\n");
+  BeforeDot before = { refused_marker, 0, TRUE, FALSE };
+  g_autoptr(KurirSmtpSendResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(KurirSmtpClient) client = logged_in_client ("KURIR_TEST_SMTPS_PORT", KURIR_SECURITY_TLS);
+
+    kurir_smtp_client_set_before_dot_func (client, before_dot_cb, &before, NULL);
+    result = smtp_send (client, "alice@localhost", bob, refused, 0, 0, &error);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+    g_assert_null (result);
+    g_assert_cmpuint (before.calls, ==, 1);
+    g_assert_false (before.spooled);
+    g_assert_false (kurir_smtp_client_is_connected (client));
+    g_clear_error (&error);
+  }
+
+  {
+    g_autoptr(KurirSmtpClient) client = logged_in_client ("KURIR_TEST_SMTPS_PORT", KURIR_SECURITY_TLS);
+
+    before = (BeforeDot) { marker, 0, FALSE, FALSE };
+    kurir_smtp_client_set_before_dot_func (client, before_dot_cb, &before, NULL);
+    result = smtp_send (client, "alice@localhost", bob, message, 0, 0, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (result);
+    g_assert_cmpuint (before.calls, ==, 1);
+    g_assert_false (before.spooled);
+    assert_delivered ("bob", marker, message);
+    g_assert_true (smtp_quit (client, &error));
+    g_assert_no_error (error);
+  }
+  /* Delivered after the refused one was dropped: that never arrived. */
+  g_assert_false (kurir_test_tree_contains (kurir_test_getenv ("KURIR_TEST_SMTP_SPOOL"),
+                                            refused_marker, NULL));
+}
+
 static void
 test_too_large (void)
 {
@@ -459,6 +532,7 @@ main (int   argc,
   g_test_add_func ("/smtp/server/several-recipients", test_several_recipients);
   g_test_add_func ("/smtp/server/unknown-recipient", test_unknown_recipient);
   g_test_add_func ("/smtp/server/several-messages-one-session", test_several_messages_one_session);
+  g_test_add_func ("/smtp/server/before-dot-hook", test_before_dot_hook);
   g_test_add_func ("/smtp/server/too-large", test_too_large);
   g_test_add_func ("/smtp/server/wrong-password", test_wrong_password);
   g_test_add_func ("/smtp/server/untrusted-certificate", test_untrusted_certificate);

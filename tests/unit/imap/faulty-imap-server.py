@@ -36,7 +36,8 @@ Framing (every connection):
   split        every byte of every response in a packet of its own
   merge        answers held back until no command is waiting, then sent
                in one write
---caps: extra capabilities (default "CONDSTORE QRESYNC ENABLE UIDPLUS MOVE").
+--caps: extra capabilities (default "CONDSTORE QRESYNC ENABLE UIDPLUS MOVE");
+  with IDLE, IDLE waits for DONE (nothing changes meanwhile).
 --log FILE: every command received, one a line (tags dropped).
 The server exits when its standard input closes.
 """
@@ -482,6 +483,17 @@ class Session:
                 self.do_move(tag, args)
             elif command == 'UID EXPUNGE' and self.folder:
                 self.do_expunge(tag, args)
+            elif command == 'IDLE' and 'IDLE' in self.args.caps.split():
+                # Nothing happens while idling here: wait for DONE.
+                self.send('+ idling\r\n')
+                self.flush()
+                while True:
+                    done = self.readline()
+                    if not done or done.strip().upper() == b'DONE':
+                        break
+                if not done:
+                    return
+                self.send(f'{tag} OK IDLE done\r\n')
             elif command in ('NOOP', 'CHECK'):
                 self.send(f'{tag} OK done\r\n')
             elif command == 'STATUS':
