@@ -9,7 +9,9 @@
  *
  * In conversation mode (kurir_message_list_model_new_threads()) a row is
  * a thread: the same paging over kurir_store_list_threads_async(), whose
- * rows SQLite groups, so a page still reads only its own summaries.
+ * rows SQLite groups, so a page still reads only its own summaries. The
+ * count of threads reads the folder's whole thread order, so an empty
+ * list shows its first page first and counts after.
  *
  * A refresh compares the rows loaded from the top with the store's rows
  * now, by message id, and reports insertions and removals where they
@@ -474,6 +476,102 @@ refresh_counted_cb (GObject      *source,
   list_rows_async (self, 0, want, refresh_listed_cb, data);
 }
 
+/* Conversation mode, first load: the count came after the first page;
+ * the rows below it are added now. */
+static void
+rest_counted_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  LoadData *data = user_data;
+  KurirMessageListModel *self = data->self;
+  g_autoptr(GError) error = NULL;
+  gint64 n = kurir_store_count_threads_finish (KURIR_STORE (source), result, &error);
+  guint len = self->items->len;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      load_data_free (data);
+      return;
+    }
+  if (n < 0)
+    set_error (self, error);
+  else if ((guint) MIN (n, (gint64) G_MAXUINT) > len)
+    {
+      guint more = (guint) MIN (n, (gint64) G_MAXUINT) - len;
+
+      insert_rows (self, len, more);
+      g_list_model_items_changed (G_LIST_MODEL (self), len, 0, more);
+    }
+  else if (n < len)
+    {
+      /* Conversations gone since the first page: a refresh follows the
+       * change that did it; the count is right meanwhile. */
+      remove_rows (self, (guint) n, len - (guint) n);
+      g_list_model_items_changed (G_LIST_MODEL (self), (guint) n, len - (guint) n, 0);
+    }
+  self->refreshing = FALSE;
+  finish_refresh (self);
+  load_data_free (data);
+}
+
+static gboolean
+count_rest_idle_cb (gpointer user_data)
+{
+  LoadData *data = user_data;
+  KurirMessageListModel *self = data->self;
+
+  if (self->store == NULL || g_cancellable_is_cancelled (self->cancellable))
+    {
+      load_data_free (data);
+      return G_SOURCE_REMOVE;
+    }
+  kurir_store_count_threads_async (self->store, self->account, self->folder,
+                                   self->cancellable, rest_counted_cb, data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Conversation mode, first load: the first page is shown before the count
+ * of conversations, which reads the whole folder's order. */
+static void
+first_page_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  LoadData *data = user_data;
+  KurirMessageListModel *self = data->self;
+  g_autoptr(GPtrArray) fresh = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fresh = list_rows_finish (self, result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      load_data_free (data);
+      return;
+    }
+  if (fresh == NULL)
+    {
+      set_error (self, error);
+      self->refreshing = FALSE;
+      finish_refresh (self);
+      load_data_free (data);
+      return;
+    }
+  set_error (self, NULL);
+  apply_diff (self, data->old_ids, 0, fresh, fresh->len);
+  if (fresh->len < KURIR_MESSAGE_LIST_PAGE_SIZE)
+    {
+      /* That was all of them. */
+      self->refreshing = FALSE;
+      finish_refresh (self);
+      load_data_free (data);
+      return;
+    }
+  /* Once the main loop is idle, so after the first page is drawn: the
+   * count's walk through the whole folder competes with it otherwise. */
+  g_idle_add_full (G_PRIORITY_LOW, count_rest_idle_cb, data, NULL);
+}
+
 static void
 start_refresh (KurirMessageListModel *self)
 {
@@ -508,12 +606,85 @@ start_refresh (KurirMessageListModel *self)
   if (self->query != NULL)
     kurir_store_search_async (self->store, self->query, 0, KURIR_MESSAGE_LIST_SEARCH_MAX,
                               self->cancellable, refresh_listed_cb, data);
+  else if (self->threads && data->old_n == 0)
+    list_rows_async (self, 0, KURIR_MESSAGE_LIST_PAGE_SIZE, first_page_cb, data);
   else if (self->threads)
     kurir_store_count_threads_async (self->store, self->account, self->folder,
                                      self->cancellable, refresh_counted_cb, data);
   else
     kurir_store_count_async (self->store, self->account, self->folder,
                              self->cancellable, refresh_counted_cb, data);
+}
+
+/* Rows read for kurir_message_list_model_get_messages_async(). */
+typedef struct
+{
+  KurirStore *store;
+  char       *account;
+  char       *folder;
+  gboolean    threads;
+  GArray     *ranges;     /* guint pairs: first position, number of rows */
+  GPtrArray  *messages;   /* the loaded ones, then those read */
+} Collect;
+
+#define COLLECT_CHUNK 1000  /* rows a store call reads */
+
+static void
+collect_free (Collect *collect)
+{
+  g_clear_object (&collect->store);
+  g_free (collect->account);
+  g_free (collect->folder);
+  g_clear_pointer (&collect->ranges, g_array_unref);
+  g_clear_pointer (&collect->messages, g_ptr_array_unref);
+  g_free (collect);
+}
+
+static void
+collect_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  Collect *collect = task_data;
+
+  for (guint r = 0; r + 1 < collect->ranges->len; r += 2)
+    {
+      guint first = g_array_index (collect->ranges, guint, r);
+      guint n = g_array_index (collect->ranges, guint, r + 1);
+
+      for (guint done = 0; done < n; done += COLLECT_CHUNK)
+        {
+          guint limit = MIN (COLLECT_CHUNK, n - done);
+          g_autoptr(GPtrArray) rows = NULL;
+          GError *error = NULL;
+
+          if (g_task_return_error_if_cancelled (task))
+            return;
+          if (collect->threads)
+            rows = kurir_store_list_threads (collect->store, collect->account, collect->folder,
+                                             first + done, limit, &error);
+          else
+            rows = kurir_store_list (collect->store, collect->account, collect->folder,
+                                     first + done, limit, &error);
+          if (rows == NULL)
+            {
+              g_task_return_error (task, error);
+              return;
+            }
+          for (guint i = 0; i < rows->len; i++)
+            {
+              gpointer row = g_ptr_array_index (rows, i);
+              KurirMessage *message = collect->threads ? ((KurirStoreThread *) row)->newest : row;
+
+              g_ptr_array_add (collect->messages, g_object_ref (message));
+            }
+          /* The folder is shorter than it was: nothing further down. */
+          if (rows->len < limit)
+            break;
+        }
+    }
+  g_task_return_pointer (task, g_steal_pointer (&collect->messages), (GDestroyNotify) g_ptr_array_unref);
 }
 
 /* GListModel */
@@ -765,6 +936,89 @@ kurir_message_list_model_get_n_loaded (KurirMessageListModel *self)
         n++;
     }
   return n;
+}
+
+gboolean
+kurir_message_list_model_all_loaded (KurirMessageListModel *self,
+                                     GtkBitset             *positions)
+{
+  GtkBitsetIter iter;
+  guint position;
+
+  g_return_val_if_fail (KURIR_IS_MESSAGE_LIST_MODEL (self), FALSE);
+
+  for (gboolean ok = gtk_bitset_iter_init_first (&iter, positions, &position); ok;
+       ok = gtk_bitset_iter_next (&iter, &position))
+    if (position < self->items->len && kurir_message_list_model_peek (self, position) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+void
+kurir_message_list_model_get_messages_async (KurirMessageListModel *self,
+                                             GtkBitset             *positions,
+                                             GCancellable          *cancellable,
+                                             GAsyncReadyCallback    callback,
+                                             gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Collect *collect;
+  GtkBitsetIter iter;
+  guint position;
+
+  g_return_if_fail (KURIR_IS_MESSAGE_LIST_MODEL (self));
+  g_return_if_fail (positions != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kurir_message_list_model_get_messages_async);
+  collect = g_new0 (Collect, 1);
+  collect->messages = g_ptr_array_new_with_free_func (g_object_unref);
+  collect->ranges = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_task_set_task_data (task, collect, (GDestroyNotify) collect_free);
+
+  /* The loaded rows now; the others as ranges for the store. */
+  for (gboolean ok = gtk_bitset_iter_init_first (&iter, positions, &position); ok;
+       ok = gtk_bitset_iter_next (&iter, &position))
+    {
+      KurirMessage *message;
+      guint len = collect->ranges->len;
+
+      if (position >= self->items->len)
+        break;
+      message = kurir_message_list_model_peek (self, position);
+      if (message != NULL)
+        g_ptr_array_add (collect->messages, g_object_ref (message));
+      else if (len >= 2 &&
+               g_array_index (collect->ranges, guint, len - 2) + g_array_index (collect->ranges, guint, len - 1) == position)
+        g_array_index (collect->ranges, guint, len - 1)++;
+      else
+        {
+          guint one = 1;
+
+          g_array_append_val (collect->ranges, position);
+          g_array_append_val (collect->ranges, one);
+        }
+    }
+
+  if (collect->ranges->len == 0 || self->query != NULL)
+    {
+      g_task_return_pointer (task, g_steal_pointer (&collect->messages), (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+  collect->store = g_object_ref (self->store);
+  collect->account = g_strdup (self->account);
+  collect->folder = g_strdup (self->folder);
+  collect->threads = self->threads;
+  g_task_run_in_thread (task, collect_thread);
+}
+
+GPtrArray *
+kurir_message_list_model_get_messages_finish (KurirMessageListModel  *self,
+                                              GAsyncResult           *result,
+                                              GError                **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* Returns: (nullable) (transfer none) */

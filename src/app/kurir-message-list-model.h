@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <gio/gio.h>
+#include <gtk/gtk.h>
 
 #include "kurir-store.h"
 #include "kurir-message-item.h"
@@ -43,6 +43,24 @@ guint                  kurir_message_list_model_find           (KurirMessageList
 /* The message at @position if it is loaded, else NULL; loads nothing. */
 KurirMessage          *kurir_message_list_model_peek           (KurirMessageListModel *self,
                                                                 guint                  position);
+/* The messages at @positions (a selection), loaded or not: the loaded
+ * ones as they are, the others read from the store in a worker thread,
+ * a range at a time, so "select all" acts on every message of the
+ * folder, not only the pages in memory. In conversation mode, each
+ * thread's newest message, as kurir_message_list_model_peek().
+ * Returns: (element-type KurirMessage) */
+void                   kurir_message_list_model_get_messages_async  (KurirMessageListModel *self,
+                                                                     GtkBitset             *positions,
+                                                                     GCancellable          *cancellable,
+                                                                     GAsyncReadyCallback    callback,
+                                                                     gpointer               user_data);
+GPtrArray             *kurir_message_list_model_get_messages_finish (KurirMessageListModel *self,
+                                                                     GAsyncResult          *result,
+                                                                     GError               **error);
+/* TRUE when every row of @positions is loaded (get_messages would read
+ * nothing). */
+gboolean               kurir_message_list_model_all_loaded     (KurirMessageListModel *self,
+                                                                GtkBitset             *positions);
 /* The number of rows whose message is in memory (for tests). */
 guint                  kurir_message_list_model_get_n_loaded   (KurirMessageListModel *self);
 

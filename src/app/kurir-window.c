@@ -206,6 +206,65 @@ get_first_selected (KurirWindow *self)
   return gtk_bitset_is_empty (selected) ? G_MAXUINT : gtk_bitset_get_minimum (selected);
 }
 
+typedef void (*SelectionFunc) (KurirWindow *self,
+                               GPtrArray   *messages,
+                               GVariant    *parameter);
+
+typedef struct
+{
+  KurirWindow   *self;
+  SelectionFunc  func;
+  GVariant      *parameter;
+} SelectionOp;
+
+static void
+selection_collected_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  SelectionOp *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = kurir_message_list_model_get_messages_finish (KURIR_MESSAGE_LIST_MODEL (source),
+                                                                                result, &error);
+
+  if (messages != NULL)
+    op->func (op->self, messages, op->parameter);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    kurir_window_show_toast (op->self, error->message);
+  g_object_unref (op->self);
+  g_clear_pointer (&op->parameter, g_variant_unref);
+  g_free (op);
+}
+
+/* Runs @func on the selected messages: at once when their rows are
+ * loaded, else once the others are read from the store (a selection of
+ * every row of a long folder). */
+static void
+with_selected_messages (KurirWindow   *self,
+                        SelectionFunc  func,
+                        GVariant      *parameter)
+{
+  g_autoptr(GtkBitset) selected = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+
+  if (self->selection != NULL && self->model != NULL)
+    selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  if (selected != NULL && gtk_bitset_get_size (selected) > 1 &&
+      !kurir_message_list_model_all_loaded (self->model, selected))
+    {
+      SelectionOp *op = g_new0 (SelectionOp, 1);
+
+      op->self = g_object_ref (self);
+      op->func = func;
+      op->parameter = parameter ? g_variant_ref (parameter) : NULL;
+      kurir_message_list_model_get_messages_async (self->model, selected, self->cancellable,
+                                                   selection_collected_cb, op);
+      return;
+    }
+  messages = get_selected_messages (self);
+  func (self, messages, parameter);
+}
+
 static void
 set_action_enabled (KurirWindow *self,
                     const char  *name,
@@ -408,12 +467,11 @@ move_message (KurirWindow  *self,
 }
 
 static void
-set_flags_on_selected (KurirWindow       *self,
-                       KurirMessageFlags  add,
-                       KurirMessageFlags  remove)
+set_flags_on (KurirWindow       *self,
+              GPtrArray         *messages,
+              KurirMessageFlags  add,
+              KurirMessageFlags  remove)
 {
-  g_autoptr(GPtrArray) messages = get_selected_messages (self);
-
   for (guint i = 0; i < messages->len; i++)
     {
       KurirMessage *message = g_ptr_array_index (messages, i);
@@ -1686,17 +1744,10 @@ store_opened_cb (GObject      *source,
 /* Actions */
 
 static void
-delete_activated_cb (GSimpleAction *action,
-                     GVariant      *parameter,
-                     gpointer       user_data)
+delete_messages (KurirWindow *self,
+                 GPtrArray   *messages,
+                 GVariant    *parameter)
 {
-  KurirWindow *self = user_data;
-  g_autoptr(GPtrArray) messages = get_selected_messages (self);
-
-  if (messages->len == 0)
-    return;
-  self->select_after_refresh = get_first_selected (self);
-
   for (guint i = 0; i < messages->len; i++)
     {
       KurirMessage *message = g_ptr_array_index (messages, i);
@@ -1724,11 +1775,40 @@ delete_activated_cb (GSimpleAction *action,
 }
 
 static void
+delete_activated_cb (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+
+  if (get_first_selected (self) == G_MAXUINT)
+    return;
+  self->select_after_refresh = get_first_selected (self);
+  with_selected_messages (self, delete_messages, NULL);
+}
+
+static void
+mark_read (KurirWindow *self,
+           GPtrArray   *messages,
+           GVariant    *parameter)
+{
+  set_flags_on (self, messages, KURIR_MESSAGE_FLAG_SEEN, 0);
+}
+
+static void
+mark_unread (KurirWindow *self,
+             GPtrArray   *messages,
+             GVariant    *parameter)
+{
+  set_flags_on (self, messages, 0, KURIR_MESSAGE_FLAG_SEEN);
+}
+
+static void
 mark_read_activated_cb (GSimpleAction *action,
                         GVariant      *parameter,
                         gpointer       user_data)
 {
-  set_flags_on_selected (user_data, KURIR_MESSAGE_FLAG_SEEN, 0);
+  with_selected_messages (user_data, mark_read, NULL);
 }
 
 static void
@@ -1736,7 +1816,22 @@ mark_unread_activated_cb (GSimpleAction *action,
                           GVariant      *parameter,
                           gpointer       user_data)
 {
-  set_flags_on_selected (user_data, 0, KURIR_MESSAGE_FLAG_SEEN);
+  with_selected_messages (user_data, mark_unread, NULL);
+}
+
+static void
+toggle_read (KurirWindow *self,
+             GPtrArray   *messages,
+             GVariant    *parameter)
+{
+  gboolean unread = FALSE;
+
+  for (guint i = 0; i < messages->len; i++)
+    unread |= !(kurir_message_get_flags (g_ptr_array_index (messages, i)) & KURIR_MESSAGE_FLAG_SEEN);
+  if (unread)
+    set_flags_on (self, messages, KURIR_MESSAGE_FLAG_SEEN, 0);
+  else
+    set_flags_on (self, messages, 0, KURIR_MESSAGE_FLAG_SEEN);
 }
 
 static void
@@ -1744,16 +1839,22 @@ toggle_read_activated_cb (GSimpleAction *action,
                           GVariant      *parameter,
                           gpointer       user_data)
 {
-  KurirWindow *self = user_data;
-  g_autoptr(GPtrArray) messages = get_selected_messages (self);
-  gboolean unread = FALSE;
+  with_selected_messages (user_data, toggle_read, NULL);
+}
+
+static void
+toggle_flag (KurirWindow *self,
+             GPtrArray   *messages,
+             GVariant    *parameter)
+{
+  gboolean all_flagged = messages->len > 0;
 
   for (guint i = 0; i < messages->len; i++)
-    unread |= !(kurir_message_get_flags (g_ptr_array_index (messages, i)) & KURIR_MESSAGE_FLAG_SEEN);
-  if (unread)
-    set_flags_on_selected (self, KURIR_MESSAGE_FLAG_SEEN, 0);
+    all_flagged &= (kurir_message_get_flags (g_ptr_array_index (messages, i)) & KURIR_MESSAGE_FLAG_FLAGGED) != 0;
+  if (all_flagged)
+    set_flags_on (self, messages, 0, KURIR_MESSAGE_FLAG_FLAGGED);
   else
-    set_flags_on_selected (self, 0, KURIR_MESSAGE_FLAG_SEEN);
+    set_flags_on (self, messages, KURIR_MESSAGE_FLAG_FLAGGED, 0);
 }
 
 static void
@@ -1761,28 +1862,16 @@ toggle_flag_activated_cb (GSimpleAction *action,
                           GVariant      *parameter,
                           gpointer       user_data)
 {
-  KurirWindow *self = user_data;
-  g_autoptr(GPtrArray) messages = get_selected_messages (self);
-  gboolean all_flagged = messages->len > 0;
-
-  for (guint i = 0; i < messages->len; i++)
-    all_flagged &= (kurir_message_get_flags (g_ptr_array_index (messages, i)) & KURIR_MESSAGE_FLAG_FLAGGED) != 0;
-  if (all_flagged)
-    set_flags_on_selected (self, 0, KURIR_MESSAGE_FLAG_FLAGGED);
-  else
-    set_flags_on_selected (self, KURIR_MESSAGE_FLAG_FLAGGED, 0);
+  with_selected_messages (user_data, toggle_flag, NULL);
 }
 
 static void
-move_to_activated_cb (GSimpleAction *action,
-                      GVariant      *parameter,
-                      gpointer       user_data)
+move_messages (KurirWindow *self,
+               GPtrArray   *messages,
+               GVariant    *parameter)
 {
-  KurirWindow *self = user_data;
-  g_autoptr(GPtrArray) messages = get_selected_messages (self);
   const char *folder = g_variant_get_string (parameter, NULL);
 
-  self->select_after_refresh = get_first_selected (self);
   for (guint i = 0; i < messages->len; i++)
     {
       KurirMessage *message = g_ptr_array_index (messages, i);
@@ -1791,6 +1880,17 @@ move_to_activated_cb (GSimpleAction *action,
         continue;
       move_message (self, message, folder);
     }
+}
+
+static void
+move_to_activated_cb (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  KurirWindow *self = user_data;
+
+  self->select_after_refresh = get_first_selected (self);
+  with_selected_messages (self, move_messages, parameter);
 }
 
 static void

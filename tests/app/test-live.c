@@ -657,6 +657,87 @@ test_remove_account_mail (void)
   g_assert_no_error (error);
 }
 
+/* @n unread messages, each a conversation of its own, in @account's INBOX. */
+static void
+add_many (const char *account,
+          guint       n)
+{
+  g_autofree KurirStoreNewMessage *batch = g_new0 (KurirStoreNewMessage, n);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      char *text = g_strdup_printf ("From: Banyak <banyak@example.co.id>\r\nTo: %s@example.co.id\r\n"
+                                    "Subject: Banyak %u\r\nDate: Sat, 28 Nov 2026 %02u:%02u:00 +0000\r\n"
+                                    "Message-ID: <banyak%u.%s@local.test>\r\n\r\nIsi.\r\n",
+                                    account, i, i / 60 % 24, i % 60, i, account);
+
+      batch[i].data = g_bytes_new_take (text, strlen (text));
+    }
+  kurir_store_add_batch (store, account, KURIR_STORE_INBOX, batch, n, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    g_bytes_unref (batch[i].data);
+}
+
+static guint
+count_with_flag (const char        *account,
+                 KurirMessageFlags  flag)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = kurir_store_list (store, account, KURIR_STORE_INBOX, 0, G_MAXINT, &error);
+  guint n = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < messages->len; i++)
+    n += (kurir_message_get_flags (g_ptr_array_index (messages, i)) & flag) != 0;
+  return n;
+}
+
+/* Select all in a folder longer than the pages in memory: mark read acts
+ * on every message, not only the loaded rows; in conversation mode flag
+ * acts on every conversation's message. */
+static void
+test_select_all (void)
+{
+  const guint n = 3 * KURIR_MESSAGE_LIST_PAGE_SIZE + 17;
+  g_autofree char *name = add_local_account ("Semua");
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(GError) error = NULL;
+  KurirMessageListModel *model;
+  KurirWindow *window;
+
+  add_many (name, n);
+  g_assert_cmpuint (count_with_flag (name, KURIR_MESSAGE_FLAG_SEEN), ==, 0);
+  window = open_window ();
+  WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), name, KURIR_STORE_INBOX));
+  WAIT_FOR (list_ready (window) &&
+            g_strcmp0 (kurir_message_list_model_get_account (kurir_window_get_message_model (window)), name) == 0 &&
+            g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == n);
+  model = kurir_window_get_message_model (window);
+  g_assert_cmpuint (kurir_message_list_model_get_n_loaded (model), <, n);
+
+  gtk_selection_model_select_all (kurir_window_get_selection (window));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "mark-read", NULL);
+  WAIT_FOR (count_with_flag (name, KURIR_MESSAGE_FLAG_SEEN) == n);
+
+  /* Conversations: one row each, and the same for them. */
+  g_action_group_change_action_state (G_ACTION_GROUP (window), "conversations", g_variant_new_boolean (TRUE));
+  WAIT_FOR (kurir_message_list_model_get_threads (kurir_window_get_message_model (window)) && list_ready (window) &&
+            g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == n);
+  model = kurir_window_get_message_model (window);
+  g_assert_cmpuint (kurir_message_list_model_get_n_loaded (model), <, n);
+  gtk_selection_model_select_all (kurir_window_get_selection (window));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "toggle-flag", NULL);
+  WAIT_FOR (count_with_flag (name, KURIR_MESSAGE_FLAG_FLAGGED) == n);
+
+  g_action_group_change_action_state (G_ACTION_GROUP (window), "conversations", g_variant_new_boolean (FALSE));
+  g_assert_false (g_settings_get_boolean (settings, "conversation-view"));
+  close_windows ();
+  g_assert_true (kurir_account_delete (name, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -711,6 +792,7 @@ main (int    argc,
   g_test_add_func ("/app/live/conversation", test_conversation);
   g_test_add_func ("/app/live/notification", test_notification);
   g_test_add_func ("/app/live/remove-account-mail", test_remove_account_mail);
+  g_test_add_func ("/app/live/select-all", test_select_all);
 
   ret = g_test_run ();
   g_clear_object (&app);

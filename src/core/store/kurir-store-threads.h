@@ -3,9 +3,12 @@
  * One row per thread (messages.thread_id) of a folder, the unified inbox
  * (account and folder NULL) or a folder name everywhere (account NULL),
  * newest conversation first, a page at a time. The order of the threads
- * (their ids only) is read once per change of the index and kept; a page
- * reads its own threads' rows by the thread index, so no more than a
- * page of summaries is ever loaded. Counts and senders are those of the
+ * (their ids only) is read lazily, newest messages first by the date
+ * indexes, only as far as the pages asked for need, and kept until the
+ * index changes; a page reads its own threads' rows by the thread index,
+ * so no more than a page of summaries is ever loaded. The first page
+ * costs a few hundred rows whatever the folder's size; the count reads
+ * the whole order (ask for it after the first page). Counts and senders are those of the
  * thread's messages in that scope.
  *
  * Reads go through a read-only connection of their own to the store's

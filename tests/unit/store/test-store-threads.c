@@ -128,11 +128,107 @@ test_group (Fixture       *fixture,
                    kurir_message_get_date (g_ptr_array_index (messages, 1)));
 }
 
+/* More messages than one chunk of the lazy thread order, with equal dates
+ * and threads whose newest message lies far down: the pages, read one at
+ * a time from a fresh order and from a complete one, give every thread
+ * once, newest (date, id) first, and the count agrees. */
+static void
+test_order_in_chunks (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GHashTable) newest = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  g_autoptr(GHashTable) listed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (6);
+  const guint n_messages = 1300, n_roots = 1100, page = 97;
+  gint64 n_threads, last_date = G_MAXINT64, last_id = G_MAXINT64;
+
+  g_autofree KurirStoreNewMessage *batch = g_new0 (KurirStoreNewMessage, n_messages);
+
+  for (guint i = 0; i < n_messages; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("m%u@x", i);
+      g_autofree char *parent = i >= n_roots ? g_strdup_printf ("m%u@x", g_rand_int_range (rand, 0, i)) : NULL;
+      g_autofree char *reply = parent ? g_strdup_printf ("In-Reply-To: <%s>\r\n", parent) : g_strdup ("");
+      gint32 second = g_rand_int_range (rand, 0, 100);  /* 13 a second */
+      char *text = g_strdup_printf ("From: a@x\r\nSubject: s\r\nDate: Sat, 28 Nov 2026 10:%02d:%02d +0000\r\n"
+                                    "Message-ID: <%s>\r\n%s\r\nbody\r\n",
+                                    second / 60, second % 60, id, reply);
+
+      batch[i].data = g_bytes_new_take (text, strlen (text));
+    }
+  /* In one batch: one fsync, not 1,300. */
+  kurir_store_add_batch (fixture->store, "a", "INBOX", batch, n_messages, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n_messages; i++)
+    g_bytes_unref (batch[i].data);
+
+  /* The newest message of each thread, from the flat list. */
+  all = kurir_store_list (fixture->store, "a", "INBOX", 0, n_messages, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, n_messages);
+  for (guint i = 0; i < all->len; i++)
+    {
+      KurirMessage *message = g_ptr_array_index (all, i);
+      gint64 thread_id = kurir_message_get_thread_id (message);
+      KurirMessage *known = g_hash_table_lookup (newest, &thread_id);
+
+      if (known == NULL || kurir_message_get_date (message) > kurir_message_get_date (known) ||
+          (kurir_message_get_date (message) == kurir_message_get_date (known) &&
+           kurir_message_get_id (message) > kurir_message_get_id (known)))
+        g_hash_table_replace (newest, g_memdup2 (&thread_id, sizeof thread_id), g_object_ref (message));
+    }
+  g_assert_cmpuint (g_hash_table_size (newest), <=, n_roots);
+
+  /* Pages first (the order read lazily), the count after. */
+  for (guint offset = 0; ; offset += page)
+    {
+      g_autoptr(GPtrArray) threads = kurir_store_list_threads (fixture->store, "a", "INBOX", offset, page, &error);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < threads->len; i++)
+        {
+          KurirStoreThread *thread = g_ptr_array_index (threads, i);
+          KurirMessage *expected = g_hash_table_lookup (newest, &thread->thread_id);
+          gint64 date = kurir_message_get_date (thread->newest), id = kurir_message_get_id (thread->newest);
+
+          g_assert_nonnull (expected);
+          g_assert_cmpint (date, ==, kurir_message_get_date (expected));
+          g_assert_true (date < last_date || (date == last_date && id < last_id));
+          last_date = date;
+          last_id = kurir_message_get_id (expected);
+          g_assert_false (g_hash_table_contains (listed, &thread->thread_id));
+          g_hash_table_add (listed, g_memdup2 (&thread->thread_id, sizeof thread->thread_id));
+        }
+      if (threads->len < page)
+        break;
+    }
+  g_assert_cmpuint (g_hash_table_size (listed), ==, g_hash_table_size (newest));
+  n_threads = kurir_store_count_threads (fixture->store, "a", "INBOX", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n_threads, ==, g_hash_table_size (newest));
+
+  /* A page far down first, on an order read afresh after a change: the
+   * same threads as the complete order's. */
+  add (fixture, "a", "Other", "Fay <fay@x>", "elsewhere@x", NULL, 1, 0);
+  {
+    g_autoptr(GPtrArray) far = kurir_store_list_threads (fixture->store, "a", "INBOX", (guint) n_threads - 3, 10, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (far->len, ==, 3);
+    g_assert_cmpint (kurir_store_count_threads (fixture->store, "a", "INBOX", &error), ==, n_threads);
+    g_assert_no_error (error);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   g_test_add ("/store/threads/group", Fixture, NULL, fixture_set_up, test_group, fixture_tear_down);
+  g_test_add ("/store/threads/order-in-chunks", Fixture, NULL, fixture_set_up, test_order_in_chunks,
+              fixture_tear_down);
   return g_test_run ();
 }
