@@ -128,24 +128,31 @@ address_lowercase_domain (const char *addr)
   return g_steal_pointer (&clean);
 }
 
+/* @list for display; without an address in it, @value (the first field's
+ * decoded value) as it is. */
 static char *
-addresses (GMimeMessage     *message,
-           GMimeAddressType  type,
-           const char       *header)
+addresses_display (InternetAddressList *list,
+                   const char          *value)
 {
-  InternetAddressList *list = g_mime_message_get_addresses (message, type);
   char *display = kurir_mime_format_addresses (list, KURIR_MIME_ADDRESSES_MAX);
 
   if (display == NULL)
     {
       /* no address in it: show what is there, decoded */
-      const char *value = g_mime_object_get_header (GMIME_OBJECT (message), header);
-
       display = kurir_mime_clean_line (value, KURIR_MIME_ADDRESSES_MAX);
       if (display != NULL && *display == '\0')
         g_clear_pointer (&display, g_free);
     }
   return display;
+}
+
+static char *
+addresses (GMimeMessage     *message,
+           GMimeAddressType  type,
+           const char       *header)
+{
+  return addresses_display (g_mime_message_get_addresses (message, type),
+                            g_mime_object_get_header (GMIME_OBJECT (message), header));
 }
 
 static gboolean
@@ -274,11 +281,303 @@ append_body (GString    *body,
   g_string_append (body, piece);
 }
 
+/* Helpers: a header alone (an IMAP summary), without GMime's objects
+ *
+ * GMime builds an object per header field, a message, a part and six
+ * address lists for every header it parses: most of a summary's cost.
+ * A header block with nothing after it, made only of well-formed fields,
+ * gets the same values here from the same GMime functions GMimeMessage
+ * applies to each field (unfold, RFC 2047 decoding, address lists, dates,
+ * Message-IDs): the last Subject, Date and Message-ID, every From/To/Cc
+ * field's addresses, the first In-Reply-To and References. Anything else
+ * (a body, a malformed line, an oversized field, a part that could be
+ * HTML or an attachment) goes through GMime as before. */
+
+typedef struct
+{
+  const char *name;
+  gsize       name_len;
+  const char *value;        /* after the colon, up to the field's last line end */
+  gsize       value_len;
+} HeaderField;
+
+#define FAST_MAX_FIELDS 256
+
+static gboolean
+field_is (const HeaderField *field,
+          const char        *name)
+{
+  return strlen (name) == field->name_len && g_ascii_strncasecmp (field->name, name, field->name_len) == 0;
+}
+
+/* Splits @data into fields; FALSE when it is not a plain header block. */
+static gboolean
+split_header_only (const char  *data,
+                   gsize        length,
+                   GArray      *fields)
+{
+  const char *end = data + length;
+  const char *p = data;
+  HeaderField *last = NULL;
+
+  if (length == 0 || length > KURIR_MIME_HEADER_BLOCK_MAX || memchr (data, '\0', length) != NULL)
+    return FALSE;
+
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', end - p);
+      const char *line_end = nl != NULL ? nl + 1 : end;
+      gsize len = line_end - p;
+
+      if ((len == 1 && p[0] == '\n') || (len == 2 && p[0] == '\r' && p[1] == '\n'))
+        return line_end == end && last != NULL;   /* the blank line ends it: nothing after */
+
+      if (p[0] == ' ' || p[0] == '\t')
+        {
+          /* A continuation; a line of blanks alone is not one we know. */
+          const char *q = p;
+
+          if (last == NULL)
+            return FALSE;
+          while (q < line_end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+            q++;
+          if (q == line_end)
+            return FALSE;
+          last->value_len = line_end - last->value;
+        }
+      else
+        {
+          HeaderField field = { p, 0, NULL, 0 };
+          const char *q = p;
+
+          while (q < line_end && *q != ':' && (guchar) *q > 32 && (guchar) *q < 127)
+            q++;
+          if (q == p || q == line_end || *q != ':' || fields->len >= FAST_MAX_FIELDS)
+            return FALSE;
+          field.name_len = q - p;
+          field.value = q + 1;
+          field.value_len = line_end - field.value;
+          g_array_append_val (fields, field);
+          last = &g_array_index (fields, HeaderField, fields->len - 1);
+        }
+      if (last->value + last->value_len - last->name > KURIR_MIME_HEADER_FIELD_MAX)
+        return FALSE;
+      p = line_end;
+    }
+  return last != NULL;   /* no blank line: the data ends in the header */
+}
+
+/* The field's raw value: without its last line end. */
+static char *
+field_raw (const HeaderField *field)
+{
+  gsize len = field->value_len;
+
+  if (len > 0 && field->value[len - 1] == '\n')
+    len--;
+  if (len > 0 && field->value[len - 1] == '\r')
+    len--;
+  return g_strndup (field->value, len);
+}
+
+/* What g_mime_header_get_value() gives for the field. */
+static char *
+field_value (const HeaderField *field)
+{
+  g_autofree char *raw = field_raw (field);
+  g_autofree char *unfolded = g_mime_utils_header_unfold (raw);
+
+  return g_mime_utils_header_decode_text (kurir_mime_get_parser_options (), unfolded);
+}
+
+/* Whether the message part of a header alone has no text, HTML or
+ * attachment for the walk: no Content-Type (text/plain), or text/plain
+ * without a name, or a multipart (no parts without a body). */
+static gboolean
+fast_content_type_ok (GArray *fields)
+{
+  const HeaderField *type_field = NULL;
+
+  for (guint i = 0; i < fields->len; i++)
+    {
+      const HeaderField *field = &g_array_index (fields, HeaderField, i);
+
+      if (field->name_len > 8 && g_ascii_strncasecmp (field->name, "content-", 8) == 0)
+        {
+          if (field_is (field, "content-type") && type_field == NULL)
+            type_field = field;
+          else if (!field_is (field, "content-transfer-encoding"))
+            return FALSE;   /* a second type, a disposition, a description... */
+        }
+    }
+  if (type_field != NULL)
+    {
+      g_autofree char *raw = field_raw (type_field);
+      g_autoptr(GMimeContentType) type = g_mime_content_type_parse (kurir_mime_get_parser_options (), raw);
+
+      if (type == NULL)
+        return FALSE;
+      if (g_mime_content_type_is_type (type, "multipart", "*"))
+        return TRUE;
+      if (!g_mime_content_type_is_type (type, "text", "plain") ||
+          g_mime_content_type_get_parameter (type, "name") != NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static InternetAddressList *
+fast_addresses (GArray     *fields,
+                const char *name,
+                char      **out_first_value)
+{
+  InternetAddressList *list = internet_address_list_new ();
+
+  for (guint i = 0; i < fields->len; i++)
+    {
+      const HeaderField *field = &g_array_index (fields, HeaderField, i);
+      g_autofree char *raw = NULL;
+      InternetAddressList *parsed;
+
+      if (!field_is (field, name))
+        continue;
+      if (*out_first_value == NULL)
+        *out_first_value = field_value (field);
+      raw = field_raw (field);
+      parsed = internet_address_list_parse (kurir_mime_get_parser_options (), raw);
+      if (parsed != NULL)
+        {
+          internet_address_list_append (list, parsed);
+          g_object_unref (parsed);
+        }
+    }
+  return list;
+}
+
+static const HeaderField *
+find_field (GArray     *fields,
+            const char *name,
+            gboolean    last)
+{
+  const HeaderField *found = NULL;
+
+  for (guint i = 0; i < fields->len; i++)
+    {
+      const HeaderField *field = &g_array_index (fields, HeaderField, i);
+
+      if (field_is (field, name))
+        {
+          found = field;
+          if (!last)
+            break;
+        }
+    }
+  return found;
+}
+
+/* The description of a header alone, or NULL when GMime must see it. */
+static KurirMessageInfo *
+info_from_header_only (const char *data,
+                       gsize       length)
+{
+  g_autoptr(GArray) fields = g_array_new (FALSE, FALSE, sizeof (HeaderField));
+  KurirMessageInfo *info;
+  const HeaderField *field;
+  InternetAddressList *list;
+  InternetAddressMailbox *mailbox;
+  g_autofree char *first_value = NULL;
+
+  if (!split_header_only (data, length, fields) || !fast_content_type_ok (fields))
+    return NULL;
+
+  info = g_new0 (KurirMessageInfo, 1);
+
+  if ((field = find_field (fields, "message-id", TRUE)) != NULL)
+    {
+      g_autofree char *value = field_value (field);
+      g_autofree char *id = g_mime_utils_decode_message_id (value);
+
+      info->message_id = clean_id (id);
+    }
+  if ((field = find_field (fields, "in-reply-to", FALSE)) != NULL)
+    {
+      g_autofree char *value = field_value (field);
+
+      info->in_reply_to = first_reference (value);
+    }
+  if ((field = find_field (fields, "references", FALSE)) != NULL)
+    {
+      g_autofree char *value = field_value (field);
+
+      info->references = parse_references (value);
+    }
+  else
+    info->references = parse_references (NULL);
+
+  if ((field = find_field (fields, "date", TRUE)) != NULL)
+    {
+      g_autofree char *value = field_value (field);
+      GDateTime *date = g_mime_utils_header_decode_date (value);
+
+      if (date != NULL)
+        {
+          info->date = g_date_time_to_unix (date);
+          g_date_time_unref (date);
+        }
+    }
+
+  list = fast_addresses (fields, "from", &first_value);
+  info->from = addresses_display (list, first_value);
+  mailbox = first_mailbox (list, 0);
+  if (mailbox != NULL)
+    info->from_address = address_lowercase_domain (internet_address_mailbox_get_addr (mailbox));
+  g_object_unref (list);
+  g_clear_pointer (&first_value, g_free);
+
+  list = fast_addresses (fields, "to", &first_value);
+  info->to = addresses_display (list, first_value);
+  g_object_unref (list);
+  g_clear_pointer (&first_value, g_free);
+
+  list = fast_addresses (fields, "cc", &first_value);
+  info->cc = addresses_display (list, first_value);
+  g_object_unref (list);
+  g_clear_pointer (&first_value, g_free);
+
+  if ((field = find_field (fields, "subject", TRUE)) != NULL)
+    {
+      g_autofree char *value = field_value (field);
+
+      info->subject = kurir_mime_clean_line (value, KURIR_MIME_SUBJECT_MAX);
+    }
+
+  info->attachment_names = g_new0 (char *, 1);
+  info->body_text = g_strdup ("");
+  info->preview = make_preview (info->body_text);
+  return info;
+}
+
 /* Public API */
 
 KurirMessageInfo *
 kurir_message_info_new_from_data (const char *data,
                                   gsize       length)
+{
+  KurirMessageInfo *info;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+
+  info = info_from_header_only (data, length);
+  if (info != NULL)
+    return info;
+  return kurir_message_info_new_with_gmime (data, length);
+}
+
+/* Always through a whole GMimeMessage: what the header-only path must
+ * equal (tests compare the two). */
+KurirMessageInfo *
+kurir_message_info_new_with_gmime (const char *data,
+                                   gsize       length)
 {
   KurirMessageInfo *info = g_new0 (KurirMessageInfo, 1);
   g_autoptr(KurirMimeParsed) parsed = NULL;

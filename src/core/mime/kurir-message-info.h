@@ -37,6 +37,11 @@ KurirMessageInfo *kurir_message_info_new_from_data (const char       *data,
                                                     gsize             length);
 void              kurir_message_info_free          (KurirMessageInfo *info);
 
+/* The same, always through a whole GMimeMessage (without the header-only
+ * path): for the tests that check the two agree. */
+KurirMessageInfo *kurir_message_info_new_with_gmime (const char      *data,
+                                                     gsize            length);
+
 char             *kurir_mime_sanitize_filename     (const char       *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KurirMessageInfo, kurir_message_info_free)

@@ -22,6 +22,11 @@
  * reused; rows of deleted messages stay until a full reindex and never
  * match, because searches join with messages.
  *
+ * Full-text rows are not on the durable path: a batch commits its rows
+ * with their ids in fts_pending, and the writer indexes them later in one
+ * larger transaction (fts_queue_add()); searches and kurir_store_open()
+ * index whatever is still pending, from the files when no queue has it.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define G_LOG_DOMAIN "kurir-store"
@@ -53,7 +58,7 @@
 #define LOCK_NAME        ".kurir-lock"
 #define MARKER_NAME      ".kurir-writing"
 #define DAMAGED_SUFFIX   ".damaged"
-#define SCHEMA_VERSION   5
+#define SCHEMA_VERSION   6
 #define BUSY_TIMEOUT_MS  10000
 #define LOCK_POLL_MS     10
 #define MAX_NAME_LENGTH  1000
@@ -61,6 +66,10 @@
 #define REINDEX_TXN_SIZE 1000
 #define IMPORT_BATCH_MESSAGES 1000
 #define IMPORT_BATCH_BYTES    (24 * 1024 * 1024)
+/* Full-text rows waiting (in memory, their ids in fts_pending) before the
+ * writer indexes them in one transaction. */
+#define FTS_QUEUE_MAX_MESSAGES 2000
+#define FTS_QUEUE_MAX_BYTES    (8 * 1024 * 1024)
 
 struct _KurirStore
 {
@@ -72,7 +81,21 @@ struct _KurirStore
   sqlite3    *db;
   GHashTable *statements;   /* SQL text → sqlite3_stmt */
   GRecMutex   mutex;
+  GPtrArray  *fts_queue;    /* FtsEntry: committed rows not yet indexed */
+  gsize       fts_queue_bytes;
 };
+
+/* The full-text row of a message whose row is committed and whose id is
+ * in fts_pending. */
+typedef struct
+{
+  gint64  id;
+  char   *subject;
+  char   *sender;
+  char   *recipients;
+  char   *body;
+  char   *names;
+} FtsEntry;
 
 /* A message on its way in. */
 typedef struct
@@ -670,35 +693,178 @@ assign_thread (KurirStore        *self,
   return thread;
 }
 
-/* The full-text row of message @id (another one for the same id, when its
- * text changed: the old one never matches what is not there). */
-static gboolean
-insert_fts (KurirStore        *self,
-            gint64             id,
-            KurirMessageInfo  *info,
-            const char        *names,
-            GError           **error)
+static void
+fts_entry_free (gpointer data)
 {
-  g_autofree char *recipients = NULL;
-  sqlite3_stmt *stmt;
+  FtsEntry *entry = data;
 
+  g_free (entry->subject);
+  g_free (entry->sender);
+  g_free (entry->recipients);
+  g_free (entry->body);
+  g_free (entry->names);
+  g_free (entry);
+}
+
+static gsize
+fts_entry_size (FtsEntry *entry)
+{
+  return sizeof *entry +
+         (entry->subject ? strlen (entry->subject) : 0) +
+         (entry->sender ? strlen (entry->sender) : 0) +
+         (entry->recipients ? strlen (entry->recipients) : 0) +
+         (entry->body ? strlen (entry->body) : 0) +
+         (entry->names ? strlen (entry->names) : 0);
+}
+
+/* The full-text row of message @id, from @info; with @steal, @info's body
+ * text moves into it. */
+static FtsEntry *
+fts_entry_new (gint64            id,
+               KurirMessageInfo *info,
+               const char       *names,
+               gboolean          steal)
+{
+  FtsEntry *entry = g_new0 (FtsEntry, 1);
+
+  entry->id = id;
+  entry->subject = g_strdup (info->subject);
+  entry->sender = g_strdup (info->from);
   if (info->to && info->cc)
-    recipients = g_strconcat (info->to, "\n", info->cc, NULL);
+    entry->recipients = g_strconcat (info->to, "\n", info->cc, NULL);
   else
-    recipients = g_strdup (info->to ? info->to : info->cc);
+    entry->recipients = g_strdup (info->to ? info->to : info->cc);
+  entry->body = steal ? g_steal_pointer (&info->body_text) : g_strdup (info->body_text);
+  entry->names = g_strdup (names);
+  return entry;
+}
+
+static gboolean
+insert_fts_entry (KurirStore  *self,
+                  FtsEntry    *entry,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt;
 
   stmt = prepare (self,
                   "INSERT INTO messages_fts (rowid, subject, sender, recipients, body, attachments) "
                   "VALUES (?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, id);
-  bind_text (stmt, 2, info->subject);
-  bind_text (stmt, 3, info->from);
-  bind_text (stmt, 4, recipients);
-  bind_text (stmt, 5, info->body_text);
-  bind_text (stmt, 6, names);
+  sqlite3_bind_int64 (stmt, 1, entry->id);
+  bind_text (stmt, 2, entry->subject);
+  bind_text (stmt, 3, entry->sender);
+  bind_text (stmt, 4, entry->recipients);
+  bind_text (stmt, 5, entry->body);
+  bind_text (stmt, 6, entry->names);
   return step_done (self, stmt, error);
+}
+
+/* The full-text row of message @id (another one for the same id, when its
+ * text changed: the old one never matches what is not there). With
+ * @deferred, only its id goes into fts_pending now (in the caller's
+ * transaction) and the row into @deferred, for fts_queue_add() once that
+ * transaction is committed. */
+static gboolean
+insert_fts (KurirStore        *self,
+            gint64             id,
+            KurirMessageInfo  *info,
+            const char        *names,
+            GPtrArray         *deferred,
+            GError           **error)
+{
+  FtsEntry *entry;
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  if (deferred != NULL)
+    {
+      stmt = prepare (self, "INSERT OR IGNORE INTO fts_pending (id) VALUES (?)", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, id);
+      if (!step_done (self, stmt, error))
+        return FALSE;
+      g_ptr_array_add (deferred, fts_entry_new (id, info, names, TRUE));
+      return TRUE;
+    }
+
+  entry = fts_entry_new (id, info, names, FALSE);
+  ok = insert_fts_entry (self, entry, error);
+  fts_entry_free (entry);
+  return ok;
+}
+
+/* Indexes what this store queued, in one transaction. The caller holds
+ * the mutex and is in no transaction. */
+static gboolean
+fts_queue_flush (KurirStore  *self,
+                 GError     **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (self->fts_queue->len == 0)
+    return TRUE;
+  if (!begin (self, error))
+    return FALSE;
+  for (guint i = 0; i < self->fts_queue->len; i++)
+    {
+      FtsEntry *entry = g_ptr_array_index (self->fts_queue, i);
+
+      /* Only what is still pending: another process may have indexed it
+       * from its file meanwhile, or the message may be gone. */
+      stmt = prepare (self, "DELETE FROM fts_pending WHERE id = ?", error);
+      if (stmt == NULL)
+        goto failed;
+      sqlite3_bind_int64 (stmt, 1, entry->id);
+      if (!step_done (self, stmt, error))
+        goto failed;
+      if (sqlite3_changes (self->db) == 0)
+        continue;
+      if (!insert_fts_entry (self, entry, error))
+        goto failed;
+    }
+  if (!commit (self, error))
+    goto failed_committing;
+  g_ptr_array_set_size (self->fts_queue, 0);
+  self->fts_queue_bytes = 0;
+  return TRUE;
+
+failed:
+  rollback (self);
+failed_committing:
+  /* Their ids stay in fts_pending: fts_index_pending() reads them again
+   * from their files. */
+  g_ptr_array_set_size (self->fts_queue, 0);
+  self->fts_queue_bytes = 0;
+  return FALSE;
+}
+
+/* Takes the rows of a committed transaction; indexes the queue once it is
+ * large. A failure here loses nothing (fts_pending keeps the ids). */
+static void
+fts_queue_add (KurirStore *self,
+               GPtrArray  *deferred)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  for (guint i = 0; i < deferred->len; i++)
+    {
+      FtsEntry *entry = g_ptr_array_index (deferred, i);
+
+      self->fts_queue_bytes += fts_entry_size (entry);
+      g_ptr_array_add (self->fts_queue, entry);
+    }
+  g_ptr_array_set_free_func (deferred, NULL);
+  g_ptr_array_set_size (deferred, 0);
+  g_ptr_array_set_free_func (deferred, fts_entry_free);
+
+  if (self->fts_queue->len < FTS_QUEUE_MAX_MESSAGES &&
+      self->fts_queue_bytes < FTS_QUEUE_MAX_BYTES)
+    return;
+  if (!fts_queue_flush (self, &local_error))
+    g_warning ("Could not update the full-text index (it is done on the next search or start): %s",
+               local_error->message);
 }
 
 /* Inserts the row and full-text row of a message whose file is in cur/.
@@ -709,6 +875,7 @@ insert_row (KurirStore   *self,
             gboolean      in_inbox,
             Pending      *pending,
             gint64        id,
+            GPtrArray    *deferred,
             GError      **error)
 {
   KurirMessageInfo *info = pending->info;
@@ -774,7 +941,7 @@ insert_row (KurirStore   *self,
         return 0;
     }
 
-  if (!insert_fts (self, id, info, names, error))
+  if (!insert_fts (self, id, info, names, deferred, error))
     return 0;
   return id;
 }
@@ -804,6 +971,7 @@ store_pending (KurirStore  *self,
                GError     **error)
 {
   AccountLock lock = { -1, NULL, FALSE };
+  g_autoptr(GPtrArray) deferred = g_ptr_array_new_with_free_func (fts_entry_free);
   g_autofree char *dir = NULL;
   g_autofree char *path = NULL;
   g_autofree char *tmp_dir = NULL;
@@ -907,7 +1075,7 @@ store_pending (KurirStore  *self,
     goto failed;
   for (guint i = 0; i < n_items; i++)
     {
-      gint64 id = insert_row (self, folder_id, in_inbox, &items[i], 0, error);
+      gint64 id = insert_row (self, folder_id, in_inbox, &items[i], 0, deferred, error);
 
       if (id == 0)
         {
@@ -921,6 +1089,8 @@ store_pending (KurirStore  *self,
     goto failed;
 
   account_lock_release (&lock);
+  /* Stored: the full-text rows follow, in a larger transaction. */
+  fts_queue_add (self, deferred);
   return TRUE;
 
 failed:
@@ -1228,7 +1398,7 @@ reconcile_account (KurirStore  *self,
                 }
               /* A reparsed message keeps its id. */
               id = insert_row (self, folder_id, strcmp (name, KURIR_STORE_INBOX) == 0,
-                               &pending, row ? row->id : 0, error);
+                               &pending, row ? row->id : 0, NULL, error);
               pending_clear (&pending);
               if (id == 0)
                 goto failed;
@@ -1540,13 +1710,112 @@ finalize_statement (gpointer stmt)
   sqlite3_finalize (stmt);
 }
 
+/* Indexes the messages in fts_pending that no queue of this store holds:
+ * left by a writer that died, or by another process still at work (whose
+ * flush then finds them no longer pending and skips them). Reads them back
+ * from their files. The caller holds the mutex. */
+static gboolean
+fts_index_pending (KurirStore  *self,
+                   GError     **error)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sqlite3_stmt *stmt;
+  guint in_txn = 0;
+
+  stmt = prepare (self, "SELECT id FROM fts_pending ORDER BY id", error);
+  if (stmt == NULL)
+    return FALSE;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (ids, id);
+    }
+  sqlite3_reset (stmt);
+  if (ids->len == 0)
+    return TRUE;
+
+  g_debug ("Indexing %u messages stored but not yet in the full-text index", ids->len);
+  if (!begin (self, error))
+    return FALSE;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GBytes) data = NULL;
+
+      /* Only what is still pending (another process may be at it too). */
+      stmt = prepare (self, "DELETE FROM fts_pending WHERE id = ?", error);
+      if (stmt == NULL)
+        goto failed;
+      sqlite3_bind_int64 (stmt, 1, id);
+      if (!step_done (self, stmt, error))
+        goto failed;
+      if (sqlite3_changes (self->db) == 0)
+        continue;
+
+      data = kurir_store_get_raw (self, id, &local_error);
+      if (data != NULL)
+        {
+          gsize length;
+          const char *bytes = g_bytes_get_data (data, &length);
+          KurirMessageInfo *info = kurir_message_info_new_from_data (bytes ? bytes : "", length);
+          g_autofree char *names = join_strv (info->attachment_names, "\n", G_MAXUINT);
+          gboolean ok = insert_fts (self, id, info, names, NULL, error);
+
+          kurir_message_info_free (info);
+          if (!ok)
+            goto failed;
+        }
+      else if (!g_error_matches (local_error, KURIR_STORE_ERROR, KURIR_STORE_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          goto failed;
+        }
+      /* else: gone meanwhile, or its file is missing (reconciling drops
+       * the row): nothing to index. */
+
+      if (++in_txn >= REINDEX_TXN_SIZE)
+        {
+          if (!commit (self, error) || !begin (self, error))
+            return FALSE;
+          in_txn = 0;
+        }
+    }
+  return commit (self, error);
+
+failed:
+  rollback (self);
+  return FALSE;
+}
+
+/* Everything stored is in the full-text index. Holds the mutex. */
+static gboolean
+flush_index_locked (KurirStore  *self,
+                    GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  /* A failed flush leaves its ids in fts_pending: read them back. */
+  if (!fts_queue_flush (self, &local_error))
+    g_debug ("Could not index the queued messages (%s); reading them again", local_error->message);
+  return fts_index_pending (self, error);
+}
+
 /* Overrides */
 
 static void
 kurir_store_finalize (GObject *object)
 {
   KurirStore *self = KURIR_STORE (object);
+  g_autoptr(GError) local_error = NULL;
 
+  /* What is still queued, as the last writer's last step (left in
+   * fts_pending, and so done on the next open, when that fails). */
+  if (self->db != NULL && !fts_queue_flush (self, &local_error))
+    g_warning ("Could not update the full-text index (it is done on the next start): %s",
+               local_error->message);
+  g_ptr_array_unref (self->fts_queue);
   close_db (self);
   g_hash_table_unref (self->statements);
   g_free (self->path);
@@ -1568,6 +1837,7 @@ static void
 kurir_store_init (KurirStore *self)
 {
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, finalize_statement);
+  self->fts_queue = g_ptr_array_new_with_free_func (fts_entry_free);
   g_rec_mutex_init (&self->mutex);
 }
 
@@ -1849,6 +2119,14 @@ kurir_store_open (const char  *path,
             g_warning ("Could not reconcile account %s: %s", account, busy->message);
         }
     }
+
+  /* Messages stored by a writer that died before their full-text rows. */
+  {
+    g_autoptr(GError) fts_error = NULL;
+
+    if (!fts_index_pending (self, &fts_error))
+      g_warning ("Could not update the full-text index: %s", fts_error->message);
+  }
 
   return g_steal_pointer (&self);
 }
@@ -2298,6 +2576,14 @@ kurir_store_search (KurirStore  *self,
                          query->where);
 
   g_rec_mutex_lock (&self->mutex);
+  /* What is stored but not yet indexed is indexed now, so a search right
+   * after a sync finds everything. */
+  if (query->match && !flush_index_locked (self, error))
+    {
+      g_prefix_error (error, "%s", _("Could not update the full-text index: "));
+      g_rec_mutex_unlock (&self->mutex);
+      return NULL;
+    }
   rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
@@ -3110,16 +3396,43 @@ kurir_store_reindex (KurirStore  *self,
   g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
 
   g_rec_mutex_lock (&self->mutex);
+  /* Best effort: what fails stays in fts_pending. */
+  fts_queue_flush (self, NULL);
   if (account != NULL)
     ok = reindex_account_locked (self, account, TRUE, TRUE, error);
   else
     {
-      /* Every message is indexed again: old full-text rows can go. */
-      ok = exec (self, "INSERT INTO messages_fts (messages_fts) VALUES ('delete-all')", error);
+      /* Every message is indexed again: old full-text rows can go, and
+       * nothing is pending any more. */
+      ok = exec (self, "INSERT INTO messages_fts (messages_fts) VALUES ('delete-all')", error) &&
+           exec (self, "DELETE FROM fts_pending", error);
       accounts = list_account_dirs (self);
       for (guint i = 0; ok && i < accounts->len; i++)
         ok = reindex_account_locked (self, g_ptr_array_index (accounts, i), TRUE, TRUE, error);
     }
+  g_rec_mutex_unlock (&self->mutex);
+  return ok;
+}
+
+/**
+ * kurir_store_flush_index:
+ *
+ * Writes the full-text rows of every message stored but not yet indexed:
+ * a writer indexes in larger batches after the messages are durable (see
+ * kurir_store_add_prepared_batch()). Searches call it themselves; a sync
+ * may call it when it has nothing else to do. Messages another process
+ * left unindexed are read back from their files.
+ */
+gboolean
+kurir_store_flush_index (KurirStore  *self,
+                         GError     **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (KURIR_IS_STORE (self), FALSE);
+
+  g_rec_mutex_lock (&self->mutex);
+  ok = flush_index_locked (self, error);
   g_rec_mutex_unlock (&self->mutex);
   return ok;
 }
@@ -3707,6 +4020,7 @@ kurir_store_complete_batch (KurirStore     *self,
   g_autofree char *account = NULL;
   g_autoptr(GPtrArray) cur_dirs = g_ptr_array_new ();
   g_autoptr(GArray) items = g_array_new (FALSE, TRUE, sizeof (Completion));
+  g_autoptr(GPtrArray) deferred = g_ptr_array_new_with_free_func (fts_entry_free);
   AccountLock lock = { -1, NULL, FALSE };
   gboolean touched = FALSE;
   gboolean ok = FALSE;
@@ -3900,7 +4214,7 @@ kurir_store_complete_batch (KurirStore     *self,
             }
         }
       if (row_ok)
-        row_ok = insert_fts (self, c->id, info, names, error);
+        row_ok = insert_fts (self, c->id, info, names, deferred, error);
       pending_clear (&pending);
       if (!row_ok)
         {
@@ -3927,6 +4241,8 @@ out:
   for (guint i = 0; i < items->len; i++)
     completion_clear (&g_array_index (items, Completion, i));
   account_lock_release (&lock);
+  if (ok)
+    fts_queue_add (self, deferred);
   g_rec_mutex_unlock (&self->mutex);
   return ok;
 }

@@ -443,6 +443,11 @@ gboolean      kurir_store_journal_update_key   (KurirStore        *self,
                                                 gint64             uidvalidity,
                                                 GError           **error);
 
+/* Full-text rows follow a message's durable commit in a later, larger
+ * transaction; this writes every one still waiting (searches do it). */
+gboolean      kurir_store_flush_index          (KurirStore        *self,
+                                                GError           **error);
+
 /* Rebuilds the index of @account (NULL: all) from its Maildir files,
  * keeping flags and backend keys from the file names. */
 gboolean      kurir_store_reindex              (KurirStore        *self,

@@ -74,6 +74,7 @@ typedef struct
   GError               *write_error;     /* the first store failure: stops all */
   GHashTable           *stored;          /* UIDLs stored by this sync (borrowed) */
   guint                 n_stored;
+  gboolean              unindexed;       /* stored since the last kurir_store_flush_index() */
 
   guint                 n_submitted;     /* messages handed over (main thread) */
   guint                 n_reported;      /* progress, main thread only */
@@ -194,6 +195,16 @@ writer_thread (gpointer user_data)
       Batch *batch;
       gboolean ok;
 
+      /* Nothing to write: index what is stored (and at the end). */
+      if (g_queue_is_empty (&sync->to_write) && sync->unindexed)
+        {
+          sync->unindexed = FALSE;
+          g_mutex_unlock (&sync->lock);
+          if (!kurir_store_flush_index (sync->store, &error))
+            g_warning ("Could not update the full-text index: %s", error->message);
+          g_mutex_lock (&sync->lock);
+          continue;
+        }
       while (g_queue_is_empty (&sync->to_write) && !sync->parsed_all)
         g_cond_wait (&sync->cond, &sync->lock);
       batch = g_queue_pop_head (&sync->to_write);
@@ -220,6 +231,7 @@ writer_thread (gpointer user_data)
             g_hash_table_add (sync->stored, g_ptr_array_index (batch->keys, i));
           kurir_checkpoint ("pop3-uidl-recorded");
           sync->n_stored += batch->keys->len;
+          sync->unindexed = TRUE;
         }
       else if (sync->write_error == NULL)
         sync->write_error = g_steal_pointer (&error);

@@ -59,7 +59,126 @@ log_elapsed (const char *what,
   g_test_message ("%s: %.3f s", what, (g_get_monotonic_time () - start) / 1e6);
 }
 
+static void
+assert_info_equal (KurirMessageInfo *a,
+                   KurirMessageInfo *b)
+{
+  g_assert_cmpstr (a->message_id, ==, b->message_id);
+  g_assert_cmpstr (a->in_reply_to, ==, b->in_reply_to);
+  g_assert_cmpstrv (a->references, b->references);
+  g_assert_cmpint (a->date, ==, b->date);
+  g_assert_cmpstr (a->from, ==, b->from);
+  g_assert_cmpstr (a->from_address, ==, b->from_address);
+  g_assert_cmpstr (a->to, ==, b->to);
+  g_assert_cmpstr (a->cc, ==, b->cc);
+  g_assert_cmpstr (a->subject, ==, b->subject);
+  g_assert_cmpuint (a->n_attachments, ==, b->n_attachments);
+  g_assert_cmpstrv (a->attachment_names, b->attachment_names);
+  g_assert_cmpstr (a->preview, ==, b->preview);
+  g_assert_cmpstr (a->body_text, ==, b->body_text);
+  g_assert_cmpint (a->has_html, ==, b->has_html);
+}
+
+/* The header-only path and the whole GMimeMessage give the same. */
+static void
+assert_same_both_ways (const char *data,
+                       gsize       length)
+{
+  g_autoptr(KurirMessageInfo) fast = kurir_message_info_new_from_data (data, length);
+  g_autoptr(KurirMessageInfo) full = kurir_message_info_new_with_gmime (data, length);
+
+  assert_info_sane (fast);
+  assert_info_equal (fast, full);
+}
+
 /* Tests: the corpus */
+
+/* An IMAP summary is a header alone: kurir_message_info_new_from_data()
+ * reads it without building a GMimeMessage, and must describe it exactly
+ * as GMime would. Every corpus message's header (LF and CRLF, with and
+ * without the blank line), and headers made to differ. */
+static void
+test_header_only (void)
+{
+  static const char * const headers[] = {
+    "From: Ann <ann@example.org>\nSubject: plain\n\n",
+    /* duplicates: the last Subject, Date, Message-ID; every From/To/Cc; the first References */
+    "Subject: first\nSubject: second\nDate: Mon, 2 Mar 2020 10:00:00 +0000\nDate: garbage\n"
+    "Message-ID: <a@x>\nMessage-Id: <b@x>\nFrom: a@x\nFROM: B <b@x>\nTo: c@x\nto: d@x, e@x\n"
+    "References: <r1@x> <r2@x>\nReferences: <r3@x>\nIn-Reply-To: <r2@x>\nIn-Reply-To: <r9@x>\n\n",
+    /* folded, encoded words across folds, groups, empty fields */
+    "Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\n =?UTF-8?B?8J+NnA==?= und\n\tmehr\nFrom:\nTo: Team: a@x, \"B, b\" <b@x>;\n"
+    "Cc: undisclosed-recipients:;\nDate:\n\n",
+    "From: no address at all\nTo: =?ISO-8859-1?Q?J=F6rg?=\nSubject:\n",
+    /* raw 8-bit, UTF-8 and Latin-1 */
+    "From: J\xc3\xb6rg <j@x>\nSubject: Gr\xc3\xbc\xc3\x9f" "e\nTo: M\xfcller <m@x>\nCc: \xe7\x8e\x8b <w@x>\n\n",
+    /* the type decides: text/plain, multipart, or (through GMime) HTML and attachments */
+    "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\nSubject: s\n\n",
+    "Content-Type: multipart/alternative; boundary=\"b1\"\nSubject: s\n\n",
+    "Content-Type: multipart/mixed\nSubject: no boundary\n\n",
+    "Content-Type: text/html\nSubject: html\n\n",
+    "Content-Type: text/plain; name=\"a.txt\"\nSubject: named\n\n",
+    "Content-Disposition: attachment; filename=x.pdf\nSubject: disposed\n\n",
+    "Content-Type: application/pdf\nSubject: pdf\n\n",
+    "Content-Type: garbage\nContent-Type: text/html\n\n",
+    /* not a plain header block: GMime sees these */
+    "From sender@x Mon Mar  2 10:00:00 2020\nSubject: mbox line\n\n",
+    "Subject: s\ngarbage line\nFrom: a@x\n\n",
+    "Subject : spaced name\nFrom: a@x\n\n",
+    " leading continuation\nSubject: s\n\n",
+    "Subject: s\n   \nFrom: a@x\n\n",
+    "Subject: s\n\nbody after the header\n",
+    "Subject: no newline at the end",
+    "",
+    "\n",
+    "Date: Tue, 31 Feb 2021 25:61:00 +9999\nMessage-ID: not-an-id\nIn-Reply-To: junk <ok@x> <two@x>\n\n",
+  };
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "mime", NULL);
+  g_autoptr(GDir) entries = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (headers); i++)
+    {
+      g_autoptr(GString) crlf = g_string_new (NULL);
+
+      assert_same_both_ways (headers[i], strlen (headers[i]));
+      for (const char *p = headers[i]; *p; p++)
+        {
+          if (*p == '\n')
+            g_string_append_c (crlf, '\r');
+          g_string_append_c (crlf, *p);
+        }
+      assert_same_both_ways (crlf->str, crlf->len);
+      n += 2;
+    }
+
+  g_assert_nonnull (entries);
+  while ((name = g_dir_read_name (entries)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *data = NULL;
+      g_autoptr(GString) crlf = g_string_new (NULL);
+      const char *blank;
+      gsize length;
+
+      g_assert_true (g_file_get_contents (path, &data, &length, NULL));
+      blank = strstr (data, "\n\n");
+      if (blank == NULL)
+        continue;
+      assert_same_both_ways (data, blank + 2 - data);
+      assert_same_both_ways (data, blank + 1 - data);
+      for (const char *p = data; p < blank + 2; p++)
+        {
+          if (*p == '\n' && (p == data || p[-1] != '\r'))
+            g_string_append_c (crlf, '\r');
+          g_string_append_c (crlf, *p);
+        }
+      assert_same_both_ways (crlf->str, crlf->len);
+      n += 3;
+    }
+  g_test_message ("%u headers described the same both ways", n);
+}
 
 static void
 test_plain_reply (void)
@@ -612,6 +731,7 @@ main (int    argc,
   g_test_add_func ("/mime/hostile/huge-unterminated", test_huge_unterminated);
   g_test_add_func ("/mime/hostile/huge-body", test_huge_body);
   g_test_add_func ("/mime/info/threads", test_threads);
+  g_test_add_func ("/mime/info/header-only", test_header_only);
   g_test_add_func ("/mime/filename/sanitize", test_sanitize_filename);
   g_test_add_func ("/mime/filename/long", test_sanitize_long_filename);
 

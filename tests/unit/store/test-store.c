@@ -228,6 +228,28 @@ child_write (const char *path,
   return 0;
 }
 
+/* Adds messages 1..3 (one batch) and dies without closing the store:
+ * after their commit, before their full-text rows. */
+static int
+child_add_and_die (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  KurirStore *store = kurir_store_open (path, &error);
+  KurirStoreNewMessage messages[3];
+  GBytes *data[3];
+
+  if (store == NULL)
+    return 3;
+  for (guint i = 0; i < 3; i++)
+    {
+      data[i] = make_numbered (i + 1);
+      messages[i] = (KurirStoreNewMessage) { data[i], NULL, 0, 0 };
+    }
+  if (!kurir_store_add_batch (store, "acct", NULL, messages, 3, NULL, &error))
+    return 4;
+  _exit (0);
+}
+
 /* Holds the account's lock file until standard input closes. */
 static int
 child_hold_lock (const char *lock_path)
@@ -260,6 +282,26 @@ spawn_child (GSubprocessFlags   flags,
   va_end (args);
   g_ptr_array_add (argv, NULL);
   return g_subprocess_newv ((const char * const *) argv->pdata, flags, error);
+}
+
+/* Counts the rows of @sql in the index at @path, read beside the store
+ * (another connection sees only what is committed). */
+static gint64
+index_count (const char *path,
+             const char *sql)
+{
+  g_autofree char *file = g_build_filename (path, "index.sqlite", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 count = -1;
+
+  g_assert_cmpint (sqlite3_open_v2 (file, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    count = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return count;
 }
 
 /* Tests */
@@ -1182,6 +1224,88 @@ test_crash (void)
     }
 }
 
+/* A message counts as stored before its full-text row is written, and a
+ * search right after the add finds it: in the same store, and in another
+ * one (another process) that never saw it queued. */
+static void
+test_fts_deferred (void)
+{
+  g_autofree char *root = store_root ();
+  g_autoptr(KurirStore) store = open_store ();
+  g_autoptr(KurirStore) other = NULL;
+  g_autoptr(GBytes) data = make_message ("fts1@test.example", NULL, NULL, "a@test.example",
+                                         "b@test.example", "Deferred", "Mon, 2 Mar 2020 10:00:00 +0000",
+                                         "the word quuxterrible is in here");
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GPtrArray) found_other = NULL;
+  gint64 id = add (store, "acct", "INBOX", data, "k1", 0);
+
+  /* Committed (row, key) without its full-text row: that comes later. */
+  g_assert_cmpint (index_count (root, "SELECT count(*) FROM messages"), ==, 1);
+  g_assert_cmpint (index_count (root, "SELECT count(*) FROM fts_pending"), ==, 1);
+  g_assert_cmpint (index_count (root, "SELECT count(*) FROM messages_fts "
+                                      "WHERE messages_fts MATCH 'quuxterrible'"), ==, 0);
+
+  /* Another store on the same files reads the waiting one from its file. */
+  other = open_store ();
+  g_assert_cmpint (index_count (root, "SELECT count(*) FROM fts_pending"), ==, 0);
+  found_other = search (other, "quuxterrible");
+  g_assert_cmpuint (found_other->len, ==, 1);
+  g_assert_cmpint (kurir_message_get_id (g_ptr_array_index (found_other, 0)), ==, id);
+
+  /* The writer's own search indexes its queue first. */
+  found = search (store, "quuxterrible");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpint (kurir_message_get_id (g_ptr_array_index (found, 0)), ==, id);
+  g_assert_cmpint (index_count (root, "SELECT count(*) FROM fts_pending"), ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  /* A second message, found too; the first still once. */
+  g_clear_pointer (&data, g_bytes_unref);
+  data = make_message ("fts2@test.example", NULL, NULL, "a@test.example", "b@test.example",
+                       "Deferred again", "Mon, 2 Mar 2020 11:00:00 +0000", "quuxterrible twice");
+  add (store, "acct", "INBOX", data, "k2", 0);
+  found = search (store, "quuxterrible");
+  g_assert_cmpuint (found->len, ==, 2);
+}
+
+/* A writer killed between a batch's commit and its full-text rows: the
+ * next open indexes them from the files. */
+static void
+test_fts_crash (void)
+{
+  g_autofree char *root = store_root ();
+  g_autofree char *path = g_strdup_printf ("%s-fts-crash", root);
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+
+  child = spawn_child (G_SUBPROCESS_FLAGS_NONE, &error, "--child-add-and-die", path, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (child, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (index_count (path, "SELECT count(*) FROM messages"), ==, 3);
+  g_assert_cmpint (index_count (path, "SELECT count(*) FROM fts_pending"), ==, 3);
+  g_assert_cmpint (index_count (path, "SELECT count(*) FROM messages_fts "
+                                      "WHERE messages_fts MATCH 'number'"), ==, 0);
+
+  {
+    g_autoptr(KurirStore) store = kurir_store_open (path, &error);
+    g_autoptr(GPtrArray) found = NULL;
+
+    g_assert_no_error (error);
+    /* The open itself did it (not the search below). */
+    g_assert_cmpint (index_count (path, "SELECT count(*) FROM fts_pending"), ==, 0);
+    g_assert_cmpint (index_count (path, "SELECT count(*) FROM messages_fts "
+                                        "WHERE messages_fts MATCH 'number'"), ==, 3);
+    g_assert_cmpint (index_count (path, "SELECT count(*) FROM messages_fts "
+                                        "WHERE messages_fts MATCH 'subject:\"number 2\"'"), ==, 1);
+    found = search (store, "\"message number 3\"");
+    g_assert_cmpuint (found->len, ==, 1);
+    g_assert_cmpstr (kurir_message_get_subject (g_ptr_array_index (found, 0)), ==, "Message number 3");
+  }
+}
+
 static void
 test_two_processes (void)
 {
@@ -1403,6 +1527,8 @@ main (int    argc,
 {
   if (argc >= 6 && strcmp (argv[1], "--child-write") == 0)
     return child_write (argv[2], argv[3], (guint) atoi (argv[4]), (guint) atoi (argv[5]), argc >= 7);
+  if (argc == 3 && strcmp (argv[1], "--child-add-and-die") == 0)
+    return child_add_and_die (argv[2]);
   if (argc == 3 && strcmp (argv[1], "--child-hold-lock") == 0)
     return child_hold_lock (argv[2]);
 
@@ -1419,6 +1545,8 @@ main (int    argc,
   g_test_add_func ("/store/unified-paging", test_unified_paging);
   g_test_add_func ("/store/import-export", test_import_export);
   g_test_add_func ("/store/crash", test_crash);
+  g_test_add_func ("/store/fts-deferred", test_fts_deferred);
+  g_test_add_func ("/store/fts-crash", test_fts_crash);
   g_test_add_func ("/store/two-processes", test_two_processes);
   g_test_add_func ("/store/async", test_async);
   g_test_add_func ("/store/deleted-keys", test_deleted_keys);
