@@ -169,3 +169,18 @@ kurir_test_tree_contains (const char  *root,
 
   return FALSE;
 }
+
+gboolean
+kurir_test_is_one_line (const char *text)
+{
+  g_auto(GStrv) lines = NULL;
+  guint n = 0;
+
+  if (text == NULL || !g_str_has_suffix (text, "\n"))
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (*lines[i] != '\0' && strstr (lines[i], "-DEBUG: ") == NULL)
+      n++;
+  return n == 1;
+}

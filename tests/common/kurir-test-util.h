@@ -22,6 +22,10 @@ int           kurir_test_run_cli          (const char    *stdin_text,
                                            char         **out_stderr,
                                            const char    *first_arg,
                                            ...) G_GNUC_NULL_TERMINATED;
+/* TRUE when @text is one line (ending in a newline), not counting the
+ * GLib debug lines G_MESSAGES_DEBUG adds (tests/check-secrets runs the
+ * suite with them on). */
+gboolean      kurir_test_is_one_line      (const char    *text);
 gboolean      kurir_test_tree_contains    (const char    *root,
                                            const char    *needle,
                                            char         **out_path);

@@ -516,7 +516,7 @@ test_wrong_password (void)
   g_assert_nonnull (strstr (err, "dave"));
   g_assert_nonnull (strstr (err, kurir_test_getenv ("KURIR_TEST_HOST")));
   g_assert_nonnull (strstr (err, "password"));
-  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+  g_assert_true (kurir_test_is_one_line (err));
 
   after = server_messages ("dave");
   g_assert_cmpuint (g_hash_table_size (after), ==, N_MESSAGES);
