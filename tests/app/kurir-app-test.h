@@ -7,8 +7,12 @@
 #pragma once
 
 #include <ftw.h>
-#include <glib.h>
+#include <gtk/gtk.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kurir-test-util.h"
 
 #ifndef WAIT_SECONDS
 #error "define WAIT_SECONDS before including kurir-app-test.h"
@@ -48,4 +52,150 @@ static inline void
 kurir_app_test_remove_tree (const char *path)
 {
   nftw (path, kurir_app_test_remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Makes the test's temporary home, named after @name, and points the XDG
+ * config, data, cache and state folders into it; the system's data folders
+ * stay, since GTK needs the MIME database and icon themes from them.
+ * Returns the home's path, for kurir_app_test_remove_tree(). */
+static inline char *
+kurir_app_test_make_home (const char *name)
+{
+  g_autofree char *template = g_strdup_printf ("kurir-app-%s-XXXXXX", name);
+  char *home = g_dir_make_tmp (template, NULL);
+
+  g_assert_nonnull (home);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
+      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
+      g_setenv (vars[i], dir, TRUE);
+    }
+  return home;
+}
+
+/* A message into @user's INBOX through doveadm (no password needed). */
+static inline void
+kurir_app_test_doveadm_save (const char *user,
+                             const char *text)
+{
+  g_auto(GStrv) doveadm = g_strsplit (kurir_test_getenv ("KURIR_TEST_DOVEADM"), " ", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_strv_builder_addv (builder, (const char **) doveadm);
+  g_strv_builder_add_many (builder, "save", "-u", user, NULL);
+  argv = g_strv_builder_end (builder);
+  process = g_subprocess_newv ((const char * const *) argv, G_SUBPROCESS_FLAGS_STDIN_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, text, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+}
+
+/* Writes @text as the file @name into @maildir's new/, creating cur/, new/
+ * and tmp/ as needed, all owned by the mail server's user
+ * (KURIR_TEST_MAIL_UID/GID) as if it had delivered the message. */
+static inline void
+kurir_app_test_write_maildir (const char *maildir,
+                              const char *name,
+                              const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 uid, gid;
+  g_autofree char *path = g_build_filename (maildir, "new", name, NULL);
+
+  g_assert_true (g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_UID"), 10, 0, G_MAXUINT32, &uid, NULL));
+  g_assert_true (g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_GID"), 10, 0, G_MAXUINT32, &gid, NULL));
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *sub[] = { "cur", "new", "tmp" };
+      g_autofree char *dir = g_build_filename (maildir, sub[i], NULL);
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+      g_assert_cmpint (chown (dir, (uid_t) uid, (gid_t) gid), ==, 0);
+    }
+  g_assert_cmpint (chown (maildir, (uid_t) uid, (gid_t) gid), ==, 0);
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
+}
+
+/* The first visible toplevel window of @type (a dialog, say), or NULL. */
+static inline gpointer
+kurir_app_test_find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+  return NULL;
+}
+
+/* The first window of @app that is a @type, or NULL. */
+static inline gpointer
+kurir_app_test_find_window (gpointer app,
+                            GType    type)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type))
+      return l->data;
+  return NULL;
+}
+
+/* For the test HTTP listeners (threaded: hence the lock): one more request
+ * for @path in @hits (path → count). */
+static inline void
+kurir_app_test_count_hit (GMutex     *lock,
+                          GHashTable *hits,
+                          const char *path)
+{
+  g_mutex_lock (lock);
+  g_hash_table_insert (hits, g_strdup (path),
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (hits, path)) + 1));
+  g_mutex_unlock (lock);
+}
+
+/* How many requests @hits counted for @path. */
+static inline guint
+kurir_app_test_hits_of (GMutex     *lock,
+                        GHashTable *hits,
+                        const char *path)
+{
+  guint n;
+
+  g_mutex_lock (lock);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (hits, path));
+  g_mutex_unlock (lock);
+  return n;
+}
+
+/* Reads the rest of an HTTP request's head from @in and answers 200 with
+ * @body (@body_length bytes) of @type, uncached, closing the connection. */
+static inline void
+kurir_app_test_http_reply (GDataInputStream *in,
+                           GOutputStream    *out,
+                           const char       *type,
+                           const void       *body,
+                           gsize             body_length)
+{
+  g_autofree char *header = NULL;
+  gsize length;
+
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (in, &length, NULL, NULL);
+      if (line == NULL || *line == '\0' || g_str_equal (line, "\r"))
+        break;
+    }
+  header = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                            "Cache-Control: no-store\r\nConnection: close\r\n\r\n", type, body_length);
+  g_output_stream_write_all (out, header, strlen (header), NULL, NULL, NULL);
+  g_output_stream_write_all (out, body, body_length, NULL, NULL, NULL);
 }

@@ -564,14 +564,7 @@ main (int    argc,
   GSocketService *service;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-hostile-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("hostile");
   /* GTK's own file chooser, not a portal's. */
   g_setenv ("GTK_USE_PORTAL", "0", TRUE);
 

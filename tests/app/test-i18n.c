@@ -301,14 +301,7 @@ main (int    argc,
   const char *localedir = g_getenv ("KURIR_TEST_LOCALEDIR");
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-i18n-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("i18n");
 
   /* As src/app/main.c does, with the build tree's catalogue.  glibc
    * follows LANGUAGE in any locale but "C": C.UTF-8 is enough. */

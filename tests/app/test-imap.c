@@ -86,30 +86,15 @@ deliver (const char *maildir,
          const char *subject,
          const char *body)
 {
-  g_autoptr(GError) error = NULL;
   static guint serial;
-  guint64 uid, gid;
   g_autofree char *text = g_strdup_printf ("From: Pengirim <pengirim@example.test>\nTo: someone@example.test\n"
                                            "Subject: %s\nDate: Sat, 28 Nov 2026 01:%02u:00 +0000\n"
                                            "Message-ID: <%s.%u@deliver.test>\n\n%s\n",
                                            subject, serial % 60, stamp, serial, body);
   g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".M%uP%d.kurirapp",
                                            g_get_real_time () / G_USEC_PER_SEC, ++serial, (int) getpid ());
-  g_autofree char *path = g_build_filename (maildir, "new", name, NULL);
 
-  g_assert_true (g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_UID"), 10, 0, G_MAXUINT32, &uid, NULL));
-  g_assert_true (g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_GID"), 10, 0, G_MAXUINT32, &gid, NULL));
-  for (guint i = 0; i < 3; i++)
-    {
-      const char *sub[] = { "cur", "new", "tmp" };
-      g_autofree char *dir = g_build_filename (maildir, sub[i], NULL);
-      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-      g_assert_cmpint (chown (dir, (uid_t) uid, (gid_t) gid), ==, 0);
-    }
-  g_assert_cmpint (chown (maildir, (uid_t) uid, (gid_t) gid), ==, 0);
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
+  kurir_app_test_write_maildir (maildir, name, text);
 }
 
 static void
@@ -426,14 +411,7 @@ main (int    argc,
   g_autoptr(GSettings) settings = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-imap-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("imap");
 
   g_test_init (&argc, &argv, NULL);
 

@@ -199,25 +199,10 @@ static void
 deliver (const char *maildir,
          const char *text)
 {
-  g_autoptr(GError) error = NULL;
-  guint64 uid, gid;
   g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".M%uP%d.kurirlive",
                                            g_get_real_time () / G_USEC_PER_SEC, ++serial, (int) getpid ());
-  g_autofree char *path = g_build_filename (maildir, "new", name, NULL);
 
-  g_assert_true (g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_UID"), 10, 0, G_MAXUINT32, &uid, NULL));
-  g_assert_true (g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_GID"), 10, 0, G_MAXUINT32, &gid, NULL));
-  for (guint i = 0; i < 3; i++)
-    {
-      const char *sub[] = { "cur", "new", "tmp" };
-      g_autofree char *dir = g_build_filename (maildir, sub[i], NULL);
-      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-      g_assert_cmpint (chown (dir, (uid_t) uid, (gid_t) gid), ==, 0);
-    }
-  g_assert_cmpint (chown (maildir, (uid_t) uid, (gid_t) gid), ==, 0);
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
+  kurir_app_test_write_maildir (maildir, name, text);
 }
 
 /* One message of a conversation: @n its place, @parent the one it answers (0: none). */
@@ -746,14 +731,7 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-live-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("live");
 
   g_test_init (&argc, &argv, NULL);
 

@@ -417,14 +417,7 @@ main (int    argc,
   g_autoptr(GSettings) settings = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-outbox-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("outbox");
 
   g_test_init (&argc, &argv, NULL);
 

@@ -36,26 +36,6 @@ static char *subject;
 
 /* Helpers */
 
-/* A message into sybil's INBOX through doveadm (no password needed). */
-static void
-deliver_to_sybil (const char *text)
-{
-  g_auto(GStrv) doveadm = g_strsplit (kurir_test_getenv ("KURIR_TEST_DOVEADM"), " ", -1);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_strv_builder_addv (builder, (const char **) doveadm);
-  g_strv_builder_add_many (builder, "save", "-u", "sybil", NULL);
-  argv = g_strv_builder_end (builder);
-  process = g_subprocess_newv ((const char * const *) argv, G_SUBPROCESS_FLAGS_STDIN_PIPE, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_communicate_utf8 (process, text, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_successful (process));
-}
-
 static KurirWindow *
 main_window (void)
 {
@@ -385,14 +365,7 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-setup-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("setup");
 
   g_test_init (&argc, &argv, NULL);
 
@@ -419,7 +392,7 @@ main (int    argc,
                              "Subject: %s\nDate: Sat, 28 Nov 2026 02:00:00 +0000\n"
                              "Message-ID: <%s@setup.test>\n\nSelamat datang.\n",
                              subject, subject + 15);
-  deliver_to_sybil (message);
+  kurir_app_test_doveadm_save ("sybil", message);
 
   app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, &error);

@@ -956,16 +956,7 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   int ret;
 
-  /* Our own XDG folders; the system's data folders stay, since GTK needs
-   * the MIME database and icon themes from them. */
-  home = g_dir_make_tmp ("kurir-app-test-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("test");
 
   g_test_init (&argc, &argv, NULL);
 
