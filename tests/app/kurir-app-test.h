@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kurir-message-list-model.h"
 #include "kurir-test-util.h"
+#include "kurir-window.h"
 
 #ifndef WAIT_SECONDS
 #error "define WAIT_SECONDS before including kurir-app-test.h"
@@ -198,4 +200,45 @@ kurir_app_test_http_reply (GDataInputStream *in,
                             "Cache-Control: no-store\r\nConnection: close\r\n\r\n", type, body_length);
   g_output_stream_write_all (out, header, strlen (header), NULL, NULL, NULL);
   g_output_stream_write_all (out, body, body_length, NULL, NULL, NULL);
+}
+
+/* Whether @window's message list has settled: not busy, and its first
+ * page (or all, if fewer) loaded. */
+static inline gboolean
+kurir_app_test_list_ready (KurirWindow *window)
+{
+  KurirMessageListModel *model = kurir_window_get_message_model (window);
+  guint n;
+
+  if (model == NULL || kurir_window_get_busy (window))
+    return FALSE;
+  n = g_list_model_get_n_items (G_LIST_MODEL (model));
+  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
+}
+
+/* Activates @app and waits until its main window is mapped and past its
+ * loading page. With @none_before, first asserts that no window is active. */
+static inline KurirWindow *
+kurir_app_test_open_window (gpointer app,
+                            gboolean none_before)
+{
+  GtkWindow *window;
+
+  if (none_before)
+    g_assert_null (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_application_activate (G_APPLICATION (app));
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_true (KURIR_IS_WINDOW (window));
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)) &&
+            g_strcmp0 (kurir_window_get_visible_page (KURIR_WINDOW (window)), "loading") != 0);
+  return KURIR_WINDOW (window);
+}
+
+/* Destroys @window and lets what that started run out. */
+static inline void
+kurir_app_test_close_window (KurirWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
 }

@@ -136,15 +136,7 @@ find_account_menu (GtkWidget  *widget,
 static AdwMessageDialog *
 find_message_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return ADW_MESSAGE_DIALOG (window);
-    }
-  return NULL;
+  return kurir_app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 }
 
 static char *
@@ -313,10 +305,7 @@ test_reload_accounts (void)
 static KurirAccountPreferences *
 preferences_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_ACCOUNT_PREFERENCES (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_ACCOUNT_PREFERENCES);
 }
 
 static gboolean
@@ -402,10 +391,7 @@ test_preferences_identities (void)
 static KurirPreferencesWindow *
 general_preferences (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_PREFERENCES_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_PREFERENCES_WINDOW);
 }
 
 #define CHILD(window, name) \

@@ -21,10 +21,7 @@
 static KurirWindow *
 main_window (KurirApplication *app)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_WINDOW);
 }
 
 /* A name of its own each time: the bus may still hold the last one. */

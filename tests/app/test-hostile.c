@@ -69,7 +69,6 @@ run_cb (GThreadedSocketService *service,
   const char *body = "GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
                      "\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00;";
   gsize body_length = 43;
-  g_autofree char *header = NULL;
   gsize length;
 
   g_mutex_lock (&hits_lock);
@@ -83,9 +82,8 @@ run_cb (GThreadedSocketService *service,
   words = g_strsplit (request, " ", 3);
   if (g_strv_length (words) >= 2)
     {
+      kurir_app_test_count_hit (&hits_lock, hits, words[1]);
       g_mutex_lock (&hits_lock);
-      g_hash_table_insert (hits, g_strdup (words[1]),
-                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (hits, words[1])) + 1));
       g_ptr_array_add (paths, g_strdup (words[1]));
       g_mutex_unlock (&hits_lock);
       if (g_str_has_prefix (words[1], "/css"))
@@ -95,28 +93,14 @@ run_cb (GThreadedSocketService *service,
           body_length = strlen (body);
         }
     }
-  for (;;)
-    {
-      g_autofree char *line = g_data_input_stream_read_line (in, &length, NULL, NULL);
-      if (line == NULL || *line == '\0' || g_str_equal (line, "\r"))
-        break;
-    }
-  header = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                            "Cache-Control: no-store\r\nConnection: close\r\n\r\n", type, body_length);
-  g_output_stream_write_all (out, header, strlen (header), NULL, NULL, NULL);
-  g_output_stream_write_all (out, body, body_length, NULL, NULL, NULL);
+  kurir_app_test_http_reply (in, out, type, body, body_length);
   return FALSE;
 }
 
 static guint
 hits_of (const char *path)
 {
-  guint n;
-
-  g_mutex_lock (&hits_lock);
-  n = GPOINTER_TO_UINT (g_hash_table_lookup (hits, path));
-  g_mutex_unlock (&hits_lock);
-  return n;
+  return kurir_app_test_hits_of (&hits_lock, hits, path);
 }
 
 static guint
@@ -223,16 +207,7 @@ n_web_views (KurirReader *reader)
 static GtkWidget *
 find_file_chooser (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) item = g_list_model_get_item (toplevels, i);
-
-      if (GTK_IS_FILE_CHOOSER (item) && gtk_widget_get_visible (GTK_WIDGET (item)))
-        return GTK_WIDGET (item);
-    }
-  return NULL;
+  return kurir_app_test_find_toplevel (GTK_TYPE_FILE_CHOOSER);
 }
 
 static void

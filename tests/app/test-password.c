@@ -37,25 +37,13 @@ static char *subject;
 static KurirPasswordDialog *
 password_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
-
-      if (KURIR_IS_PASSWORD_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return KURIR_PASSWORD_DIALOG (window);
-    }
-  return NULL;
+  return kurir_app_test_find_toplevel (KURIR_TYPE_PASSWORD_DIALOG);
 }
 
 static KurirWindow *
 main_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_WINDOW);
 }
 
 static gboolean

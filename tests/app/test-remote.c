@@ -99,7 +99,6 @@ run_cb (GThreadedSocketService *service,
   g_autoptr(GDataInputStream) in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
   g_autofree char *request = NULL;
-  g_autofree char *header = NULL;
   g_auto(GStrv) words = NULL;
   gsize length;
 
@@ -109,35 +108,15 @@ run_cb (GThreadedSocketService *service,
     return FALSE;
   words = g_strsplit (request, " ", 3);
   if (g_strv_length (words) >= 2)
-    {
-      g_mutex_lock (&hits_lock);
-      g_hash_table_insert (hits, g_strdup (words[1]),
-                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (hits, words[1])) + 1));
-      g_mutex_unlock (&hits_lock);
-    }
-  /* The rest of the request's head. */
-  for (;;)
-    {
-      g_autofree char *line = g_data_input_stream_read_line (in, &length, NULL, NULL);
-      if (line == NULL || *line == '\0' || g_str_equal (line, "\r"))
-        break;
-    }
-  header = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: %zu\r\n"
-                            "Cache-Control: no-store\r\nConnection: close\r\n\r\n", sizeof gif);
-  g_output_stream_write_all (out, header, strlen (header), NULL, NULL, NULL);
-  g_output_stream_write_all (out, gif, sizeof gif, NULL, NULL, NULL);
+    kurir_app_test_count_hit (&hits_lock, hits, words[1]);
+  kurir_app_test_http_reply (in, out, "image/gif", gif, sizeof gif);
   return FALSE;
 }
 
 static guint
 hits_of (const char *path)
 {
-  guint n;
-
-  g_mutex_lock (&hits_lock);
-  n = GPOINTER_TO_UINT (g_hash_table_lookup (hits, path));
-  g_mutex_unlock (&hits_lock);
-  return n;
+  return kurir_app_test_hits_of (&hits_lock, hits, path);
 }
 
 static char *

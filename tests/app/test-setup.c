@@ -39,19 +39,13 @@ static char *subject;
 static KurirWindow *
 main_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_WINDOW);
 }
 
 static KurirSetupWindow *
 setup_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_SETUP_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_SETUP_WINDOW);
 }
 
 static gboolean
@@ -244,10 +238,7 @@ test_wizard_certificate (void)
 static KurirAccountPreferences *
 preferences_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_ACCOUNT_PREFERENCES (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_ACCOUNT_PREFERENCES);
 }
 
 static gboolean
