@@ -6,12 +6,13 @@
  */
 #pragma once
 
+#include <adwaita.h>
 #include <ftw.h>
-#include <gtk/gtk.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "kurir-application.h"
 #include "kurir-message-list-model.h"
 #include "kurir-test-util.h"
 #include "kurir-window.h"
@@ -241,4 +242,33 @@ kurir_app_test_close_window (KurirWindow *window)
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
+}
+
+/* Fails the test unless there is a display to open windows on. */
+static inline void
+kurir_app_test_require_display (void)
+{
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
+}
+
+/* Opens the display and starts GTK and libadwaita. */
+static inline void
+kurir_app_test_init_gtk (void)
+{
+  kurir_app_test_require_display ();
+  gtk_init ();
+  adw_init ();
+}
+
+/* A new, registered, non-unique application with the id @id. */
+static inline KurirApplication *
+kurir_app_test_new_application (const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  KurirApplication *app = kurir_application_new (id, G_APPLICATION_NON_UNIQUE);
+
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  return app;
 }

@@ -94,8 +94,7 @@ main (int    argc,
   home = kurir_app_test_make_home ("background");
 
   g_test_init (&argc, &argv, NULL);
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
+  kurir_app_test_require_display ();
 
   display = g_strdup (g_getenv ("DISPLAY"));
   bus = g_test_dbus_new (G_TEST_DBUS_NONE);

@@ -132,13 +132,7 @@ any_path_contains (const char *needle)
 static gboolean
 list_ready (void)
 {
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-  guint n;
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
-  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
+  return kurir_app_test_list_ready (window);
 }
 
 static gint64
@@ -545,11 +539,7 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
 
   hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   paths = g_ptr_array_new_with_free_func (g_free);
@@ -579,9 +569,7 @@ main (int    argc,
     add_raw (first, strlen (first));
   }
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
   g_application_activate (G_APPLICATION (app));
   window = KURIR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   g_assert_true (KURIR_IS_WINDOW (window));

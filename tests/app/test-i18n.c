@@ -307,15 +307,9 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
+  kurir_app_test_init_gtk ();
 
-  gtk_init ();
-  adw_init ();
-
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/i18n/catalogue", test_catalogue);
   g_test_add_func ("/app/i18n/welcome", test_welcome);

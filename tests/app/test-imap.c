@@ -124,27 +124,6 @@ add_account (const char    *name,
   g_assert_no_error (error);
 }
 
-static KurirWindow *
-open_window (void)
-{
-  GtkWindow *window;
-
-  g_application_activate (G_APPLICATION (app));
-  window = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_assert_true (KURIR_IS_WINDOW (window));
-  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)) &&
-            g_strcmp0 (kurir_window_get_visible_page (KURIR_WINDOW (window)), "loading") != 0);
-  return KURIR_WINDOW (window);
-}
-
-static void
-close_window (KurirWindow *window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 /* The position of the loaded message with @subject in the list, or -1. */
 static int
 find_subject (KurirWindow *window,
@@ -210,7 +189,7 @@ test_folders_and_messages (void)
 {
   g_autofree char *inbox_subject = subject_for ("Masuk");
   g_autofree char *archive_subject = subject_for ("Arsip lama");
-  KurirWindow *window = open_window ();
+  KurirWindow *window = kurir_app_test_open_window (app, FALSE);
   KurirSidebar *sidebar = kurir_window_get_sidebar (window);
 
   WAIT_FOR (kurir_sidebar_select (sidebar, "victor", "Arsip"));
@@ -220,7 +199,7 @@ test_folders_and_messages (void)
 
   g_assert_true (kurir_sidebar_select (sidebar, "victor", KURIR_STORE_INBOX));
   WAIT_FOR (find_subject (window, inbox_subject) >= 0);
-  close_window (window);
+  kurir_app_test_close_window (window);
 }
 
 /* Mark read in the window goes through the journal to the server: a
@@ -230,7 +209,7 @@ test_mark_read_reaches_server (void)
 {
   g_autofree char *subject = subject_for ("Tandai dibaca");
   g_autoptr(KurirJournal) journal = kurir_journal_new (store, "victor");
-  KurirWindow *window = open_window ();
+  KurirWindow *window = kurir_app_test_open_window (app, FALSE);
   int position;
 
   deliver (kurir_test_getenv ("KURIR_TEST_MAILDIR_VICTOR"), subject, "Baca aku.");
@@ -250,7 +229,7 @@ test_mark_read_reaches_server (void)
   /* ...then replayed in the background. */
   WAIT_FOR (kurir_journal_count_pending (journal) == 0);
   g_assert_cmpint (run_imap_client ("seen", subject), ==, 0);
-  close_window (window);
+  kurir_app_test_close_window (window);
 }
 
 /* Mail another client APPENDs while the window is open shows up without
@@ -264,7 +243,7 @@ test_idle_new_mail (void)
 
   /* No check when the window opens, none by the timer: only IDLE. */
   g_settings_set_boolean (settings, "check-on-startup", FALSE);
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "victor", KURIR_STORE_INBOX));
   WAIT_FOR (!kurir_window_get_busy (window));
   /* The session is up and follows INBOX. */
@@ -274,7 +253,7 @@ test_idle_new_mail (void)
   g_assert_cmpint (run_imap_client ("append", subject), ==, 0);
   WAIT_FOR (find_subject (window, subject) >= 0);
 
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_settings_reset (settings, "check-on-startup");
 }
 
@@ -287,13 +266,13 @@ test_unified_inbox (void)
   KurirWindow *window;
 
   deliver (kurir_test_getenv ("KURIR_TEST_MAILDIR_JUDY"), pop3_subject, "Dari judy.");
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   /* The window opens on All Inboxes. */
   WAIT_FOR (kurir_window_get_message_model (window) != NULL);
   g_assert_null (kurir_message_list_model_get_account (kurir_window_get_message_model (window)));
   g_assert_null (kurir_message_list_model_get_folder (kurir_window_get_message_model (window)));
   WAIT_FOR (            find_subject (window, pop3_subject) >= 0 && find_subject (window, imap_subject) >= 0);
-  close_window (window);
+  kurir_app_test_close_window (window);
 }
 
 /* Delete from the window moves the message to the Trash on the server. */
@@ -304,7 +283,7 @@ test_delete_reaches_server (void)
   g_autofree char *in_inbox = g_strdup_printf ("INBOX/%s", subject);
   g_autofree char *in_trash = g_strdup_printf ("Trash/%s", subject);
   g_autoptr(KurirJournal) journal = kurir_journal_new (store, "victor");
-  KurirWindow *window = open_window ();
+  KurirWindow *window = kurir_app_test_open_window (app, FALSE);
 
   deliver (kurir_test_getenv ("KURIR_TEST_MAILDIR_VICTOR"), subject, "Sampah.");
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "victor", KURIR_STORE_INBOX));
@@ -320,7 +299,7 @@ test_delete_reaches_server (void)
   WAIT_FOR (kurir_journal_count_pending (journal) == 0);
   g_assert_cmpint (run_imap_client ("in", in_inbox), ==, 3);
   g_assert_cmpint (run_imap_client ("in", in_trash), ==, 0);
-  close_window (window);
+  kurir_app_test_close_window (window);
 }
 
 /* The server drops the IDLE session: the watch comes back by itself
@@ -337,7 +316,7 @@ test_idle_reconnects (void)
   int status = 0;
 
   g_settings_set_boolean (settings, "check-on-startup", FALSE);
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "victor", KURIR_STORE_INBOX));
   WAIT_FOR ((account = kurir_window_find_account (window, "victor")) != NULL &&
             kurir_mail_account_get_watching (account));
@@ -349,7 +328,7 @@ test_idle_reconnects (void)
 
   g_assert_cmpint (run_imap_client ("append", subject), ==, 0);
   WAIT_FOR (find_subject (window, subject) >= 0);
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_settings_reset (settings, "check-on-startup");
 }
 
@@ -386,7 +365,7 @@ test_offline_state (void)
   g_assert_no_error (error);
   g_socket_close (socket, NULL);
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   WAIT_FOR ((mail_account = kurir_window_find_account (window, "nowhere")) != NULL &&
             kurir_mail_account_get_state (mail_account) == KURIR_MAIL_ACCOUNT_OFFLINE);
   g_assert_nonnull (kurir_mail_account_get_message (mail_account));
@@ -396,7 +375,7 @@ test_offline_state (void)
   g_action_group_activate_action (G_ACTION_GROUP (window), "sync-account", g_variant_new_string ("nowhere"));
   g_assert_cmpint (kurir_mail_account_get_state (mail_account), ==, KURIR_MAIL_ACCOUNT_SYNCING);
   WAIT_FOR (kurir_mail_account_get_state (mail_account) == KURIR_MAIL_ACCOUNT_OFFLINE);
-  close_window (window);
+  kurir_app_test_close_window (window);
 
   g_assert_true (kurir_account_delete ("nowhere", &error));
   g_assert_no_error (error);
@@ -420,11 +399,7 @@ main (int    argc,
       g_test_add_func ("/app/imap/skipped", test_skipped);
       return g_test_run ();
     }
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
   /* The test session bus has no notification server, and GIO warns
    * (fatally in tests) when a notification finds nobody to show it. */
   settings = g_settings_new (APP_ID);
@@ -447,9 +422,7 @@ main (int    argc,
   add_account ("victor", KURIR_PROTOCOL_IMAP, "KURIR_TEST_IMAPS_PORT", "KURIR_TEST_PASSWORD_VICTOR");
   add_account ("judy", KURIR_PROTOCOL_POP3, "KURIR_TEST_POP3S_PORT", "KURIR_TEST_PASSWORD_JUDY");
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/imap/folders-and-messages", test_folders_and_messages);
   g_test_add_func ("/app/imap/mark-read-reaches-server", test_mark_read_reaches_server);

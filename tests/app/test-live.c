@@ -282,19 +282,6 @@ add_message (const char *account,
   return id;
 }
 
-static KurirWindow *
-open_window (void)
-{
-  GtkWindow *window;
-
-  g_application_activate (G_APPLICATION (app));
-  window = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_assert_true (KURIR_IS_WINDOW (window));
-  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)) &&
-            g_strcmp0 (kurir_window_get_visible_page (KURIR_WINDOW (window)), "loading") != 0);
-  return KURIR_WINDOW (window);
-}
-
 static void
 close_windows (void)
 {
@@ -317,18 +304,6 @@ account_settled (KurirWindow *window,
          kurir_mail_account_get_watching (account) && !kurir_window_get_busy (window);
 }
 
-static gboolean
-list_ready (KurirWindow *window)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-  guint n;
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
-  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
-}
-
 /* The row whose (newest) message has @subject, or -1. */
 static int
 find_subject (KurirWindow *window,
@@ -336,7 +311,7 @@ find_subject (KurirWindow *window,
 {
   KurirMessageListModel *model = kurir_window_get_message_model (window);
 
-  if (model == NULL || !list_ready (window))
+  if (model == NULL || !kurir_app_test_list_ready (window))
     return -1;
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)) && i < KURIR_MESSAGE_LIST_PAGE_SIZE; i++)
     {
@@ -446,7 +421,7 @@ test_conversation (void)
   deliver_in_thread (maildir, subject, 2, 1);
   deliver_in_thread (maildir, subject, 3, 2);
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "walter", KURIR_STORE_INBOX));
   g_action_group_activate_action (G_ACTION_GROUP (window), "refresh", NULL);
   WAIT_FOR (account_settled (window, "walter") && find_subject (window, reply) >= 0);
@@ -521,7 +496,7 @@ test_notification (void)
 
   g_settings_set_boolean (settings, "check-on-startup", FALSE);
   g_settings_set_boolean (settings, "notifications", TRUE);
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   /* Looking at another folder, so INBOX's news is news. */
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "walter", "Lain"));
   g_action_group_activate_action (G_ACTION_GROUP (window), "refresh", NULL);
@@ -588,8 +563,9 @@ test_remove_account_mail (void)
   KurirWindow *window;
   guint unread;
 
-  window = open_window ();
-  WAIT_FOR (list_ready (window) && sidebar_shows (window, kept_account) && kurir_message_list_model_get_account (kurir_window_get_message_model (window)) == NULL &&
+  window = kurir_app_test_open_window (app, FALSE);
+  WAIT_FOR (kurir_app_test_list_ready (window) && sidebar_shows (window, kept_account) &&
+            kurir_message_list_model_get_account (kurir_window_get_message_model (window)) == NULL &&
             kurir_message_list_model_find (kurir_window_get_message_model (window), deleted_id) != G_MAXUINT &&
             kurir_message_list_model_find (kurir_window_get_message_model (window), kept_id) != G_MAXUINT);
 
@@ -602,7 +578,7 @@ test_remove_account_mail (void)
   adw_message_dialog_response (dialog, "remove-mail");
   gtk_window_close (GTK_WINDOW (dialog));
   model = kurir_window_get_message_model (window);
-  WAIT_FOR (kurir_window_find_account (window, deleted) == NULL && list_ready (window) &&
+  WAIT_FOR (kurir_window_find_account (window, deleted) == NULL && kurir_app_test_list_ready (window) &&
             kurir_message_list_model_find (kurir_window_get_message_model (window), deleted_id) == G_MAXUINT);
   g_assert_true (model == kurir_window_get_message_model (window));   /* All Inboxes, refreshed */
   g_assert_cmpuint (kurir_message_list_model_find (model, stays_id), !=, G_MAXUINT);
@@ -616,13 +592,14 @@ test_remove_account_mail (void)
   dialog = find_message_dialog ();
   adw_message_dialog_response (dialog, "remove");
   gtk_window_close (GTK_WINDOW (dialog));
-  WAIT_FOR (kurir_window_find_account (window, kept) == NULL && list_ready (window) &&
+  WAIT_FOR (kurir_window_find_account (window, kept) == NULL && kurir_app_test_list_ready (window) &&
             kurir_message_list_model_find (kurir_window_get_message_model (window), kept_id) == G_MAXUINT);
   WAIT_FOR (sidebar_shows (window, kept_header) && !sidebar_shows (window, kept_account) && all_inboxes_unread (window) == unread - 2);
   g_assert_cmpint (count_inbox (kept), ==, 0);
   /* Readable where it was kept. */
   g_assert_true (kurir_sidebar_select (kurir_window_get_sidebar (window), kept, KURIR_SIDEBAR_KEPT_INBOX));
-  WAIT_FOR (list_ready (window) && g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == 1);
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
+            g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == 1);
   g_assert_cmpstr (kurir_message_get_subject (kurir_message_list_model_peek (kurir_window_get_message_model (window), 0)),
                    ==, "Akan disimpan");
 
@@ -683,9 +660,9 @@ test_select_all (void)
 
   add_many (name, n);
   g_assert_cmpuint (count_with_flag (name, KURIR_MESSAGE_FLAG_SEEN), ==, 0);
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), name, KURIR_STORE_INBOX));
-  WAIT_FOR (list_ready (window) &&
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
             g_strcmp0 (kurir_message_list_model_get_account (kurir_window_get_message_model (window)), name) == 0 &&
             g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == n);
   model = kurir_window_get_message_model (window);
@@ -697,7 +674,8 @@ test_select_all (void)
 
   /* Conversations: one row each, and the same for them. */
   g_action_group_change_action_state (G_ACTION_GROUP (window), "conversations", g_variant_new_boolean (TRUE));
-  WAIT_FOR (kurir_message_list_model_get_threads (kurir_window_get_message_model (window)) && list_ready (window) &&
+  WAIT_FOR (kurir_message_list_model_get_threads (kurir_window_get_message_model (window)) &&
+            kurir_app_test_list_ready (window) &&
             g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == n);
   model = kurir_window_get_message_model (window);
   g_assert_cmpuint (kurir_message_list_model_get_n_loaded (model), <, n);
@@ -729,11 +707,7 @@ main (int    argc,
       g_test_add_func ("/app/live/skipped", test_skipped);
       return g_test_run ();
     }
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
   /* Before the application sends anything: GIO picks its notification
    * backend at the first notification. */
   start_notification_server ();
@@ -752,9 +726,7 @@ main (int    argc,
   }
   add_imap_account ("walter");
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/live/conversation", test_conversation);
   g_test_add_func ("/app/live/notification", test_notification);

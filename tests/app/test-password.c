@@ -204,8 +204,7 @@ main (int    argc,
       g_test_add_func ("/app/password/skipped", test_skipped);
       return g_test_run ();
     }
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
+  kurir_app_test_require_display ();
 
   /* A bus of our own, with no keyring on it; set up before anything
    * connects to the session bus. */
@@ -229,9 +228,7 @@ main (int    argc,
                              subject, subject + 11);
   kurir_app_test_doveadm_save ("walt", message);
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/password/prompt-when-no-keyring", test_prompt_when_no_keyring);
   g_test_add_func ("/app/password/preferences-storage", test_preferences_storage);

@@ -45,40 +45,6 @@ static guint serial;
 
 /* Helpers */
 
-static gboolean
-list_ready (KurirWindow *window)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-  guint n;
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
-  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
-}
-
-static KurirWindow *
-open_window (void)
-{
-  GtkWindow *window;
-
-  g_assert_null (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_application_activate (G_APPLICATION (app));
-  window = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_assert_true (KURIR_IS_WINDOW (window));
-  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)) &&
-            g_strcmp0 (kurir_window_get_visible_page (KURIR_WINDOW (window)), "loading") != 0);
-  return KURIR_WINDOW (window);
-}
-
-static void
-close_window (KurirWindow *window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 /* The listener: counts requests by path, answers with a 1x1 GIF. */
 
 static GMutex hits_lock;
@@ -252,11 +218,11 @@ test_always_for_sender (void)
     g_assert_cmpstr (policy, ==, "never");
   }
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, TRUE);
   reader = kurir_window_get_reader (window);
-  WAIT_FOR (list_ready (window));
+  WAIT_FOR (kurir_app_test_list_ready (window));
   g_assert_true (kurir_sidebar_select (kurir_window_get_sidebar (window), name, KURIR_STORE_INBOX));
-  WAIT_FOR (list_ready (window) &&
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
             g_strcmp0 (kurir_message_list_model_get_account (kurir_window_get_message_model (window)), name) == 0);
 
   /* Nothing before the user decides. */
@@ -303,7 +269,7 @@ test_always_for_sender (void)
   g_assert_false (kurir_remote_senders_contains ("lain@example.co.id"));
 
   g_settings_reset (settings, "remote-content");
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_socket_service_stop (service);
   g_socket_listener_close (G_SOCKET_LISTENER (service));
   g_object_unref (service);
@@ -324,11 +290,7 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
 
   hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   store = kurir_store_open (NULL, &error);
@@ -336,9 +298,7 @@ main (int    argc,
   settings = g_settings_new (APP_ID);
   g_settings_set_boolean (settings, "check-on-startup", FALSE);
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/remote/address-of", test_address_of);
   g_test_add_func ("/app/remote/always-for-sender", test_always_for_sender);

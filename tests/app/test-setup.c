@@ -365,11 +365,7 @@ main (int    argc,
       g_test_add_func ("/app/setup/skipped", test_skipped);
       return g_test_run ();
     }
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
 
   /* No notification server on the test bus (GLib would warn, and this
    * test does not look at notifications: test-live does). */
@@ -385,9 +381,7 @@ main (int    argc,
                              subject, subject + 15);
   kurir_app_test_doveadm_save ("sybil", message);
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/setup/wizard-imap", test_wizard_imap);
   g_test_add_func ("/app/setup/wizard-certificate", test_wizard_certificate);

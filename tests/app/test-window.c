@@ -50,22 +50,10 @@ wait_for_page (KurirWindow *window)
             g_strcmp0 (kurir_window_get_visible_page (window), "loading") != 0);
 }
 
-static gboolean
-list_ready (KurirWindow *window)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-  guint n;
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
-  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
-}
-
 static void
 wait_for_list (KurirWindow *window)
 {
-  WAIT_FOR (list_ready (window));
+  WAIT_FOR (kurir_app_test_list_ready (window));
 }
 
 /* Shows @account's @folder once the sidebar lists it. */
@@ -439,18 +427,18 @@ test_search (void)
   window = open_window ();
   wait_for_list (window);
   kurir_window_search (window, "zanzibar");
-  WAIT_FOR (list_ready (window) &&
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
             kurir_message_list_model_get_folder (kurir_window_get_message_model (window)) == NULL &&
             g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == 1);
   g_assert_cmpint (kurir_message_get_id (get_item_message (window, 0)), ==, id);
 
   kurir_window_search (window, "from:d@example.co.id liburan");
-  WAIT_FOR (list_ready (window) &&
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
             g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == 1);
   g_assert_cmpint (kurir_message_get_id (get_item_message (window, 0)), ==, id);
 
   kurir_window_search (window, "kataygtidakada");
-  WAIT_FOR (list_ready (window) &&
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
             g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == 0);
 
   close_window (window);
@@ -960,18 +948,12 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
 
   store = kurir_store_open (NULL, &error);
   g_assert_no_error (error);
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/row-formats", test_row_formats);
   g_test_add_func ("/app/welcome-without-accounts", test_welcome_without_accounts);
