@@ -12,8 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kurir-account.h"
 #include "kurir-application.h"
+#include "kurir-message-item.h"
 #include "kurir-message-list-model.h"
+#include "kurir-secret.h"
 #include "kurir-test-util.h"
 #include "kurir-window.h"
 
@@ -271,4 +274,73 @@ kurir_app_test_new_application (const char *id)
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
   return app;
+}
+
+/* Whether @window's message list shows a message with subject @wanted
+ * among its first page. */
+static inline gboolean
+kurir_app_test_shows_subject (KurirWindow *window,
+                              const char  *wanted)
+{
+  KurirMessageListModel *model = kurir_window_get_message_model (window);
+
+  if (model == NULL || kurir_window_get_busy (window))
+    return FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)) && i < KURIR_MESSAGE_LIST_PAGE_SIZE; i++)
+    {
+      g_autoptr(KurirMessageItem) item = g_list_model_get_item (G_LIST_MODEL (model), i);
+      KurirMessage *message = item ? kurir_message_item_get_message (item) : NULL;
+
+      if (message != NULL && g_strcmp0 (kurir_message_get_subject (message), wanted) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A new local account named @prefix and the next value of *@serial, so
+ * that each test has one of its own. Returns its name. */
+static inline char *
+kurir_app_test_add_local_account (const char *prefix,
+                                  guint      *serial)
+{
+  g_autofree char *name = g_strdup_printf ("%s%u", prefix, ++*serial);
+  g_autoptr(KurirAccount) account = kurir_account_new (name);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *email = g_strdup_printf ("%s@example.co.id", name);
+
+  kurir_account_set_email (account, email);
+  kurir_account_set_protocol (account, KURIR_PROTOCOL_LOCAL);
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&name);
+}
+
+/* An account @name (its server user too) on the test servers over TLS:
+ * @port_variable names the port's KURIR_TEST_* variable, @password_variable
+ * the password's, which goes into the secret store. */
+static inline void
+kurir_app_test_add_server_account (const char    *name,
+                                   KurirProtocol  protocol,
+                                   const char    *port_variable,
+                                   const char    *password_variable)
+{
+  g_autoptr(KurirAccount) account = kurir_account_new (name);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *email = g_strdup_printf ("%s@example.test", name);
+
+  kurir_account_set_email (account, email);
+  kurir_account_set_protocol (account, protocol);
+  kurir_account_set_host (account, kurir_test_getenv ("KURIR_TEST_HOST"));
+  kurir_account_set_port (account, kurir_test_port (port_variable));
+  kurir_account_set_security (account, KURIR_SECURITY_TLS);
+  kurir_account_set_user (account, name);
+  kurir_account_set_ca_file (account, kurir_test_getenv ("KURIR_TEST_CA"));
+  g_assert_true (kurir_account_save (account, &error));
+  g_assert_no_error (error);
+  kurir_secret_store_async (name, protocol, kurir_account_get_host (account), name,
+                            kurir_test_getenv (password_variable), TRUE, NULL,
+                            kurir_test_store_result, &result);
+  g_assert_true (kurir_secret_store_finish (kurir_test_wait (&result), &error));
+  g_assert_no_error (error);
 }

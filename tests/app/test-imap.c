@@ -97,33 +97,6 @@ deliver (const char *maildir,
   kurir_app_test_write_maildir (maildir, name, text);
 }
 
-static void
-add_account (const char    *name,
-             KurirProtocol  protocol,
-             const char     *port_variable,
-             const char     *password_variable)
-{
-  g_autoptr(KurirAccount) account = kurir_account_new (name);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autofree char *email = g_strdup_printf ("%s@example.test", name);
-
-  kurir_account_set_email (account, email);
-  kurir_account_set_protocol (account, protocol);
-  kurir_account_set_host (account, kurir_test_getenv ("KURIR_TEST_HOST"));
-  kurir_account_set_port (account, kurir_test_port (port_variable));
-  kurir_account_set_security (account, KURIR_SECURITY_TLS);
-  kurir_account_set_user (account, name);
-  kurir_account_set_ca_file (account, kurir_test_getenv ("KURIR_TEST_CA"));
-  g_assert_true (kurir_account_save (account, &error));
-  g_assert_no_error (error);
-  kurir_secret_store_async (name, protocol, kurir_account_get_host (account), name,
-                            kurir_test_getenv (password_variable), TRUE, NULL,
-                            kurir_test_store_result, &result);
-  g_assert_true (kurir_secret_store_finish (kurir_test_wait (&result), &error));
-  g_assert_no_error (error);
-}
-
 /* The position of the loaded message with @subject in the list, or -1. */
 static int
 find_subject (KurirWindow *window,
@@ -419,8 +392,10 @@ main (int    argc,
     deliver (maildir, inbox_subject, "Halo victor.");
     deliver (archive, archive_subject, "Disimpan.");
   }
-  add_account ("victor", KURIR_PROTOCOL_IMAP, "KURIR_TEST_IMAPS_PORT", "KURIR_TEST_PASSWORD_VICTOR");
-  add_account ("judy", KURIR_PROTOCOL_POP3, "KURIR_TEST_POP3S_PORT", "KURIR_TEST_PASSWORD_JUDY");
+  kurir_app_test_add_server_account ("victor", KURIR_PROTOCOL_IMAP,
+                                     "KURIR_TEST_IMAPS_PORT", "KURIR_TEST_PASSWORD_VICTOR");
+  kurir_app_test_add_server_account ("judy", KURIR_PROTOCOL_POP3,
+                                     "KURIR_TEST_POP3S_PORT", "KURIR_TEST_PASSWORD_JUDY");
 
   app = kurir_app_test_new_application (APP_ID);
 

@@ -228,42 +228,16 @@ deliver_in_thread (const char *maildir,
 static void
 add_imap_account (const char *name)
 {
-  g_autoptr(KurirAccount) account = kurir_account_new (name);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autofree char *email = g_strdup_printf ("%s@example.test", name);
   g_autofree char *variable = g_ascii_strup (name, -1);
   g_autofree char *password_variable = g_strconcat ("KURIR_TEST_PASSWORD_", variable, NULL);
 
-  kurir_account_set_email (account, email);
-  kurir_account_set_protocol (account, KURIR_PROTOCOL_IMAP);
-  kurir_account_set_host (account, kurir_test_getenv ("KURIR_TEST_HOST"));
-  kurir_account_set_port (account, kurir_test_port ("KURIR_TEST_IMAPS_PORT"));
-  kurir_account_set_security (account, KURIR_SECURITY_TLS);
-  kurir_account_set_user (account, name);
-  kurir_account_set_ca_file (account, kurir_test_getenv ("KURIR_TEST_CA"));
-  g_assert_true (kurir_account_save (account, &error));
-  g_assert_no_error (error);
-  kurir_secret_store_async (name, KURIR_PROTOCOL_IMAP, kurir_account_get_host (account), name,
-                            kurir_test_getenv (password_variable), TRUE, NULL,
-                            kurir_test_store_result, &result);
-  g_assert_true (kurir_secret_store_finish (kurir_test_wait (&result), &error));
-  g_assert_no_error (error);
+  kurir_app_test_add_server_account (name, KURIR_PROTOCOL_IMAP, "KURIR_TEST_IMAPS_PORT", password_variable);
 }
 
 static char *
 add_local_account (const char *prefix)
 {
-  g_autofree char *name = g_strdup_printf ("%s%u", prefix, ++serial);
-  g_autoptr(KurirAccount) account = kurir_account_new (name);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *email = g_strdup_printf ("%s@example.co.id", name);
-
-  kurir_account_set_email (account, email);
-  kurir_account_set_protocol (account, KURIR_PROTOCOL_LOCAL);
-  g_assert_true (kurir_account_save (account, &error));
-  g_assert_no_error (error);
-  return g_steal_pointer (&name);
+  return kurir_app_test_add_local_account (prefix, &serial);
 }
 
 static gint64

@@ -46,25 +46,6 @@ main_window (void)
   return kurir_app_test_find_window (app, KURIR_TYPE_WINDOW);
 }
 
-static gboolean
-shows_subject (KurirWindow *window,
-               const char  *wanted)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)) && i < KURIR_MESSAGE_LIST_PAGE_SIZE; i++)
-    {
-      g_autoptr(KurirMessageItem) item = g_list_model_get_item (G_LIST_MODEL (model), i);
-      KurirMessage *message = item ? kurir_message_item_get_message (item) : NULL;
-
-      if (message != NULL && g_strcmp0 (kurir_message_get_subject (message), wanted) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 /* Tests */
 
 static void
@@ -107,7 +88,7 @@ test_prompt_when_no_keyring (void)
   /* The mail comes with it. */
   WAIT_FOR ((window = main_window ()) != NULL && kurir_window_find_account (window, "Walt") != NULL);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "Walt", KURIR_STORE_INBOX));
-  WAIT_FOR (shows_subject (window, subject));
+  WAIT_FOR (kurir_app_test_shows_subject (window, subject));
 
   /* Later lookups in this session take it from memory, without asking. */
   kurir_password_lookup_async (account, KURIR_PROTOCOL_IMAP, NULL, kurir_test_store_result, &result);

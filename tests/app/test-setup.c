@@ -72,25 +72,6 @@ point_probes_at_test_servers (KurirAutoconfig *autoconfig,
                                      kurir_test_port ("KURIR_TEST_SMTP_PORT"), KURIR_SECURITY_STARTTLS);
 }
 
-static gboolean
-shows_subject (KurirWindow *window,
-               const char  *wanted)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)) && i < KURIR_MESSAGE_LIST_PAGE_SIZE; i++)
-    {
-      g_autoptr(KurirMessageItem) item = g_list_model_get_item (G_LIST_MODEL (model), i);
-      KurirMessage *message = item ? kurir_message_item_get_message (item) : NULL;
-
-      if (message != NULL && g_strcmp0 (kurir_message_get_subject (message), wanted) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 static char *
 stored_password (const char    *name,
                  KurirProtocol  protocol)
@@ -181,7 +162,7 @@ test_wizard_imap (void)
   /* The new window has the account and its mail. */
   WAIT_FOR ((window = main_window ()) != NULL && kurir_window_find_account (window, "Sybil") != NULL);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "Sybil", KURIR_STORE_INBOX));
-  WAIT_FOR (shows_subject (window, subject));
+  WAIT_FOR (kurir_app_test_shows_subject (window, subject));
 }
 
 /* A server whose certificate does not validate: asked, trusted once for

@@ -119,16 +119,7 @@ find_status_page (GtkWidget *widget)
 static char *
 add_local_account (const char *prefix)
 {
-  g_autofree char *name = g_strdup_printf ("%s%u", prefix, ++account_serial);
-  g_autoptr(KurirAccount) account = kurir_account_new (name);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *email = g_strdup_printf ("%s@example.co.id", name);
-
-  kurir_account_set_email (account, email);
-  kurir_account_set_protocol (account, KURIR_PROTOCOL_LOCAL);
-  g_assert_true (kurir_account_save (account, &error));
-  g_assert_no_error (error);
-  return g_steal_pointer (&name);
+  return kurir_app_test_add_local_account (prefix, &account_serial);
 }
 
 static void
