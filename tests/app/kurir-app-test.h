@@ -344,3 +344,23 @@ kurir_app_test_add_server_account (const char    *name,
   g_assert_true (kurir_secret_store_finish (kurir_test_wait (&result), &error));
   g_assert_no_error (error);
 }
+
+/* Starts a private session bus (GTestDBus) for the test and opens GTK on
+ * the display: GTestDBus unsets DISPLAY (against X11 autolaunch), so it is
+ * put back first. Call before anything connects to the session bus. */
+static inline GTestDBus *
+kurir_app_test_init_gtk_on_private_bus (void)
+{
+  g_autofree char *display = NULL;
+  GTestDBus *bus;
+
+  kurir_app_test_require_display ();
+  display = g_strdup (g_getenv ("DISPLAY"));
+  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (bus);
+  if (display != NULL)
+    g_setenv ("DISPLAY", display, TRUE);
+  gtk_init ();
+  adw_init ();
+  return bus;
+}

@@ -88,22 +88,12 @@ main (int    argc,
 {
   GTestDBus *bus;
   g_autofree char *home = NULL;
-  g_autofree char *display = NULL;
   int ret;
 
   home = kurir_app_test_make_home ("background");
 
   g_test_init (&argc, &argv, NULL);
-  kurir_app_test_require_display ();
-
-  display = g_strdup (g_getenv ("DISPLAY"));
-  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (bus);
-  if (display != NULL)
-    g_setenv ("DISPLAY", display, TRUE);
-
-  gtk_init ();
-  adw_init ();
+  bus = kurir_app_test_init_gtk_on_private_bus ();
 
   g_test_add_func ("/app/background/not-in-background", test_not_in_background);
   g_test_add_func ("/app/background/in-background", test_in_background);

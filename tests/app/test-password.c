@@ -173,7 +173,6 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GSettings) settings = NULL;
   g_autofree char *message = NULL;
-  g_autofree char *display = NULL;
   int ret;
 
   home = kurir_app_test_make_home ("password");
@@ -185,19 +184,8 @@ main (int    argc,
       g_test_add_func ("/app/password/skipped", test_skipped);
       return g_test_run ();
     }
-  kurir_app_test_require_display ();
-
-  /* A bus of our own, with no keyring on it; set up before anything
-   * connects to the session bus. */
-  display = g_strdup (g_getenv ("DISPLAY"));
-  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (bus);
-  /* (GTestDBus unsets it, against X11 autolaunch) */
-  if (display != NULL)
-    g_setenv ("DISPLAY", display, TRUE);
-
-  gtk_init ();
-  adw_init ();
+  /* A bus of our own, with no keyring on it. */
+  bus = kurir_app_test_init_gtk_on_private_bus ();
 
   settings = g_settings_new (APP_ID);
   g_settings_set_boolean (settings, "notifications", FALSE);
