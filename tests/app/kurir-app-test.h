@@ -182,6 +182,28 @@ kurir_app_test_hits_of (GMutex     *lock,
   return n;
 }
 
+/* Reads an HTTP request line from @in. FALSE if the connection ended
+ * first; else TRUE, with *@path the request's path (NULL if the line has
+ * none; free it). */
+static inline gboolean
+kurir_app_test_http_read_request (GDataInputStream  *in,
+                                  char             **path)
+{
+  g_autofree char *request = NULL;
+  g_auto(GStrv) words = NULL;
+  gsize length;
+
+  *path = NULL;
+  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+  request = g_data_input_stream_read_line (in, &length, NULL, NULL);
+  if (request == NULL)
+    return FALSE;
+  words = g_strsplit (request, " ", 3);
+  if (g_strv_length (words) >= 2)
+    *path = g_strdup (words[1]);
+  return TRUE;
+}
+
 /* Reads the rest of an HTTP request's head from @in and answers 200 with
  * @body (@body_length bytes) of @type, uncached, closing the connection. */
 static inline void

@@ -63,30 +63,25 @@ run_cb (GThreadedSocketService *service,
 {
   g_autoptr(GDataInputStream) in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
-  g_autofree char *request = NULL;
-  g_auto(GStrv) words = NULL;
+  g_autofree char *path = NULL;
   const char *type = "image/gif";
   const char *body = "GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
                      "\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00;";
   gsize body_length = 43;
-  gsize length;
 
   g_mutex_lock (&hits_lock);
   connections++;
   g_mutex_unlock (&hits_lock);
 
-  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
-  request = g_data_input_stream_read_line (in, &length, NULL, NULL);
-  if (request == NULL)
+  if (!kurir_app_test_http_read_request (in, &path))
     return FALSE;
-  words = g_strsplit (request, " ", 3);
-  if (g_strv_length (words) >= 2)
+  if (path != NULL)
     {
-      kurir_app_test_count_hit (&hits_lock, hits, words[1]);
+      kurir_app_test_count_hit (&hits_lock, hits, path);
       g_mutex_lock (&hits_lock);
-      g_ptr_array_add (paths, g_strdup (words[1]));
+      g_ptr_array_add (paths, g_strdup (path));
       g_mutex_unlock (&hits_lock);
-      if (g_str_has_prefix (words[1], "/css"))
+      if (g_str_has_prefix (path, "/css"))
         {
           type = "text/css";
           body = "p { color: red; }";

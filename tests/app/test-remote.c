@@ -64,17 +64,12 @@ run_cb (GThreadedSocketService *service,
 {
   g_autoptr(GDataInputStream) in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
-  g_autofree char *request = NULL;
-  g_auto(GStrv) words = NULL;
-  gsize length;
+  g_autofree char *path = NULL;
 
-  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
-  request = g_data_input_stream_read_line (in, &length, NULL, NULL);
-  if (request == NULL)
+  if (!kurir_app_test_http_read_request (in, &path))
     return FALSE;
-  words = g_strsplit (request, " ", 3);
-  if (g_strv_length (words) >= 2)
-    kurir_app_test_count_hit (&hits_lock, hits, words[1]);
+  if (path != NULL)
+    kurir_app_test_count_hit (&hits_lock, hits, path);
   kurir_app_test_http_reply (in, out, "image/gif", gif, sizeof gif);
   return FALSE;
 }
