@@ -42,40 +42,6 @@ static guint serial;
 /* Helpers */
 
 static gboolean
-list_ready (KurirWindow *window)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-  guint n;
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
-  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
-}
-
-static KurirWindow *
-open_window (void)
-{
-  GtkWindow *window;
-
-  g_assert_null (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_application_activate (G_APPLICATION (app));
-  window = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_assert_true (KURIR_IS_WINDOW (window));
-  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)) &&
-            g_strcmp0 (kurir_window_get_visible_page (KURIR_WINDOW (window)), "loading") != 0);
-  return KURIR_WINDOW (window);
-}
-
-static void
-close_window (KurirWindow *window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static gboolean
 sidebar_has_account (KurirWindow *window,
                      const char  *name)
 {
@@ -136,15 +102,7 @@ find_account_menu (GtkWidget  *widget,
 static AdwMessageDialog *
 find_message_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return ADW_MESSAGE_DIALOG (window);
-    }
-  return NULL;
+  return kurir_app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 }
 
 static char *
@@ -168,13 +126,13 @@ test_account_menu (void)
 {
   g_autofree char *name = add_local_account ();
   g_autoptr(GError) error = NULL;
-  KurirWindow *window = open_window ();
+  KurirWindow *window = kurir_app_test_open_window (app, TRUE);
   GtkMenuButton *button;
   GMenuModel *model;
   g_autoptr(GVariant) target = NULL;
   g_autofree char *action = NULL;
 
-  WAIT_FOR (sidebar_has_account (window, name) && list_ready (window));
+  WAIT_FOR (sidebar_has_account (window, name) && kurir_app_test_list_ready (window));
   button = find_account_menu (GTK_WIDGET (kurir_window_get_sidebar (window)), name);
   g_assert_nonnull (button);
   model = gtk_menu_button_get_menu_model (button);
@@ -192,7 +150,7 @@ test_account_menu (void)
                                                                                   "account-preferences"),
                                        G_VARIANT_TYPE_STRING));
 
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_assert_true (kurir_account_delete (name, &error));
   g_assert_no_error (error);
 }
@@ -225,12 +183,13 @@ test_remove_account (void)
       g_clear_pointer (&password, kurir_secret_free);
     }
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, TRUE);
   weak = GTK_WINDOW (window);
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &weak);
-  WAIT_FOR (sidebar_has_account (window, gone) && sidebar_has_account (window, stays) && list_ready (window));
+  WAIT_FOR (sidebar_has_account (window, gone) && sidebar_has_account (window, stays) &&
+            kurir_app_test_list_ready (window));
   g_assert_true (kurir_sidebar_select (kurir_window_get_sidebar (window), gone, KURIR_STORE_INBOX));
-  WAIT_FOR (list_ready (window));
+  WAIT_FOR (kurir_app_test_list_ready (window));
 
   /* Asked first; Cancel keeps everything. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "remove-account", g_variant_new_string (gone));
@@ -280,7 +239,7 @@ test_remove_account (void)
   g_assert_no_error (error);
 
   g_object_remove_weak_pointer (G_OBJECT (window), (gpointer *) &weak);
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_assert_true (kurir_account_delete (stays, &error));
   g_assert_no_error (error);
 }
@@ -293,9 +252,9 @@ test_reload_accounts (void)
   g_autofree char *first = add_local_account ();
   g_autofree char *later = NULL;
   g_autoptr(GError) error = NULL;
-  KurirWindow *window = open_window ();
+  KurirWindow *window = kurir_app_test_open_window (app, TRUE);
 
-  WAIT_FOR (sidebar_has_account (window, first) && list_ready (window));
+  WAIT_FOR (sidebar_has_account (window, first) && kurir_app_test_list_ready (window));
   later = add_local_account ();
   g_assert_false (sidebar_has_account (window, later));
   kurir_window_reload_accounts (window);
@@ -303,7 +262,7 @@ test_reload_accounts (void)
   g_assert_true (sidebar_has_account (window, first));
   g_assert_nonnull (kurir_window_find_account (window, later));
 
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_assert_true (kurir_account_delete (first, &error));
   g_assert_no_error (error);
   g_assert_true (kurir_account_delete (later, &error));
@@ -313,10 +272,7 @@ test_reload_accounts (void)
 static KurirAccountPreferences *
 preferences_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_ACCOUNT_PREFERENCES (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_ACCOUNT_PREFERENCES);
 }
 
 static gboolean
@@ -394,7 +350,7 @@ test_preferences_identities (void)
   gtk_window_destroy (GTK_WINDOW (preferences));
   /* The action opened the main window to be the parent. */
   if (gtk_application_get_active_window (GTK_APPLICATION (app)) != NULL)
-    close_window (KURIR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app))));
+    kurir_app_test_close_window (KURIR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app))));
   g_assert_true (kurir_account_delete (name, &error));
   g_assert_no_error (error);
 }
@@ -402,10 +358,7 @@ test_preferences_identities (void)
 static KurirPreferencesWindow *
 general_preferences (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_PREFERENCES_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_PREFERENCES_WINDOW);
 }
 
 #define CHILD(window, name) \
@@ -417,7 +370,7 @@ static void
 test_general_preferences (void)
 {
   g_autoptr(GSettings) settings = g_settings_new (APP_ID);
-  KurirWindow *window = open_window ();
+  KurirWindow *window = kurir_app_test_open_window (app, TRUE);
   KurirPreferencesWindow *preferences;
   g_autofree char *remote = NULL;
   g_autofree char *entry = NULL;
@@ -457,7 +410,7 @@ test_general_preferences (void)
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (CHILD (preferences, "remote_content_row"))), ==, 2);
 
   gtk_window_destroy (GTK_WINDOW (preferences));
-  close_window (window);
+  kurir_app_test_close_window (window);
   for (guint i = 0; i < 4; i++)
     {
       const char *keys[] = { "notifications", "check-interval-minutes", "start-in-background", "remote-content" };
@@ -501,7 +454,7 @@ test_check_interval (void)
   g_assert_no_error (error);
   g_settings_set_uint (settings, "check-interval-minutes", 25);
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, TRUE);
   WAIT_FOR (sidebar_has_account (window, plain) && !kurir_window_get_busy (window));
   g_assert_cmpuint (check_interval_of (window, own), ==, 3);
   g_assert_cmpuint (check_interval_of (window, plain), ==, 25);
@@ -533,7 +486,7 @@ test_check_interval (void)
   kurir_window_reload_accounts (window);
   WAIT_FOR (check_interval_of (window, own) == 40 && !kurir_window_get_busy (window));
 
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_settings_reset (settings, "check-interval-minutes");
   g_assert_true (kurir_account_delete (own, &error));
   g_assert_no_error (error);
@@ -595,7 +548,7 @@ test_conversations_shortcut (void)
   gtk_window_destroy (GTK_WINDOW (overlay));
 
   /* A toggle without a parameter: what an accelerator activates flips it. */
-  window = open_window ();
+  window = kurir_app_test_open_window (app, TRUE);
   action = g_action_map_lookup_action (G_ACTION_MAP (window), "conversations");
   g_assert_nonnull (action);
   g_assert_null (g_action_get_parameter_type (action));
@@ -608,7 +561,7 @@ test_conversations_shortcut (void)
     g_assert_cmpint (g_variant_get_boolean (after), !=, g_variant_get_boolean (before));
     g_action_group_activate_action (G_ACTION_GROUP (window), "conversations", NULL);
   }
-  close_window (window);
+  kurir_app_test_close_window (window);
   {
     g_autoptr(GError) error = NULL;
 
@@ -626,31 +579,18 @@ main (int    argc,
   g_autoptr(GSettings) settings = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-accounts-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("accounts");
 
   g_test_init (&argc, &argv, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
 
   store = kurir_store_open (NULL, &error);
   g_assert_no_error (error);
   settings = g_settings_new (APP_ID);
   g_settings_set_boolean (settings, "check-on-startup", FALSE);
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/accounts/menu", test_account_menu);
   g_test_add_func ("/app/accounts/remove", test_remove_account);

@@ -21,10 +21,7 @@
 static KurirWindow *
 main_window (KurirApplication *app)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_WINDOW);
 }
 
 /* A name of its own each time: the bus may still hold the last one. */
@@ -91,30 +88,12 @@ main (int    argc,
 {
   GTestDBus *bus;
   g_autofree char *home = NULL;
-  g_autofree char *display = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-background-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("background");
 
   g_test_init (&argc, &argv, NULL);
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  display = g_strdup (g_getenv ("DISPLAY"));
-  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (bus);
-  if (display != NULL)
-    g_setenv ("DISPLAY", display, TRUE);
-
-  gtk_init ();
-  adw_init ();
+  bus = kurir_app_test_init_gtk_on_private_bus ();
 
   g_test_add_func ("/app/background/not-in-background", test_not_in_background);
   g_test_add_func ("/app/background/in-background", test_in_background);

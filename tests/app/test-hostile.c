@@ -63,60 +63,39 @@ run_cb (GThreadedSocketService *service,
 {
   g_autoptr(GDataInputStream) in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
-  g_autofree char *request = NULL;
-  g_auto(GStrv) words = NULL;
+  g_autofree char *path = NULL;
   const char *type = "image/gif";
   const char *body = "GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
                      "\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00;";
   gsize body_length = 43;
-  g_autofree char *header = NULL;
-  gsize length;
 
   g_mutex_lock (&hits_lock);
   connections++;
   g_mutex_unlock (&hits_lock);
 
-  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
-  request = g_data_input_stream_read_line (in, &length, NULL, NULL);
-  if (request == NULL)
+  if (!kurir_app_test_http_read_request (in, &path))
     return FALSE;
-  words = g_strsplit (request, " ", 3);
-  if (g_strv_length (words) >= 2)
+  if (path != NULL)
     {
+      kurir_app_test_count_hit (&hits_lock, hits, path);
       g_mutex_lock (&hits_lock);
-      g_hash_table_insert (hits, g_strdup (words[1]),
-                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (hits, words[1])) + 1));
-      g_ptr_array_add (paths, g_strdup (words[1]));
+      g_ptr_array_add (paths, g_strdup (path));
       g_mutex_unlock (&hits_lock);
-      if (g_str_has_prefix (words[1], "/css"))
+      if (g_str_has_prefix (path, "/css"))
         {
           type = "text/css";
           body = "p { color: red; }";
           body_length = strlen (body);
         }
     }
-  for (;;)
-    {
-      g_autofree char *line = g_data_input_stream_read_line (in, &length, NULL, NULL);
-      if (line == NULL || *line == '\0' || g_str_equal (line, "\r"))
-        break;
-    }
-  header = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                            "Cache-Control: no-store\r\nConnection: close\r\n\r\n", type, body_length);
-  g_output_stream_write_all (out, header, strlen (header), NULL, NULL, NULL);
-  g_output_stream_write_all (out, body, body_length, NULL, NULL, NULL);
+  kurir_app_test_http_reply (in, out, type, body, body_length);
   return FALSE;
 }
 
 static guint
 hits_of (const char *path)
 {
-  guint n;
-
-  g_mutex_lock (&hits_lock);
-  n = GPOINTER_TO_UINT (g_hash_table_lookup (hits, path));
-  g_mutex_unlock (&hits_lock);
-  return n;
+  return kurir_app_test_hits_of (&hits_lock, hits, path);
 }
 
 static guint
@@ -148,13 +127,7 @@ any_path_contains (const char *needle)
 static gboolean
 list_ready (void)
 {
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-  guint n;
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
-  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
+  return kurir_app_test_list_ready (window);
 }
 
 static gint64
@@ -223,16 +196,7 @@ n_web_views (KurirReader *reader)
 static GtkWidget *
 find_file_chooser (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) item = g_list_model_get_item (toplevels, i);
-
-      if (GTK_IS_FILE_CHOOSER (item) && gtk_widget_get_visible (GTK_WIDGET (item)))
-        return GTK_WIDGET (item);
-    }
-  return NULL;
+  return kurir_app_test_find_toplevel (GTK_TYPE_FILE_CHOOSER);
 }
 
 static void
@@ -564,24 +528,13 @@ main (int    argc,
   GSocketService *service;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-hostile-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("hostile");
   /* GTK's own file chooser, not a portal's. */
   g_setenv ("GTK_USE_PORTAL", "0", TRUE);
 
   g_test_init (&argc, &argv, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
 
   hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   paths = g_ptr_array_new_with_free_func (g_free);
@@ -611,9 +564,7 @@ main (int    argc,
     add_raw (first, strlen (first));
   }
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
   g_application_activate (G_APPLICATION (app));
   window = KURIR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   g_assert_true (KURIR_IS_WINDOW (window));

@@ -170,19 +170,13 @@ screenshot (const char *name)
 static KurirWindow *
 main_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_WINDOW);
 }
 
 static KurirSetupWindow *
 setup_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_SETUP_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_SETUP_WINDOW);
 }
 
 static GtkStack *
@@ -301,14 +295,7 @@ main (int    argc,
   const char *localedir = g_getenv ("KURIR_TEST_LOCALEDIR");
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-i18n-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("i18n");
 
   /* As src/app/main.c does, with the build tree's catalogue.  glibc
    * follows LANGUAGE in any locale but "C": C.UTF-8 is enough. */
@@ -320,15 +307,9 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
+  kurir_app_test_init_gtk ();
 
-  gtk_init ();
-  adw_init ();
-
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/i18n/catalogue", test_catalogue);
   g_test_add_func ("/app/i18n/welcome", test_welcome);

@@ -86,78 +86,15 @@ deliver (const char *maildir,
          const char *subject,
          const char *body)
 {
-  g_autoptr(GError) error = NULL;
   static guint serial;
-  guint64 uid, gid;
   g_autofree char *text = g_strdup_printf ("From: Pengirim <pengirim@example.test>\nTo: someone@example.test\n"
                                            "Subject: %s\nDate: Sat, 28 Nov 2026 01:%02u:00 +0000\n"
                                            "Message-ID: <%s.%u@deliver.test>\n\n%s\n",
                                            subject, serial % 60, stamp, serial, body);
   g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".M%uP%d.kurirapp",
                                            g_get_real_time () / G_USEC_PER_SEC, ++serial, (int) getpid ());
-  g_autofree char *path = g_build_filename (maildir, "new", name, NULL);
 
-  g_assert_true (g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_UID"), 10, 0, G_MAXUINT32, &uid, NULL));
-  g_assert_true (g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_GID"), 10, 0, G_MAXUINT32, &gid, NULL));
-  for (guint i = 0; i < 3; i++)
-    {
-      const char *sub[] = { "cur", "new", "tmp" };
-      g_autofree char *dir = g_build_filename (maildir, sub[i], NULL);
-      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-      g_assert_cmpint (chown (dir, (uid_t) uid, (gid_t) gid), ==, 0);
-    }
-  g_assert_cmpint (chown (maildir, (uid_t) uid, (gid_t) gid), ==, 0);
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
-}
-
-static void
-add_account (const char    *name,
-             KurirProtocol  protocol,
-             const char     *port_variable,
-             const char     *password_variable)
-{
-  g_autoptr(KurirAccount) account = kurir_account_new (name);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autofree char *email = g_strdup_printf ("%s@example.test", name);
-
-  kurir_account_set_email (account, email);
-  kurir_account_set_protocol (account, protocol);
-  kurir_account_set_host (account, kurir_test_getenv ("KURIR_TEST_HOST"));
-  kurir_account_set_port (account, kurir_test_port (port_variable));
-  kurir_account_set_security (account, KURIR_SECURITY_TLS);
-  kurir_account_set_user (account, name);
-  kurir_account_set_ca_file (account, kurir_test_getenv ("KURIR_TEST_CA"));
-  g_assert_true (kurir_account_save (account, &error));
-  g_assert_no_error (error);
-  kurir_secret_store_async (name, protocol, kurir_account_get_host (account), name,
-                            kurir_test_getenv (password_variable), TRUE, NULL,
-                            kurir_test_store_result, &result);
-  g_assert_true (kurir_secret_store_finish (kurir_test_wait (&result), &error));
-  g_assert_no_error (error);
-}
-
-static KurirWindow *
-open_window (void)
-{
-  GtkWindow *window;
-
-  g_application_activate (G_APPLICATION (app));
-  window = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_assert_true (KURIR_IS_WINDOW (window));
-  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)) &&
-            g_strcmp0 (kurir_window_get_visible_page (KURIR_WINDOW (window)), "loading") != 0);
-  return KURIR_WINDOW (window);
-}
-
-static void
-close_window (KurirWindow *window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  kurir_app_test_write_maildir (maildir, name, text);
 }
 
 /* The position of the loaded message with @subject in the list, or -1. */
@@ -225,7 +162,7 @@ test_folders_and_messages (void)
 {
   g_autofree char *inbox_subject = subject_for ("Masuk");
   g_autofree char *archive_subject = subject_for ("Arsip lama");
-  KurirWindow *window = open_window ();
+  KurirWindow *window = kurir_app_test_open_window (app, FALSE);
   KurirSidebar *sidebar = kurir_window_get_sidebar (window);
 
   WAIT_FOR (kurir_sidebar_select (sidebar, "victor", "Arsip"));
@@ -235,7 +172,7 @@ test_folders_and_messages (void)
 
   g_assert_true (kurir_sidebar_select (sidebar, "victor", KURIR_STORE_INBOX));
   WAIT_FOR (find_subject (window, inbox_subject) >= 0);
-  close_window (window);
+  kurir_app_test_close_window (window);
 }
 
 /* Mark read in the window goes through the journal to the server: a
@@ -245,7 +182,7 @@ test_mark_read_reaches_server (void)
 {
   g_autofree char *subject = subject_for ("Tandai dibaca");
   g_autoptr(KurirJournal) journal = kurir_journal_new (store, "victor");
-  KurirWindow *window = open_window ();
+  KurirWindow *window = kurir_app_test_open_window (app, FALSE);
   int position;
 
   deliver (kurir_test_getenv ("KURIR_TEST_MAILDIR_VICTOR"), subject, "Baca aku.");
@@ -265,7 +202,7 @@ test_mark_read_reaches_server (void)
   /* ...then replayed in the background. */
   WAIT_FOR (kurir_journal_count_pending (journal) == 0);
   g_assert_cmpint (run_imap_client ("seen", subject), ==, 0);
-  close_window (window);
+  kurir_app_test_close_window (window);
 }
 
 /* Mail another client APPENDs while the window is open shows up without
@@ -279,7 +216,7 @@ test_idle_new_mail (void)
 
   /* No check when the window opens, none by the timer: only IDLE. */
   g_settings_set_boolean (settings, "check-on-startup", FALSE);
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "victor", KURIR_STORE_INBOX));
   WAIT_FOR (!kurir_window_get_busy (window));
   /* The session is up and follows INBOX. */
@@ -289,7 +226,7 @@ test_idle_new_mail (void)
   g_assert_cmpint (run_imap_client ("append", subject), ==, 0);
   WAIT_FOR (find_subject (window, subject) >= 0);
 
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_settings_reset (settings, "check-on-startup");
 }
 
@@ -302,13 +239,13 @@ test_unified_inbox (void)
   KurirWindow *window;
 
   deliver (kurir_test_getenv ("KURIR_TEST_MAILDIR_JUDY"), pop3_subject, "Dari judy.");
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   /* The window opens on All Inboxes. */
   WAIT_FOR (kurir_window_get_message_model (window) != NULL);
   g_assert_null (kurir_message_list_model_get_account (kurir_window_get_message_model (window)));
   g_assert_null (kurir_message_list_model_get_folder (kurir_window_get_message_model (window)));
   WAIT_FOR (            find_subject (window, pop3_subject) >= 0 && find_subject (window, imap_subject) >= 0);
-  close_window (window);
+  kurir_app_test_close_window (window);
 }
 
 /* Delete from the window moves the message to the Trash on the server. */
@@ -319,7 +256,7 @@ test_delete_reaches_server (void)
   g_autofree char *in_inbox = g_strdup_printf ("INBOX/%s", subject);
   g_autofree char *in_trash = g_strdup_printf ("Trash/%s", subject);
   g_autoptr(KurirJournal) journal = kurir_journal_new (store, "victor");
-  KurirWindow *window = open_window ();
+  KurirWindow *window = kurir_app_test_open_window (app, FALSE);
 
   deliver (kurir_test_getenv ("KURIR_TEST_MAILDIR_VICTOR"), subject, "Sampah.");
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "victor", KURIR_STORE_INBOX));
@@ -335,7 +272,7 @@ test_delete_reaches_server (void)
   WAIT_FOR (kurir_journal_count_pending (journal) == 0);
   g_assert_cmpint (run_imap_client ("in", in_inbox), ==, 3);
   g_assert_cmpint (run_imap_client ("in", in_trash), ==, 0);
-  close_window (window);
+  kurir_app_test_close_window (window);
 }
 
 /* The server drops the IDLE session: the watch comes back by itself
@@ -352,7 +289,7 @@ test_idle_reconnects (void)
   int status = 0;
 
   g_settings_set_boolean (settings, "check-on-startup", FALSE);
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "victor", KURIR_STORE_INBOX));
   WAIT_FOR ((account = kurir_window_find_account (window, "victor")) != NULL &&
             kurir_mail_account_get_watching (account));
@@ -364,7 +301,7 @@ test_idle_reconnects (void)
 
   g_assert_cmpint (run_imap_client ("append", subject), ==, 0);
   WAIT_FOR (find_subject (window, subject) >= 0);
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_settings_reset (settings, "check-on-startup");
 }
 
@@ -401,7 +338,7 @@ test_offline_state (void)
   g_assert_no_error (error);
   g_socket_close (socket, NULL);
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   WAIT_FOR ((mail_account = kurir_window_find_account (window, "nowhere")) != NULL &&
             kurir_mail_account_get_state (mail_account) == KURIR_MAIL_ACCOUNT_OFFLINE);
   g_assert_nonnull (kurir_mail_account_get_message (mail_account));
@@ -411,7 +348,7 @@ test_offline_state (void)
   g_action_group_activate_action (G_ACTION_GROUP (window), "sync-account", g_variant_new_string ("nowhere"));
   g_assert_cmpint (kurir_mail_account_get_state (mail_account), ==, KURIR_MAIL_ACCOUNT_SYNCING);
   WAIT_FOR (kurir_mail_account_get_state (mail_account) == KURIR_MAIL_ACCOUNT_OFFLINE);
-  close_window (window);
+  kurir_app_test_close_window (window);
 
   g_assert_true (kurir_account_delete ("nowhere", &error));
   g_assert_no_error (error);
@@ -426,14 +363,7 @@ main (int    argc,
   g_autoptr(GSettings) settings = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-imap-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("imap");
 
   g_test_init (&argc, &argv, NULL);
 
@@ -442,11 +372,7 @@ main (int    argc,
       g_test_add_func ("/app/imap/skipped", test_skipped);
       return g_test_run ();
     }
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
   /* The test session bus has no notification server, and GIO warns
    * (fatally in tests) when a notification finds nobody to show it. */
   settings = g_settings_new (APP_ID);
@@ -466,12 +392,12 @@ main (int    argc,
     deliver (maildir, inbox_subject, "Halo victor.");
     deliver (archive, archive_subject, "Disimpan.");
   }
-  add_account ("victor", KURIR_PROTOCOL_IMAP, "KURIR_TEST_IMAPS_PORT", "KURIR_TEST_PASSWORD_VICTOR");
-  add_account ("judy", KURIR_PROTOCOL_POP3, "KURIR_TEST_POP3S_PORT", "KURIR_TEST_PASSWORD_JUDY");
+  kurir_app_test_add_server_account ("victor", KURIR_PROTOCOL_IMAP,
+                                     "KURIR_TEST_IMAPS_PORT", "KURIR_TEST_PASSWORD_VICTOR");
+  kurir_app_test_add_server_account ("judy", KURIR_PROTOCOL_POP3,
+                                     "KURIR_TEST_POP3S_PORT", "KURIR_TEST_PASSWORD_JUDY");
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/imap/folders-and-messages", test_folders_and_messages);
   g_test_add_func ("/app/imap/mark-read-reaches-server", test_mark_read_reaches_server);

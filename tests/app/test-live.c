@@ -199,25 +199,10 @@ static void
 deliver (const char *maildir,
          const char *text)
 {
-  g_autoptr(GError) error = NULL;
-  guint64 uid, gid;
   g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".M%uP%d.kurirlive",
                                            g_get_real_time () / G_USEC_PER_SEC, ++serial, (int) getpid ());
-  g_autofree char *path = g_build_filename (maildir, "new", name, NULL);
 
-  g_assert_true (g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_UID"), 10, 0, G_MAXUINT32, &uid, NULL));
-  g_assert_true (g_ascii_string_to_unsigned (kurir_test_getenv ("KURIR_TEST_MAIL_GID"), 10, 0, G_MAXUINT32, &gid, NULL));
-  for (guint i = 0; i < 3; i++)
-    {
-      const char *sub[] = { "cur", "new", "tmp" };
-      g_autofree char *dir = g_build_filename (maildir, sub[i], NULL);
-      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-      g_assert_cmpint (chown (dir, (uid_t) uid, (gid_t) gid), ==, 0);
-    }
-  g_assert_cmpint (chown (maildir, (uid_t) uid, (gid_t) gid), ==, 0);
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (chown (path, (uid_t) uid, (gid_t) gid), ==, 0);
+  kurir_app_test_write_maildir (maildir, name, text);
 }
 
 /* One message of a conversation: @n its place, @parent the one it answers (0: none). */
@@ -243,42 +228,16 @@ deliver_in_thread (const char *maildir,
 static void
 add_imap_account (const char *name)
 {
-  g_autoptr(KurirAccount) account = kurir_account_new (name);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autofree char *email = g_strdup_printf ("%s@example.test", name);
   g_autofree char *variable = g_ascii_strup (name, -1);
   g_autofree char *password_variable = g_strconcat ("KURIR_TEST_PASSWORD_", variable, NULL);
 
-  kurir_account_set_email (account, email);
-  kurir_account_set_protocol (account, KURIR_PROTOCOL_IMAP);
-  kurir_account_set_host (account, kurir_test_getenv ("KURIR_TEST_HOST"));
-  kurir_account_set_port (account, kurir_test_port ("KURIR_TEST_IMAPS_PORT"));
-  kurir_account_set_security (account, KURIR_SECURITY_TLS);
-  kurir_account_set_user (account, name);
-  kurir_account_set_ca_file (account, kurir_test_getenv ("KURIR_TEST_CA"));
-  g_assert_true (kurir_account_save (account, &error));
-  g_assert_no_error (error);
-  kurir_secret_store_async (name, KURIR_PROTOCOL_IMAP, kurir_account_get_host (account), name,
-                            kurir_test_getenv (password_variable), TRUE, NULL,
-                            kurir_test_store_result, &result);
-  g_assert_true (kurir_secret_store_finish (kurir_test_wait (&result), &error));
-  g_assert_no_error (error);
+  kurir_app_test_add_server_account (name, KURIR_PROTOCOL_IMAP, "KURIR_TEST_IMAPS_PORT", password_variable);
 }
 
 static char *
 add_local_account (const char *prefix)
 {
-  g_autofree char *name = g_strdup_printf ("%s%u", prefix, ++serial);
-  g_autoptr(KurirAccount) account = kurir_account_new (name);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *email = g_strdup_printf ("%s@example.co.id", name);
-
-  kurir_account_set_email (account, email);
-  kurir_account_set_protocol (account, KURIR_PROTOCOL_LOCAL);
-  g_assert_true (kurir_account_save (account, &error));
-  g_assert_no_error (error);
-  return g_steal_pointer (&name);
+  return kurir_app_test_add_local_account (prefix, &serial);
 }
 
 static gint64
@@ -295,19 +254,6 @@ add_message (const char *account,
 
   g_assert_no_error (error);
   return id;
-}
-
-static KurirWindow *
-open_window (void)
-{
-  GtkWindow *window;
-
-  g_application_activate (G_APPLICATION (app));
-  window = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_assert_true (KURIR_IS_WINDOW (window));
-  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)) &&
-            g_strcmp0 (kurir_window_get_visible_page (KURIR_WINDOW (window)), "loading") != 0);
-  return KURIR_WINDOW (window);
 }
 
 static void
@@ -332,18 +278,6 @@ account_settled (KurirWindow *window,
          kurir_mail_account_get_watching (account) && !kurir_window_get_busy (window);
 }
 
-static gboolean
-list_ready (KurirWindow *window)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-  guint n;
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
-  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
-}
-
 /* The row whose (newest) message has @subject, or -1. */
 static int
 find_subject (KurirWindow *window,
@@ -351,7 +285,7 @@ find_subject (KurirWindow *window,
 {
   KurirMessageListModel *model = kurir_window_get_message_model (window);
 
-  if (model == NULL || !list_ready (window))
+  if (model == NULL || !kurir_app_test_list_ready (window))
     return -1;
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)) && i < KURIR_MESSAGE_LIST_PAGE_SIZE; i++)
     {
@@ -388,24 +322,13 @@ all_inboxes_unread (KurirWindow *window)
 static AdwMessageDialog *
 find_message_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return ADW_MESSAGE_DIALOG (window);
-    }
-  return NULL;
+  return kurir_app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 }
 
 static KurirMessageWindow *
 find_message_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_MESSAGE_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_MESSAGE_WINDOW);
 }
 
 static gboolean
@@ -472,7 +395,7 @@ test_conversation (void)
   deliver_in_thread (maildir, subject, 2, 1);
   deliver_in_thread (maildir, subject, 3, 2);
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "walter", KURIR_STORE_INBOX));
   g_action_group_activate_action (G_ACTION_GROUP (window), "refresh", NULL);
   WAIT_FOR (account_settled (window, "walter") && find_subject (window, reply) >= 0);
@@ -547,7 +470,7 @@ test_notification (void)
 
   g_settings_set_boolean (settings, "check-on-startup", FALSE);
   g_settings_set_boolean (settings, "notifications", TRUE);
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   /* Looking at another folder, so INBOX's news is news. */
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "walter", "Lain"));
   g_action_group_activate_action (G_ACTION_GROUP (window), "refresh", NULL);
@@ -614,8 +537,9 @@ test_remove_account_mail (void)
   KurirWindow *window;
   guint unread;
 
-  window = open_window ();
-  WAIT_FOR (list_ready (window) && sidebar_shows (window, kept_account) && kurir_message_list_model_get_account (kurir_window_get_message_model (window)) == NULL &&
+  window = kurir_app_test_open_window (app, FALSE);
+  WAIT_FOR (kurir_app_test_list_ready (window) && sidebar_shows (window, kept_account) &&
+            kurir_message_list_model_get_account (kurir_window_get_message_model (window)) == NULL &&
             kurir_message_list_model_find (kurir_window_get_message_model (window), deleted_id) != G_MAXUINT &&
             kurir_message_list_model_find (kurir_window_get_message_model (window), kept_id) != G_MAXUINT);
 
@@ -628,7 +552,7 @@ test_remove_account_mail (void)
   adw_message_dialog_response (dialog, "remove-mail");
   gtk_window_close (GTK_WINDOW (dialog));
   model = kurir_window_get_message_model (window);
-  WAIT_FOR (kurir_window_find_account (window, deleted) == NULL && list_ready (window) &&
+  WAIT_FOR (kurir_window_find_account (window, deleted) == NULL && kurir_app_test_list_ready (window) &&
             kurir_message_list_model_find (kurir_window_get_message_model (window), deleted_id) == G_MAXUINT);
   g_assert_true (model == kurir_window_get_message_model (window));   /* All Inboxes, refreshed */
   g_assert_cmpuint (kurir_message_list_model_find (model, stays_id), !=, G_MAXUINT);
@@ -642,13 +566,14 @@ test_remove_account_mail (void)
   dialog = find_message_dialog ();
   adw_message_dialog_response (dialog, "remove");
   gtk_window_close (GTK_WINDOW (dialog));
-  WAIT_FOR (kurir_window_find_account (window, kept) == NULL && list_ready (window) &&
+  WAIT_FOR (kurir_window_find_account (window, kept) == NULL && kurir_app_test_list_ready (window) &&
             kurir_message_list_model_find (kurir_window_get_message_model (window), kept_id) == G_MAXUINT);
   WAIT_FOR (sidebar_shows (window, kept_header) && !sidebar_shows (window, kept_account) && all_inboxes_unread (window) == unread - 2);
   g_assert_cmpint (count_inbox (kept), ==, 0);
   /* Readable where it was kept. */
   g_assert_true (kurir_sidebar_select (kurir_window_get_sidebar (window), kept, KURIR_SIDEBAR_KEPT_INBOX));
-  WAIT_FOR (list_ready (window) && g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == 1);
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
+            g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == 1);
   g_assert_cmpstr (kurir_message_get_subject (kurir_message_list_model_peek (kurir_window_get_message_model (window), 0)),
                    ==, "Akan disimpan");
 
@@ -709,9 +634,9 @@ test_select_all (void)
 
   add_many (name, n);
   g_assert_cmpuint (count_with_flag (name, KURIR_MESSAGE_FLAG_SEEN), ==, 0);
-  window = open_window ();
+  window = kurir_app_test_open_window (app, FALSE);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), name, KURIR_STORE_INBOX));
-  WAIT_FOR (list_ready (window) &&
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
             g_strcmp0 (kurir_message_list_model_get_account (kurir_window_get_message_model (window)), name) == 0 &&
             g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == n);
   model = kurir_window_get_message_model (window);
@@ -723,7 +648,8 @@ test_select_all (void)
 
   /* Conversations: one row each, and the same for them. */
   g_action_group_change_action_state (G_ACTION_GROUP (window), "conversations", g_variant_new_boolean (TRUE));
-  WAIT_FOR (kurir_message_list_model_get_threads (kurir_window_get_message_model (window)) && list_ready (window) &&
+  WAIT_FOR (kurir_message_list_model_get_threads (kurir_window_get_message_model (window)) &&
+            kurir_app_test_list_ready (window) &&
             g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == n);
   model = kurir_window_get_message_model (window);
   g_assert_cmpuint (kurir_message_list_model_get_n_loaded (model), <, n);
@@ -746,14 +672,7 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-live-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("live");
 
   g_test_init (&argc, &argv, NULL);
 
@@ -762,11 +681,7 @@ main (int    argc,
       g_test_add_func ("/app/live/skipped", test_skipped);
       return g_test_run ();
     }
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
   /* Before the application sends anything: GIO picks its notification
    * backend at the first notification. */
   start_notification_server ();
@@ -785,9 +700,7 @@ main (int    argc,
   }
   add_imap_account ("walter");
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/live/conversation", test_conversation);
   g_test_add_func ("/app/live/notification", test_notification);

@@ -46,40 +46,6 @@ static guint serial;
 
 /* Helpers */
 
-static gboolean
-list_ready (KurirWindow *window)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-  guint n;
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
-  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
-}
-
-static KurirWindow *
-open_window (void)
-{
-  GtkWindow *window;
-
-  g_assert_null (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_application_activate (G_APPLICATION (app));
-  window = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_assert_true (KURIR_IS_WINDOW (window));
-  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)) &&
-            g_strcmp0 (kurir_window_get_visible_page (KURIR_WINDOW (window)), "loading") != 0);
-  return KURIR_WINDOW (window);
-}
-
-static void
-close_window (KurirWindow *window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 /* Whether the sidebar has a row "Outbox" (with or without a count). */
 static gboolean
 sidebar_has_outbox (KurirWindow *window)
@@ -163,9 +129,9 @@ show_outbox_message (KurirWindow *window,
   KurirMessageListModel *model;
   guint position;
 
-  WAIT_FOR (list_ready (window) && sidebar_has_outbox (window));
+  WAIT_FOR (kurir_app_test_list_ready (window) && sidebar_has_outbox (window));
   g_assert_true (kurir_sidebar_select (kurir_window_get_sidebar (window), account, KURIR_OUTBOX_FOLDER));
-  WAIT_FOR (list_ready (window));
+  WAIT_FOR (kurir_app_test_list_ready (window));
   model = kurir_window_get_message_model (window);
   g_assert_cmpstr (kurir_message_list_model_get_folder (model), ==, KURIR_OUTBOX_FOLDER);
   position = kurir_message_list_model_find (model, id);
@@ -222,7 +188,7 @@ test_refused_then_resent (void)
   KurirWindow *window;
   guint flushed = 0;
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, TRUE);
   mail_account = kurir_window_find_account (window, name);
   g_assert_nonnull (mail_account);
   g_signal_connect (mail_account, "outbox-flushed", G_CALLBACK (count_cb), &flushed);
@@ -259,7 +225,7 @@ test_refused_then_resent (void)
   WAIT_FOR (!sidebar_has_outbox (window) && !kurir_window_get_busy (window));
 
   g_signal_handlers_disconnect_by_data (mail_account, &flushed);
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_assert_true (kurir_account_delete (name, &error));
   g_assert_no_error (error);
 }
@@ -289,7 +255,7 @@ test_waiting_then_uncertain_discarded (void)
   KurirWindow *window;
   guint flushed = 0;
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, TRUE);
   mail_account = kurir_window_find_account (window, name);
   g_assert_nonnull (mail_account);
   g_signal_connect (mail_account, "outbox-flushed", G_CALLBACK (count_cb), &flushed);
@@ -328,7 +294,7 @@ test_waiting_then_uncertain_discarded (void)
   g_assert_cmpint (kurir_store_count (store, name, "Sent", NULL), <=, 0);
 
   g_signal_handlers_disconnect_by_data (mail_account, &flushed);
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_assert_true (kurir_account_delete (name, &error));
   g_assert_no_error (error);
 }
@@ -383,7 +349,7 @@ test_flushed_after_sync (void)
   g_assert_no_error (error);
   queue_message (account, "Setelah sinkronisasi");
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, TRUE);
   mail_account = kurir_window_find_account (window, name);
   g_assert_nonnull (mail_account);
   g_signal_connect (mail_account, "outbox-flushed", G_CALLBACK (count_cb), &flushed);
@@ -403,7 +369,7 @@ test_flushed_after_sync (void)
   g_assert_no_error (error);
 
   g_signal_handlers_disconnect_by_data (mail_account, &flushed);
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_assert_true (kurir_account_delete (name, &error));
   g_assert_no_error (error);
 }
@@ -417,22 +383,11 @@ main (int    argc,
   g_autoptr(GSettings) settings = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-outbox-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("outbox");
 
   g_test_init (&argc, &argv, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
 
   store = kurir_store_open (NULL, &error);
   g_assert_no_error (error);
@@ -441,9 +396,7 @@ main (int    argc,
   settings = g_settings_new (APP_ID);
   g_settings_set_boolean (settings, "check-on-startup", FALSE);
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/outbox/refused-then-resent", test_refused_then_resent);
   g_test_add_func ("/app/outbox/waiting-then-uncertain-discarded", test_waiting_then_uncertain_discarded);

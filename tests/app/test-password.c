@@ -34,66 +34,16 @@ static char *subject;
 
 /* Helpers */
 
-static void
-deliver_to_walt (const char *text)
-{
-  g_auto(GStrv) doveadm = g_strsplit (kurir_test_getenv ("KURIR_TEST_DOVEADM"), " ", -1);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_strv_builder_addv (builder, (const char **) doveadm);
-  g_strv_builder_add_many (builder, "save", "-u", "walt", NULL);
-  argv = g_strv_builder_end (builder);
-  process = g_subprocess_newv ((const char * const *) argv, G_SUBPROCESS_FLAGS_STDIN_PIPE, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_communicate_utf8 (process, text, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_successful (process));
-}
-
 static KurirPasswordDialog *
 password_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
-
-      if (KURIR_IS_PASSWORD_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return KURIR_PASSWORD_DIALOG (window);
-    }
-  return NULL;
+  return kurir_app_test_find_toplevel (KURIR_TYPE_PASSWORD_DIALOG);
 }
 
 static KurirWindow *
 main_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_WINDOW (l->data))
-      return l->data;
-  return NULL;
-}
-
-static gboolean
-shows_subject (KurirWindow *window,
-               const char  *wanted)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)) && i < KURIR_MESSAGE_LIST_PAGE_SIZE; i++)
-    {
-      g_autoptr(KurirMessageItem) item = g_list_model_get_item (G_LIST_MODEL (model), i);
-      KurirMessage *message = item ? kurir_message_item_get_message (item) : NULL;
-
-      if (message != NULL && g_strcmp0 (kurir_message_get_subject (message), wanted) == 0)
-        return TRUE;
-    }
-  return FALSE;
+  return kurir_app_test_find_window (app, KURIR_TYPE_WINDOW);
 }
 
 /* Tests */
@@ -138,7 +88,7 @@ test_prompt_when_no_keyring (void)
   /* The mail comes with it. */
   WAIT_FOR ((window = main_window ()) != NULL && kurir_window_find_account (window, "Walt") != NULL);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "Walt", KURIR_STORE_INBOX));
-  WAIT_FOR (shows_subject (window, subject));
+  WAIT_FOR (kurir_app_test_shows_subject (window, subject));
 
   /* Later lookups in this session take it from memory, without asking. */
   kurir_password_lookup_async (account, KURIR_PROTOCOL_IMAP, NULL, kurir_test_store_result, &result);
@@ -223,17 +173,9 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GSettings) settings = NULL;
   g_autofree char *message = NULL;
-  g_autofree char *display = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-password-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("password");
 
   g_test_init (&argc, &argv, NULL);
 
@@ -242,20 +184,8 @@ main (int    argc,
       g_test_add_func ("/app/password/skipped", test_skipped);
       return g_test_run ();
     }
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  /* A bus of our own, with no keyring on it; set up before anything
-   * connects to the session bus. */
-  display = g_strdup (g_getenv ("DISPLAY"));
-  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (bus);
-  /* (GTestDBus unsets it, against X11 autolaunch) */
-  if (display != NULL)
-    g_setenv ("DISPLAY", display, TRUE);
-
-  gtk_init ();
-  adw_init ();
+  /* A bus of our own, with no keyring on it. */
+  bus = kurir_app_test_init_gtk_on_private_bus ();
 
   settings = g_settings_new (APP_ID);
   g_settings_set_boolean (settings, "notifications", FALSE);
@@ -265,11 +195,9 @@ main (int    argc,
                              "Subject: %s\nDate: Sat, 28 Nov 2026 02:00:00 +0000\n"
                              "Message-ID: <%s@password.test>\n\nTanpa keyring.\n",
                              subject, subject + 11);
-  deliver_to_walt (message);
+  kurir_app_test_doveadm_save ("walt", message);
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/password/prompt-when-no-keyring", test_prompt_when_no_keyring);
   g_test_add_func ("/app/password/preferences-storage", test_preferences_storage);

@@ -45,40 +45,6 @@ static guint serial;
 
 /* Helpers */
 
-static gboolean
-list_ready (KurirWindow *window)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-  guint n;
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
-  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
-}
-
-static KurirWindow *
-open_window (void)
-{
-  GtkWindow *window;
-
-  g_assert_null (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_application_activate (G_APPLICATION (app));
-  window = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_assert_true (KURIR_IS_WINDOW (window));
-  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)) &&
-            g_strcmp0 (kurir_window_get_visible_page (KURIR_WINDOW (window)), "loading") != 0);
-  return KURIR_WINDOW (window);
-}
-
-static void
-close_window (KurirWindow *window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 /* The listener: counts requests by path, answers with a 1x1 GIF. */
 
 static GMutex hits_lock;
@@ -98,46 +64,20 @@ run_cb (GThreadedSocketService *service,
 {
   g_autoptr(GDataInputStream) in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
-  g_autofree char *request = NULL;
-  g_autofree char *header = NULL;
-  g_auto(GStrv) words = NULL;
-  gsize length;
+  g_autofree char *path = NULL;
 
-  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
-  request = g_data_input_stream_read_line (in, &length, NULL, NULL);
-  if (request == NULL)
+  if (!kurir_app_test_http_read_request (in, &path))
     return FALSE;
-  words = g_strsplit (request, " ", 3);
-  if (g_strv_length (words) >= 2)
-    {
-      g_mutex_lock (&hits_lock);
-      g_hash_table_insert (hits, g_strdup (words[1]),
-                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (hits, words[1])) + 1));
-      g_mutex_unlock (&hits_lock);
-    }
-  /* The rest of the request's head. */
-  for (;;)
-    {
-      g_autofree char *line = g_data_input_stream_read_line (in, &length, NULL, NULL);
-      if (line == NULL || *line == '\0' || g_str_equal (line, "\r"))
-        break;
-    }
-  header = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: %zu\r\n"
-                            "Cache-Control: no-store\r\nConnection: close\r\n\r\n", sizeof gif);
-  g_output_stream_write_all (out, header, strlen (header), NULL, NULL, NULL);
-  g_output_stream_write_all (out, gif, sizeof gif, NULL, NULL, NULL);
+  if (path != NULL)
+    kurir_app_test_count_hit (&hits_lock, hits, path);
+  kurir_app_test_http_reply (in, out, "image/gif", gif, sizeof gif);
   return FALSE;
 }
 
 static guint
 hits_of (const char *path)
 {
-  guint n;
-
-  g_mutex_lock (&hits_lock);
-  n = GPOINTER_TO_UINT (g_hash_table_lookup (hits, path));
-  g_mutex_unlock (&hits_lock);
-  return n;
+  return kurir_app_test_hits_of (&hits_lock, hits, path);
 }
 
 static char *
@@ -273,11 +213,11 @@ test_always_for_sender (void)
     g_assert_cmpstr (policy, ==, "never");
   }
 
-  window = open_window ();
+  window = kurir_app_test_open_window (app, TRUE);
   reader = kurir_window_get_reader (window);
-  WAIT_FOR (list_ready (window));
+  WAIT_FOR (kurir_app_test_list_ready (window));
   g_assert_true (kurir_sidebar_select (kurir_window_get_sidebar (window), name, KURIR_STORE_INBOX));
-  WAIT_FOR (list_ready (window) &&
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
             g_strcmp0 (kurir_message_list_model_get_account (kurir_window_get_message_model (window)), name) == 0);
 
   /* Nothing before the user decides. */
@@ -324,7 +264,7 @@ test_always_for_sender (void)
   g_assert_false (kurir_remote_senders_contains ("lain@example.co.id"));
 
   g_settings_reset (settings, "remote-content");
-  close_window (window);
+  kurir_app_test_close_window (window);
   g_socket_service_stop (service);
   g_socket_listener_close (G_SOCKET_LISTENER (service));
   g_object_unref (service);
@@ -341,22 +281,11 @@ main (int    argc,
   g_autoptr(GSettings) settings = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-remote-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("remote");
 
   g_test_init (&argc, &argv, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
 
   hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   store = kurir_store_open (NULL, &error);
@@ -364,9 +293,7 @@ main (int    argc,
   settings = g_settings_new (APP_ID);
   g_settings_set_boolean (settings, "check-on-startup", FALSE);
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/remote/address-of", test_address_of);
   g_test_add_func ("/app/remote/always-for-sender", test_always_for_sender);

@@ -36,42 +36,16 @@ static char *subject;
 
 /* Helpers */
 
-/* A message into sybil's INBOX through doveadm (no password needed). */
-static void
-deliver_to_sybil (const char *text)
-{
-  g_auto(GStrv) doveadm = g_strsplit (kurir_test_getenv ("KURIR_TEST_DOVEADM"), " ", -1);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_strv_builder_addv (builder, (const char **) doveadm);
-  g_strv_builder_add_many (builder, "save", "-u", "sybil", NULL);
-  argv = g_strv_builder_end (builder);
-  process = g_subprocess_newv ((const char * const *) argv, G_SUBPROCESS_FLAGS_STDIN_PIPE, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_communicate_utf8 (process, text, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_successful (process));
-}
-
 static KurirWindow *
 main_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_WINDOW);
 }
 
 static KurirSetupWindow *
 setup_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_SETUP_WINDOW (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_SETUP_WINDOW);
 }
 
 static gboolean
@@ -96,25 +70,6 @@ point_probes_at_test_servers (KurirAutoconfig *autoconfig,
                                      kurir_test_port ("KURIR_TEST_POP3S_PORT"), KURIR_SECURITY_TLS);
   kurir_autoconfig_add_probe_target (autoconfig, KURIR_PROTOCOL_SMTP, host,
                                      kurir_test_port ("KURIR_TEST_SMTP_PORT"), KURIR_SECURITY_STARTTLS);
-}
-
-static gboolean
-shows_subject (KurirWindow *window,
-               const char  *wanted)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)) && i < KURIR_MESSAGE_LIST_PAGE_SIZE; i++)
-    {
-      g_autoptr(KurirMessageItem) item = g_list_model_get_item (G_LIST_MODEL (model), i);
-      KurirMessage *message = item ? kurir_message_item_get_message (item) : NULL;
-
-      if (message != NULL && g_strcmp0 (kurir_message_get_subject (message), wanted) == 0)
-        return TRUE;
-    }
-  return FALSE;
 }
 
 static char *
@@ -207,7 +162,7 @@ test_wizard_imap (void)
   /* The new window has the account and its mail. */
   WAIT_FOR ((window = main_window ()) != NULL && kurir_window_find_account (window, "Sybil") != NULL);
   WAIT_FOR (kurir_sidebar_select (kurir_window_get_sidebar (window), "Sybil", KURIR_STORE_INBOX));
-  WAIT_FOR (shows_subject (window, subject));
+  WAIT_FOR (kurir_app_test_shows_subject (window, subject));
 }
 
 /* A server whose certificate does not validate: asked, trusted once for
@@ -264,10 +219,7 @@ test_wizard_certificate (void)
 static KurirAccountPreferences *
 preferences_window (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (KURIR_IS_ACCOUNT_PREFERENCES (l->data))
-      return l->data;
-  return NULL;
+  return kurir_app_test_find_window (app, KURIR_TYPE_ACCOUNT_PREFERENCES);
 }
 
 static gboolean
@@ -385,14 +337,7 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   int ret;
 
-  home = g_dir_make_tmp ("kurir-app-setup-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("setup");
 
   g_test_init (&argc, &argv, NULL);
 
@@ -401,11 +346,7 @@ main (int    argc,
       g_test_add_func ("/app/setup/skipped", test_skipped);
       return g_test_run ();
     }
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
 
   /* No notification server on the test bus (GLib would warn, and this
    * test does not look at notifications: test-live does). */
@@ -419,11 +360,9 @@ main (int    argc,
                              "Subject: %s\nDate: Sat, 28 Nov 2026 02:00:00 +0000\n"
                              "Message-ID: <%s@setup.test>\n\nSelamat datang.\n",
                              subject, subject + 15);
-  deliver_to_sybil (message);
+  kurir_app_test_doveadm_save ("sybil", message);
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/setup/wizard-imap", test_wizard_imap);
   g_test_add_func ("/app/setup/wizard-certificate", test_wizard_certificate);

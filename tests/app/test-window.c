@@ -50,22 +50,10 @@ wait_for_page (KurirWindow *window)
             g_strcmp0 (kurir_window_get_visible_page (window), "loading") != 0);
 }
 
-static gboolean
-list_ready (KurirWindow *window)
-{
-  KurirMessageListModel *model = kurir_window_get_message_model (window);
-  guint n;
-
-  if (model == NULL || kurir_window_get_busy (window))
-    return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (model));
-  return kurir_message_list_model_get_n_loaded (model) >= MIN (n, KURIR_MESSAGE_LIST_PAGE_SIZE);
-}
-
 static void
 wait_for_list (KurirWindow *window)
 {
-  WAIT_FOR (list_ready (window));
+  WAIT_FOR (kurir_app_test_list_ready (window));
 }
 
 /* Shows @account's @folder once the sidebar lists it. */
@@ -131,16 +119,7 @@ find_status_page (GtkWidget *widget)
 static char *
 add_local_account (const char *prefix)
 {
-  g_autofree char *name = g_strdup_printf ("%s%u", prefix, ++account_serial);
-  g_autoptr(KurirAccount) account = kurir_account_new (name);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *email = g_strdup_printf ("%s@example.co.id", name);
-
-  kurir_account_set_email (account, email);
-  kurir_account_set_protocol (account, KURIR_PROTOCOL_LOCAL);
-  g_assert_true (kurir_account_save (account, &error));
-  g_assert_no_error (error);
-  return g_steal_pointer (&name);
+  return kurir_app_test_add_local_account (prefix, &account_serial);
 }
 
 static void
@@ -439,18 +418,18 @@ test_search (void)
   window = open_window ();
   wait_for_list (window);
   kurir_window_search (window, "zanzibar");
-  WAIT_FOR (list_ready (window) &&
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
             kurir_message_list_model_get_folder (kurir_window_get_message_model (window)) == NULL &&
             g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == 1);
   g_assert_cmpint (kurir_message_get_id (get_item_message (window, 0)), ==, id);
 
   kurir_window_search (window, "from:d@example.co.id liburan");
-  WAIT_FOR (list_ready (window) &&
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
             g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == 1);
   g_assert_cmpint (kurir_message_get_id (get_item_message (window, 0)), ==, id);
 
   kurir_window_search (window, "kataygtidakada");
-  WAIT_FOR (list_ready (window) &&
+  WAIT_FOR (kurir_app_test_list_ready (window) &&
             g_list_model_get_n_items (G_LIST_MODEL (kurir_window_get_message_model (window))) == 0);
 
   close_window (window);
@@ -956,31 +935,16 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   int ret;
 
-  /* Our own XDG folders; the system's data folders stay, since GTK needs
-   * the MIME database and icon themes from them. */
-  home = g_dir_make_tmp ("kurir-app-test-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < 4; i++)
-    {
-      const char *vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (home, vars[i], NULL);
-      g_setenv (vars[i], dir, TRUE);
-    }
+  home = kurir_app_test_make_home ("test");
 
   g_test_init (&argc, &argv, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    g_error ("The app tests need a display: run them under tests/servers/with-servers (Xvfb)");
-
-  gtk_init ();
-  adw_init ();
+  kurir_app_test_init_gtk ();
 
   store = kurir_store_open (NULL, &error);
   g_assert_no_error (error);
 
-  app = kurir_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = kurir_app_test_new_application (APP_ID);
 
   g_test_add_func ("/app/row-formats", test_row_formats);
   g_test_add_func ("/app/welcome-without-accounts", test_welcome_without_accounts);
