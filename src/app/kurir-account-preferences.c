@@ -17,6 +17,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -630,8 +632,8 @@ describe_server_usage (const KurirServerUsage *usage)
   if (usage->used_bytes < 0 && usage->messages < 0)
     return g_strdup (_("The server does not say how much it holds"));
   if (usage->messages >= 0)
-    messages = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " message",
-                                             "%" G_GINT64_FORMAT " messages", (gulong) MIN (usage->messages, G_MAXLONG)),
+    messages = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" PRId64 " message",
+                                             "%" PRId64 " messages", (gulong) MIN (usage->messages, G_MAXLONG)),
                                 usage->messages);
   if (usage->used_bytes < 0)
     return g_steal_pointer (&messages);
@@ -736,8 +738,8 @@ local_usage_cb (GObject      *source,
   self->local_known = TRUE;
   size = g_format_size_full (self->local_usage.bytes, G_FORMAT_SIZE_IEC_UNITS);
   /* Translators: "12 MiB in 42 messages" */
-  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s in %" G_GUINT64_FORMAT " message",
-                                       "%s in %" G_GUINT64_FORMAT " messages",
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s in %" PRIu64 " message",
+                                       "%s in %" PRIu64 " messages",
                                        (gulong) MIN (self->local_usage.messages, G_MAXULONG)),
                           size, self->local_usage.messages);
   if (self->local_usage.disk_free_bytes >= 0)

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -140,14 +142,14 @@ print_text (KurirAccount           *account,
   if (server != NULL && server->messages >= 0)
     {
       if (server->messages_limit >= 0)
-        g_print (_("Messages on the server: %" G_GINT64_FORMAT " of at most %" G_GINT64_FORMAT "\n"),
+        g_print (_("Messages on the server: %" PRId64 " of at most %" PRId64 "\n"),
                  server->messages, server->messages_limit);
       else
-        g_print (_("Messages on the server: %" G_GINT64_FORMAT "\n"), server->messages);
+        g_print (_("Messages on the server: %" PRId64 "\n"), server->messages);
     }
 
-  g_print (g_dngettext (GETTEXT_PACKAGE, "This computer: %s in %" G_GUINT64_FORMAT " message\n",
-                        "This computer: %s in %" G_GUINT64_FORMAT " messages\n", local->messages),
+  g_print (g_dngettext (GETTEXT_PACKAGE, "This computer: %s in %" PRIu64 " message\n",
+                        "This computer: %s in %" PRIu64 " messages\n", local->messages),
            local_size, local->messages);
   if (local->disk_free_bytes >= 0)
     {
