@@ -13,8 +13,10 @@
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+import ctypes
 import glob
 import os
+import select
 import sys
 import time
 
@@ -192,13 +194,34 @@ def spool_count(message_id):
     return count
 
 
+_IN_CLOSE_WRITE, _IN_MOVED_TO, _IN_CREATE = 0x8, 0x80, 0x100
+
+
 def wait_for_spool(message_id, count):
     # The server takes the final dot, then spools: a kill right after the
-    # dot may leave it a moment behind the client.
-    deadline = time.monotonic() + 10
-    while spool_count(message_id) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return spool_count(message_id)
+    # dot may leave it a moment behind the client. Woken by inotify on the
+    # spool folder (files written or renamed into it), at most 10 s.
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "inotify_init1")
+    try:
+        if libc.inotify_add_watch(fd, env("KURIR_TEST_SMTP_SPOOL").encode(),
+                                  _IN_CLOSE_WRITE | _IN_MOVED_TO | _IN_CREATE) < 0:
+            raise OSError(ctypes.get_errno(), "inotify_add_watch")
+        deadline = time.monotonic() + 10
+        while spool_count(message_id) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            if select.select([fd], [], [], left)[0]:
+                try:
+                    os.read(fd, 65536)
+                except BlockingIOError:
+                    pass
+        return spool_count(message_id)
+    finally:
+        os.close(fd)
 
 
 def sent_copies(message_id):

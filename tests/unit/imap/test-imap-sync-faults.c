@@ -277,24 +277,40 @@ clear_log (Fixture *fixture)
 
 /* Waits until the server has received a command starting with @command
  * (30 s at most). */
+static gboolean
+set_flag_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits until the fake server has logged @command: woken by a monitor on
+ * its log file, at most 30 s. */
 static void
 wait_for_command (Fixture    *fixture,
                   const char *command)
 {
-  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  g_autoptr(GFile) file = g_file_new_for_path (fixture->log);
+  g_autoptr(GFileMonitor) monitor = g_file_monitor_file (file, G_FILE_MONITOR_NONE, NULL, NULL);
   g_autofree char *needle = g_strconcat ("\n", command, NULL);
+  gboolean timed_out = FALSE;
+  guint timeout_id;
 
+  g_assert_nonnull (monitor);
+  g_file_monitor_set_rate_limit (monitor, 10);
+  timeout_id = g_timeout_add_seconds (30, set_flag_cb, &timed_out);
   for (;;)
     {
       g_autofree char *log = read_log (fixture);
       g_autofree char *text = g_strconcat ("\n", log, NULL);
 
       if (strstr (text, needle) != NULL)
-        return;
-      if (g_get_monotonic_time () > end)
+        break;
+      if (timed_out)
         g_error ("the server never received %s", command);
-      g_usleep (G_USEC_PER_SEC / 100);   /* polling the log for the event */
+      g_main_context_iteration (NULL, TRUE);
     }
+  g_source_remove (timeout_id);
 }
 
 static gboolean
