@@ -129,22 +129,6 @@ is_valid_host (const char *host)
   return g_utf8_validate (host, -1, NULL);
 }
 
-static gboolean
-is_valid_email (const char *email)
-{
-  const char *at;
-
-  if (email == NULL || !g_utf8_validate (email, -1, NULL))
-    return FALSE;
-  at = strrchr (email, '@');
-  if (at == NULL || at == email || at[1] == '\0')
-    return FALSE;
-  for (const char *p = email; *p; p++)
-    if (g_ascii_iscntrl (*p) || *p == ' ' || *p == '<' || *p == '>' || *p == ',')
-      return FALSE;
-  return TRUE;
-}
-
 static char *
 account_path (const char *name)
 {
@@ -1280,7 +1264,7 @@ kurir_account_check (KurirAccount  *self,
   if (!kurir_account_name_is_valid (self->name, error))
     return FALSE;
 
-  if (!is_valid_email (self->email))
+  if (!kurir_identity_address_is_valid (self->email))
     {
       g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
                    "“%s” is not an email address", self->email ? self->email : "");

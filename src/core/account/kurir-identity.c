@@ -119,8 +119,16 @@ has_control (const char *str)
   return FALSE;
 }
 
-static gboolean
-is_addr_spec (const char *address)
+/**
+ * kurir_identity_address_is_valid:
+ *
+ * Whether @address can stand as one address in a header: valid UTF-8,
+ * something on both sides of its last "@", and none of the characters
+ * that would split it or let it inject (controls, space, <, >, comma,
+ * double quote).
+ */
+gboolean
+kurir_identity_address_is_valid (const char *address)
 {
   const char *at;
 
@@ -149,13 +157,13 @@ kurir_identity_check (const KurirIdentity  *self,
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  if (!is_addr_spec (self->address))
+  if (!kurir_identity_address_is_valid (self->address))
     {
       g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
                    "“%s” is not an email address", self->address ? self->address : "");
       return FALSE;
     }
-  if (self->reply_to != NULL && !is_addr_spec (self->reply_to))
+  if (self->reply_to != NULL && !kurir_identity_address_is_valid (self->reply_to))
     {
       g_set_error (error, KURIR_ACCOUNT_ERROR, KURIR_ACCOUNT_ERROR_INVALID,
                    "The reply-to “%s” is not an email address", self->reply_to);

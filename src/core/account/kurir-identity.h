@@ -29,6 +29,7 @@ gboolean       kurir_identity_equal       (const KurirIdentity *a,
 /* "Name <address>" with the name quoted as RFC 5322 needs (not encoded:
  * the message builder encodes non-ASCII), or the bare address. */
 char          *kurir_identity_to_string   (const KurirIdentity *self);
+gboolean       kurir_identity_address_is_valid (const char *address);
 gboolean       kurir_identity_check       (const KurirIdentity *self,
                                            GError             **error);
 
