@@ -288,6 +288,30 @@ tagged_error (KurirImapClient   *self,
                       code ? " [" : "", code ? code : "", code ? "]" : "");
 }
 
+/* Ends @cmd's task with the connection's @error or the server's NO or
+ * BAD to it; TRUE when it did. */
+static gboolean
+command_failed (KurirImapClient   *self,
+                Command           *cmd,
+                KurirImapResponse *tagged,
+                const GError      *error)
+{
+  GError *refused;
+
+  if (error != NULL)
+    {
+      g_task_return_error (cmd->task, g_error_copy (error));
+      return TRUE;
+    }
+  refused = tagged_error (self, cmd, tagged);
+  if (refused != NULL)
+    {
+      g_task_return_error (cmd->task, refused);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static gboolean
 task_cancelled (GTask *task)
 {
@@ -1690,19 +1714,9 @@ body_done (KurirImapClient   *self,
            const GError      *error)
 {
   FetchData *data = g_task_get_task_data (cmd->task);
-  GError *refused;
 
-  if (error != NULL)
-    {
-      g_task_return_error (cmd->task, g_error_copy (error));
-      return;
-    }
-  refused = tagged_error (self, cmd, tagged);
-  if (refused != NULL)
-    {
-      g_task_return_error (cmd->task, refused);
-      return;
-    }
+  if (command_failed (self, cmd, tagged, error))
+    return;
   if (data->body == NULL)
     {
       g_task_return_new_error (cmd->task, KURIR_IMAP_ERROR, KURIR_IMAP_ERROR_NO_SUCH_MESSAGE,
@@ -1723,20 +1737,10 @@ store_done (KurirImapClient   *self,
             KurirImapResponse *tagged,
             const GError      *error)
 {
-  GError *refused;
   GArray *modified;
 
-  if (error != NULL)
-    {
-      g_task_return_error (cmd->task, g_error_copy (error));
-      return;
-    }
-  refused = tagged_error (self, cmd, tagged);
-  if (refused != NULL)
-    {
-      g_task_return_error (cmd->task, refused);
-      return;
-    }
+  if (command_failed (self, cmd, tagged, error))
+    return;
 
   modified = g_array_new (FALSE, FALSE, sizeof (guint32));
   if (g_strcmp0 (kurir_imap_response_get_code (tagged), "MODIFIED") == 0)
@@ -1769,19 +1773,9 @@ copy_done (KurirImapClient   *self,
            const GError      *error)
 {
   KurirImapCopyResult *result = get_owned (cmd->task);
-  GError *refused;
 
-  if (error != NULL)
-    {
-      g_task_return_error (cmd->task, g_error_copy (error));
-      return;
-    }
-  refused = tagged_error (self, cmd, tagged);
-  if (refused != NULL)
-    {
-      g_task_return_error (cmd->task, refused);
-      return;
-    }
+  if (command_failed (self, cmd, tagged, error))
+    return;
   take_copyuid (tagged, result);
   g_task_return_pointer (cmd->task, steal_owned (cmd->task),
                          (GDestroyNotify) kurir_imap_copy_result_free);
@@ -1795,20 +1789,10 @@ append_done (KurirImapClient   *self,
 {
   KurirImapCopyResult *result;
   g_autoptr(GArray) uids = NULL;
-  GError *refused;
   guint32 uidvalidity = 0;
 
-  if (error != NULL)
-    {
-      g_task_return_error (cmd->task, g_error_copy (error));
-      return;
-    }
-  refused = tagged_error (self, cmd, tagged);
-  if (refused != NULL)
-    {
-      g_task_return_error (cmd->task, refused);
-      return;
-    }
+  if (command_failed (self, cmd, tagged, error))
+    return;
 
   result = copy_result_new ();
   if (g_strcmp0 (kurir_imap_response_get_code (tagged), "APPENDUID") == 0 &&
@@ -1931,19 +1915,9 @@ list_done (KurirImapClient   *self,
            const GError      *error)
 {
   GPtrArray *entries = g_task_get_task_data (cmd->task);
-  GError *refused;
 
-  if (error != NULL)
-    {
-      g_task_return_error (cmd->task, g_error_copy (error));
-      return;
-    }
-  refused = tagged_error (self, cmd, tagged);
-  if (refused != NULL)
-    {
-      g_task_return_error (cmd->task, refused);
-      return;
-    }
+  if (command_failed (self, cmd, tagged, error))
+    return;
   g_task_return_pointer (cmd->task, g_ptr_array_ref (entries), (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -1992,19 +1966,9 @@ status_done (KurirImapClient   *self,
              const GError      *error)
 {
   StatusData *data = g_task_get_task_data (cmd->task);
-  GError *refused;
 
-  if (error != NULL)
-    {
-      g_task_return_error (cmd->task, g_error_copy (error));
-      return;
-    }
-  refused = tagged_error (self, cmd, tagged);
-  if (refused != NULL)
-    {
-      g_task_return_error (cmd->task, refused);
-      return;
-    }
+  if (command_failed (self, cmd, tagged, error))
+    return;
   if (data->result == NULL)
     {
       g_task_return_new_error (cmd->task, KURIR_IMAP_ERROR, KURIR_IMAP_ERROR_PROTOCOL,
@@ -3670,19 +3634,9 @@ quota_done (KurirImapClient   *self,
             const GError      *error)
 {
   QuotaData *data = g_task_get_task_data (cmd->task);
-  GError *refused;
 
-  if (error != NULL)
-    {
-      g_task_return_error (cmd->task, g_error_copy (error));
-      return;
-    }
-  refused = tagged_error (self, cmd, tagged);
-  if (refused != NULL)
-    {
-      g_task_return_error (cmd->task, refused);
-      return;
-    }
+  if (command_failed (self, cmd, tagged, error))
+    return;
   if (data->broken != NULL)
     {
       g_task_return_error (cmd->task, g_steal_pointer (&data->broken));
